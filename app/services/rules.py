@@ -1,0 +1,329 @@
+"""The payment rules of one QOF year, loaded from ``resources/rules/<year>/`` and validated.
+
+Pure: no Qt, no database, no network. Numbers that feed money are exact (``Fraction``), never floats.
+A broken rules file raises :class:`RulesError` naming the file, the row and the field.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+from types import MappingProxyType
+
+RULES_ROOT = Path(__file__).resolve().parents[2] / "resources" / "rules"
+INDICATOR_COLUMNS = (
+    "indicator_id", "group", "description", "max_points",
+    "lower_threshold", "upper_threshold", "register", "source",
+)
+YEAR_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+INDICATOR_ID_PATTERN = re.compile(r"^[A-Z]{2,5}\d{3}$")
+REGISTER_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*$")
+SERVICE_CODE_PATTERN = re.compile(r"^[A-Z0-9]{2,10}$")
+ITEM_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*$")
+QOF_SERVICE = "QOF"
+
+# Indicator kinds.
+PERCENTAGE = "percentage"  # numerator / denominator against a lower and an upper threshold
+REGISTER = "register"  # the practice keeps a register: full points when it exists (2024/25 and earlier)
+UNSCORED = "unscored"  # the year's thresholds are not in our sources; no points can be calculated
+
+PAYMENT_BASES = ("item_of_service", "per_item_capped")
+SERVICE_KINDS = ("vaccination", "enhanced")
+
+
+class RulesError(ValueError):
+    """A rules file is missing or broken; the message names file, row and field."""
+
+
+@dataclass(frozen=True)
+class Indicator:
+    indicator_id: str
+    group: str
+    description: str
+    max_points: Fraction
+    lower_threshold: Fraction | None  # percent, 0-100
+    upper_threshold: Fraction | None  # percent, 0-100
+    registers: tuple[str, ...]  # empty: paid on CPI alone
+    source: str
+
+    @property
+    def kind(self) -> str:
+        if self.lower_threshold is not None and self.upper_threshold is not None:
+            return PERCENTAGE
+        if self.lower_threshold is None and self.description.lower().startswith("register"):
+            return REGISTER
+        return UNSCORED
+
+    @property
+    def register_label(self) -> str:
+        return "+".join(self.registers)
+
+
+@dataclass(frozen=True)
+class Constants:
+    value_per_point_gbp: Fraction
+    national_average_list_size: Fraction
+    aspiration_fraction: Fraction
+    national_prevalence: Mapping[str, Fraction]  # register -> fraction of the whole national list
+
+
+@dataclass(frozen=True)
+class Service:
+    """A V&I programme or enhanced service paid per item."""
+
+    code: str
+    name: str
+    kind: str
+    payment_basis: str
+    unit_value_gbp: Fraction
+    item: str
+    cap_item: str | None
+    automatic: tuple[str, ...]
+    manual: tuple[str, ...]
+    source: str
+    note: str = ""
+
+    @property
+    def items(self) -> tuple[str, ...]:
+        """Every item an extract or a manual entry may carry for this service."""
+        return tuple(dict.fromkeys((*self.automatic, *self.manual, self.item)))
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    year: str
+    indicators: Mapping[str, Indicator]
+    constants: Constants
+    services: Mapping[str, Service]
+
+    @property
+    def qof_max_points(self) -> Fraction:
+        return sum((i.max_points for i in self.indicators.values()), Fraction(0))
+
+    @property
+    def registers(self) -> frozenset[str]:
+        return frozenset(r for i in self.indicators.values() for r in i.registers)
+
+    def year_start(self) -> int:
+        return int(self.year[:4])
+
+
+def available_years(root: Path = RULES_ROOT) -> list[str]:
+    """Years with a rules folder, newest first."""
+    years = [p.name for p in root.iterdir() if p.is_dir() and YEAR_PATTERN.match(p.name)]
+    return sorted(years, reverse=True)
+
+
+def check_year(year: str) -> str:
+    """Return ``year`` if it is a well-formed QOF year like ``2025-26``; raise RulesError otherwise."""
+    match = YEAR_PATTERN.match(year)
+    if not match or (int(match.group(1)) + 1) % 100 != int(match.group(2)):
+        raise RulesError(f"year {year!r} is not a QOF year such as 2025-26")
+    return year
+
+
+def load_rules(year: str, root: Path = RULES_ROOT) -> RuleSet:
+    """Load and validate the rules of ``year`` (e.g. ``"2025-26"``)."""
+    folder = root / check_year(year)
+    if not folder.is_dir():
+        known = ", ".join(available_years(root)) or "none"
+        raise RulesError(f"no rules for {year} in {folder} (years available: {known})")
+    constants = _load_constants(folder / "constants.toml")
+    indicators = _load_indicators(folder / "indicators.csv", constants)
+    services = _load_services(folder / "services.toml")
+    return RuleSet(
+        year=year,
+        indicators=MappingProxyType(indicators),
+        constants=constants,
+        services=MappingProxyType(services),
+    )
+
+
+# --- indicators.csv --------------------------------------------------------------------------
+
+
+def _load_indicators(path: Path, constants: Constants) -> dict[str, Indicator]:
+    text = _read_text(path)
+    reader = csv.DictReader(text.splitlines())
+    if tuple(reader.fieldnames or ()) != INDICATOR_COLUMNS:
+        raise RulesError(
+            f"{path}: line 1: the header must be {','.join(INDICATOR_COLUMNS)} "
+            f"(got {','.join(reader.fieldnames or ())})"
+        )
+    indicators: dict[str, Indicator] = {}
+    for line, row in enumerate(reader, start=2):
+        def fail(field: str, problem: str, row=row, line=line) -> RulesError:
+            return RulesError(f"{path}: line {line}, field '{field}': {problem} (got {row.get(field)!r})")
+
+        if None in row or any(v is None for v in row.values()):
+            raise RulesError(f"{path}: line {line}: expected {len(INDICATOR_COLUMNS)} fields")
+        indicator_id = row["indicator_id"].strip()
+        if not INDICATOR_ID_PATTERN.match(indicator_id):
+            raise fail("indicator_id", "must look like DM020 (letters then three digits)")
+        if indicator_id in indicators:
+            raise fail("indicator_id", "appears twice")
+        for field in ("group", "description", "source"):
+            if not row[field].strip():
+                raise fail(field, "must not be empty")
+        max_points = _number(row["max_points"])
+        if max_points is None or max_points <= 0 or max_points.denominator != 1:
+            raise fail("max_points", "must be a whole number above 0")
+        lower = _number(row["lower_threshold"])
+        upper = _number(row["upper_threshold"])
+        for field, value in (("lower_threshold", lower), ("upper_threshold", upper)):
+            if row[field].strip() and (value is None or not 0 <= value <= 100):
+                raise fail(field, "must be a percentage from 0 to 100, or empty")
+        if upper is not None and lower is None:
+            raise fail("lower_threshold", "is required when upper_threshold is given")
+        if lower is not None and upper is not None and lower >= upper:
+            raise fail("upper_threshold", "must be above lower_threshold")
+        registers = tuple(r.strip() for r in row["register"].split("+")) if row["register"].strip() else ()
+        for register in registers:
+            if not REGISTER_PATTERN.match(register):
+                raise fail("register", "must be register codes joined by '+', e.g. CHD+PAD")
+            if register not in constants.national_prevalence:
+                raise fail("register", f"register {register} has no national prevalence in constants.toml")
+        indicators[indicator_id] = Indicator(
+            indicator_id=indicator_id,
+            group=row["group"].strip(),
+            description=row["description"].strip(),
+            max_points=max_points,
+            lower_threshold=lower,
+            upper_threshold=upper,
+            registers=registers,
+            source=row["source"].strip(),
+        )
+    if not indicators:
+        raise RulesError(f"{path}: holds no indicators")
+    return indicators
+
+
+# --- constants.toml --------------------------------------------------------------------------
+
+
+def _load_constants(path: Path) -> Constants:
+    data = _read_toml(path)
+
+    def positive(key: str, upper: Fraction | None = None) -> Fraction:
+        value = _toml_number(data.get(key))
+        if value is None or value <= 0 or (upper is not None and value > upper):
+            limit = f" and at most {upper}" if upper is not None else ""
+            raise RulesError(f"{path}: field '{key}': must be a number above 0{limit} "
+                             f"(got {data.get(key)!r})")
+        return value
+
+    prevalence_table = data.get("national_prevalence")
+    if not isinstance(prevalence_table, dict) or not prevalence_table:
+        raise RulesError(f"{path}: table [national_prevalence] is missing or empty")
+    prevalence: dict[str, Fraction] = {}
+    for register, raw in prevalence_table.items():
+        value = _toml_number(raw)
+        if not REGISTER_PATTERN.match(register) or value is None or not 0 < value < 1:
+            raise RulesError(f"{path}: [national_prevalence] field '{register}': must be a fraction "
+                             f"between 0 and 1 (got {raw!r})")
+        prevalence[register] = value
+    return Constants(
+        value_per_point_gbp=positive("value_per_point_gbp"),
+        national_average_list_size=positive("national_average_list_size"),
+        aspiration_fraction=positive("aspiration_fraction", Fraction(1)),
+        national_prevalence=MappingProxyType(prevalence),
+    )
+
+
+# --- services.toml ---------------------------------------------------------------------------
+
+
+def _load_services(path: Path) -> dict[str, Service]:
+    data = _read_toml(path)
+    entries = data.get("service")
+    if not isinstance(entries, list) or not entries:
+        raise RulesError(f"{path}: no [[service]] entries")
+    services: dict[str, Service] = {}
+    for number, entry in enumerate(entries, start=1):
+        where = f"{path}: service {number}"
+
+        def text(key: str, pattern: re.Pattern[str] | None = None, required: bool = True,
+                 entry=entry, where=where) -> str:
+            value = entry.get(key, "")
+            if not isinstance(value, str) or (required and not value.strip()) or (
+                    pattern and value and not pattern.match(value)):
+                raise RulesError(f"{where}, field '{key}': invalid or missing (got {value!r})")
+            return value.strip()
+
+        def items(key: str, entry=entry, where=where) -> tuple[str, ...]:
+            value = entry.get(key, [])
+            if not isinstance(value, list) or not all(
+                    isinstance(v, str) and ITEM_PATTERN.match(v) for v in value):
+                raise RulesError(f"{where}, field '{key}': must be a list of item codes (got {value!r})")
+            return tuple(value)
+
+        code = text("code", SERVICE_CODE_PATTERN)
+        if code in services or code == QOF_SERVICE:
+            raise RulesError(f"{where}, field 'code': {code!r} is used twice")
+        kind = text("kind")
+        if kind not in SERVICE_KINDS:
+            raise RulesError(f"{where}, field 'kind': must be one of {', '.join(SERVICE_KINDS)} "
+                             f"(got {kind!r})")
+        basis = text("payment_basis")
+        if basis not in PAYMENT_BASES:
+            raise RulesError(f"{where}, field 'payment_basis': must be one of "
+                             f"{', '.join(PAYMENT_BASES)} (got {basis!r})")
+        unit = _toml_number(entry.get("unit_value_gbp"))
+        if unit is None or unit <= 0:
+            raise RulesError(f"{where}, field 'unit_value_gbp': must be an amount above 0 "
+                             f"(got {entry.get('unit_value_gbp')!r})")
+        cap_item = text("cap_item", ITEM_PATTERN, required=basis == "per_item_capped") or None
+        automatic, manual = items("automatic"), items("manual")
+        item = text("item", ITEM_PATTERN)
+        if item not in automatic + manual:
+            raise RulesError(f"{where}, field 'item': {item} must be listed in automatic or manual")
+        if cap_item and cap_item not in automatic + manual:
+            raise RulesError(f"{where}, field 'cap_item': {cap_item} must be listed in automatic or manual")
+        services[code] = Service(
+            code=code, name=text("name"), kind=kind, payment_basis=basis, unit_value_gbp=unit,
+            item=item, cap_item=cap_item, automatic=automatic, manual=manual,
+            source=text("source"), note=text("note", required=False),
+        )
+    return services
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RulesError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        # Decimal keeps "225.49" exactly 225.49; floats would not.
+        return tomllib.loads(_read_text(path), parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(f"{path}: not valid TOML ({exc})") from exc
+
+
+def _number(text: str) -> Fraction | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return Fraction(Decimal(text))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _toml_number(value: object) -> Fraction | None:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return None
+    if isinstance(value, Decimal) and not value.is_finite():
+        return None
+    return Fraction(value)
