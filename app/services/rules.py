@@ -18,8 +18,14 @@ from types import MappingProxyType
 
 RULES_ROOT = Path(__file__).resolve().parents[2] / "resources" / "rules"
 INDICATOR_COLUMNS = (
-    "indicator_id", "group", "description", "max_points",
-    "lower_threshold", "upper_threshold", "register", "source",
+    "indicator_id",
+    "group",
+    "description",
+    "max_points",
+    "lower_threshold",
+    "upper_threshold",
+    "register",
+    "source",
 )
 YEAR_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
 INDICATOR_ID_PATTERN = re.compile(r"^[A-Z]{2,5}\d{3}$")
@@ -158,6 +164,7 @@ def _load_indicators(path: Path, constants: Constants) -> dict[str, Indicator]:
         )
     indicators: dict[str, Indicator] = {}
     for line, row in enumerate(reader, start=2):
+
         def fail(field: str, problem: str, row=row, line=line) -> RulesError:
             return RulesError(f"{path}: line {line}, field '{field}': {problem} (got {row.get(field)!r})")
 
@@ -214,8 +221,9 @@ def _load_constants(path: Path) -> Constants:
         value = _toml_number(data.get(key))
         if value is None or value <= 0 or (upper is not None and value > upper):
             limit = f" and at most {upper}" if upper is not None else ""
-            raise RulesError(f"{path}: field '{key}': must be a number above 0{limit} "
-                             f"(got {data.get(key)!r})")
+            raise RulesError(
+                f"{path}: field '{key}': must be a number above 0{limit} (got {data.get(key)!r})"
+            )
         return value
 
     prevalence_table = data.get("national_prevalence")
@@ -225,8 +233,10 @@ def _load_constants(path: Path) -> Constants:
     for register, raw in prevalence_table.items():
         value = _toml_number(raw)
         if not REGISTER_PATTERN.match(register) or value is None or not 0 < value < 1:
-            raise RulesError(f"{path}: [national_prevalence] field '{register}': must be a fraction "
-                             f"between 0 and 1 (got {raw!r})")
+            raise RulesError(
+                f"{path}: [national_prevalence] field '{register}': must be a fraction "
+                f"between 0 and 1 (got {raw!r})"
+            )
         prevalence[register] = value
     return Constants(
         value_per_point_gbp=positive("value_per_point_gbp"),
@@ -248,18 +258,23 @@ def _load_services(path: Path) -> dict[str, Service]:
     for number, entry in enumerate(entries, start=1):
         where = f"{path}: service {number}"
 
-        def text(key: str, pattern: re.Pattern[str] | None = None, required: bool = True,
-                 entry=entry, where=where) -> str:
+        def text(
+            key: str, pattern: re.Pattern[str] | None = None, required: bool = True, entry=entry, where=where
+        ) -> str:
             value = entry.get(key, "")
-            if not isinstance(value, str) or (required and not value.strip()) or (
-                    pattern and value and not pattern.match(value)):
+            if (
+                not isinstance(value, str)
+                or (required and not value.strip())
+                or (pattern and value and not pattern.match(value))
+            ):
                 raise RulesError(f"{where}, field '{key}': invalid or missing (got {value!r})")
             return value.strip()
 
         def items(key: str, entry=entry, where=where) -> tuple[str, ...]:
             value = entry.get(key, [])
             if not isinstance(value, list) or not all(
-                    isinstance(v, str) and ITEM_PATTERN.match(v) for v in value):
+                isinstance(v, str) and ITEM_PATTERN.match(v) for v in value
+            ):
                 raise RulesError(f"{where}, field '{key}': must be a list of item codes (got {value!r})")
             return tuple(value)
 
@@ -268,16 +283,20 @@ def _load_services(path: Path) -> dict[str, Service]:
             raise RulesError(f"{where}, field 'code': {code!r} is used twice")
         kind = text("kind")
         if kind not in SERVICE_KINDS:
-            raise RulesError(f"{where}, field 'kind': must be one of {', '.join(SERVICE_KINDS)} "
-                             f"(got {kind!r})")
+            raise RulesError(
+                f"{where}, field 'kind': must be one of {', '.join(SERVICE_KINDS)} (got {kind!r})"
+            )
         basis = text("payment_basis")
         if basis not in PAYMENT_BASES:
-            raise RulesError(f"{where}, field 'payment_basis': must be one of "
-                             f"{', '.join(PAYMENT_BASES)} (got {basis!r})")
+            raise RulesError(
+                f"{where}, field 'payment_basis': must be one of {', '.join(PAYMENT_BASES)} (got {basis!r})"
+            )
         unit = _toml_number(entry.get("unit_value_gbp"))
         if unit is None or unit <= 0:
-            raise RulesError(f"{where}, field 'unit_value_gbp': must be an amount above 0 "
-                             f"(got {entry.get('unit_value_gbp')!r})")
+            raise RulesError(
+                f"{where}, field 'unit_value_gbp': must be an amount above 0 "
+                f"(got {entry.get('unit_value_gbp')!r})"
+            )
         cap_item = text("cap_item", ITEM_PATTERN, required=basis == "per_item_capped") or None
         automatic, manual = items("automatic"), items("manual")
         item = text("item", ITEM_PATTERN)
@@ -286,9 +305,17 @@ def _load_services(path: Path) -> dict[str, Service]:
         if cap_item and cap_item not in automatic + manual:
             raise RulesError(f"{where}, field 'cap_item': {cap_item} must be listed in automatic or manual")
         services[code] = Service(
-            code=code, name=text("name"), kind=kind, payment_basis=basis, unit_value_gbp=unit,
-            item=item, cap_item=cap_item, automatic=automatic, manual=manual,
-            source=text("source"), note=text("note", required=False),
+            code=code,
+            name=text("name"),
+            kind=kind,
+            payment_basis=basis,
+            unit_value_gbp=unit,
+            item=item,
+            cap_item=cap_item,
+            automatic=automatic,
+            manual=manual,
+            source=text("source"),
+            note=text("note", required=False),
         )
     return services
 

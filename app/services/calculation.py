@@ -1,0 +1,304 @@
+"""Achievement, points and payment: the arithmetic CQRS pays on.
+
+Pure: no Qt, no database, no network; shared by the desktop client and the central service.
+Every quantity is an exact ``Fraction`` until it is presented; :func:`to_pounds` rounds to pence
+(half up, as money is conventionally rounded) only for display and export.
+
+QOF payment per indicator (see resources/rules/<year>/constants.toml for the figures):
+
+    £ = points × value per point × CPI × APDF
+    CPI  = practice list size ÷ national average list size
+    APDF = (register ÷ practice list size) ÷ national prevalence of the register
+
+Indicators with no register are paid on CPI alone. Our stated assumption for a cohort drawn from
+several registers (e.g. CHOL003 on CHD+PAD+STIA+CKD): the register is the sum of those registers
+and the national prevalence is the sum of their national prevalences. The true combined register
+counts each patient once, so the sum slightly overstates both sides; their ratio is what matters.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from app.services.rules import PERCENTAGE, REGISTER, Constants, Indicator, RuleSet, Service
+
+ZERO = Fraction(0)
+HUNDRED = Fraction(100)
+
+# Where an indicator's achievement sits against its thresholds.
+BELOW_LOWER = "below lower threshold"
+BETWEEN = "between thresholds"
+AT_MAXIMUM = "at maximum"
+NOT_SCORED = "not scored"
+
+
+class CalculationError(ValueError):
+    """Counts that cannot be calculated (the message says which and why)."""
+
+
+@dataclass(frozen=True)
+class IndicatorCounts:
+    """One indicator's counts in an extract; ``denominator`` is after PCAs, ``pca`` those removed."""
+
+    indicator_id: str
+    numerator: int
+    denominator: int
+    pca: int = 0
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    indicator_id: str
+    group: str
+    numerator: int
+    denominator: int
+    pca: int
+    achievement: Fraction | None  # 0-1; None when the denominator is 0
+    points: Fraction
+    max_points: Fraction
+    payment: Fraction  # £, exact
+    payment_at_max: Fraction  # £ if full points were earned
+    pounds_per_point: Fraction  # value per point × CPI × APDF
+    patients_to_upper_threshold: int | None  # None when the denominator is 0 or not scored
+    gbp_next_patient: Fraction
+    band: str
+
+    @property
+    def achievement_pct(self) -> Fraction | None:
+        return None if self.achievement is None else self.achievement * HUNDRED
+
+    @property
+    def gbp_unclaimed(self) -> Fraction:
+        return self.payment_at_max - self.payment
+
+    @property
+    def points_unclaimed(self) -> Fraction:
+        return self.max_points - self.points
+
+
+@dataclass(frozen=True)
+class QofResult:
+    """A practice's QOF result at one achievement date, over the indicators it has counts for."""
+
+    indicators: tuple[IndicatorResult, ...]
+
+    @property
+    def points(self) -> Fraction:
+        return sum((r.points for r in self.indicators), ZERO)
+
+    @property
+    def max_points(self) -> Fraction:
+        return sum((r.max_points for r in self.indicators), ZERO)
+
+    @property
+    def payment(self) -> Fraction:
+        return sum((r.payment for r in self.indicators), ZERO)
+
+    @property
+    def gbp_unclaimed(self) -> Fraction:
+        return sum((r.gbp_unclaimed for r in self.indicators), ZERO)
+
+
+@dataclass(frozen=True)
+class ItemClaim:
+    """A V&I or enhanced-service claim: count × unit value, capped where the service says so."""
+
+    service: str
+    item: str
+    count: int
+    cap: int | None
+    paid_count: int
+    unit_value: Fraction
+    payment: Fraction
+
+    @property
+    def unpaid_count(self) -> int:
+        """Items over the cap: done but not paid."""
+        return self.count - self.paid_count
+
+    @property
+    def gbp_headroom(self) -> Fraction | None:
+        """£ still claimable before the cap is reached (None when uncapped)."""
+        return None if self.cap is None else (self.cap - self.paid_count) * self.unit_value
+
+
+@dataclass(frozen=True)
+class AspirationPlan:
+    total: Fraction  # aspiration fraction × prior-year achievement payment
+    monthly: Fraction  # one twelfth of the total
+
+    def paid_after(self, months: int) -> Fraction:
+        """Aspiration paid after ``months`` monthly instalments (0-12)."""
+        if not 0 <= months <= 12:
+            raise CalculationError(f"months must be 0 to 12 (got {months})")
+        return self.monthly * months
+
+
+# --- QOF -------------------------------------------------------------------------------------
+
+
+def points_for(indicator: Indicator, numerator: int, denominator: int) -> Fraction:
+    """Points earned: 0 at or below the lower threshold, full at or above the upper, linear between.
+
+    A denominator of 0 earns 0 points. Register indicators earn full points when the register
+    exists (``denominator`` > 0 carries the register size for them).
+    """
+    _check_counts(indicator.indicator_id, numerator, denominator)
+    if denominator == 0:
+        return ZERO
+    if indicator.kind == REGISTER:
+        return indicator.max_points
+    if indicator.kind != PERCENTAGE:
+        return ZERO
+    achieved = Fraction(numerator, denominator) * HUNDRED
+    lower, upper = indicator.lower_threshold, indicator.upper_threshold
+    if achieved <= lower:
+        return ZERO
+    if achieved >= upper:
+        return indicator.max_points
+    return indicator.max_points * (achieved - lower) / (upper - lower)
+
+
+def patients_to_upper_threshold(indicator: Indicator, numerator: int, denominator: int) -> int | None:
+    """Fewest extra achieving patients (already in the denominator) that reach the upper threshold.
+
+    Exact: the smallest whole k with (numerator + k) / denominator ≥ upper / 100.
+    """
+    _check_counts(indicator.indicator_id, numerator, denominator)
+    if denominator == 0 or indicator.kind != PERCENTAGE:
+        return None
+    needed = math.ceil(indicator.upper_threshold * denominator / HUNDRED)
+    return max(0, needed - numerator)
+
+
+def pounds_per_point(
+    indicator: Indicator, list_size: int, registers: Mapping[str, int], constants: Constants
+) -> Fraction:
+    """value per point × CPI × APDF for this indicator at this practice."""
+    if list_size <= 0:
+        raise CalculationError(f"{indicator.indicator_id}: the practice list size must be above 0")
+    cpi = Fraction(list_size) / constants.national_average_list_size
+    if not indicator.registers:
+        return constants.value_per_point_gbp * cpi
+    missing = [r for r in indicator.registers if r not in registers]
+    if missing:
+        raise CalculationError(f"{indicator.indicator_id}: needs the register size of {', '.join(missing)}")
+    register = sum(registers[r] for r in indicator.registers)
+    national = sum(constants.national_prevalence[r] for r in indicator.registers)
+    apdf = (Fraction(register) / list_size) / national
+    return constants.value_per_point_gbp * cpi * apdf
+
+
+def indicator_result(indicator: Indicator, counts: IndicatorCounts, per_point: Fraction) -> IndicatorResult:
+    """Everything the dashboard and the CLI show for one indicator."""
+    num, den = counts.numerator, counts.denominator
+    points = points_for(indicator, num, den)
+    next_points = points_for(indicator, num + 1, den) if num < den else points
+    return IndicatorResult(
+        indicator_id=indicator.indicator_id,
+        group=indicator.group,
+        numerator=num,
+        denominator=den,
+        pca=counts.pca,
+        achievement=Fraction(num, den) if den else None,
+        points=points,
+        max_points=indicator.max_points,
+        payment=points * per_point,
+        payment_at_max=indicator.max_points * per_point,
+        pounds_per_point=per_point,
+        patients_to_upper_threshold=patients_to_upper_threshold(indicator, num, den),
+        gbp_next_patient=(next_points - points) * per_point,
+        band=_band(indicator, points),
+    )
+
+
+def calculate_qof(
+    rules: RuleSet,
+    list_size: int,
+    registers: Mapping[str, int],
+    counts: Iterable[IndicatorCounts],
+) -> QofResult:
+    """The QOF result for one practice and achievement date over the indicators in ``counts``."""
+    results = []
+    for item in counts:
+        indicator = rules.indicators.get(item.indicator_id)
+        if indicator is None:
+            raise CalculationError(f"{item.indicator_id} is not a {rules.year} QOF indicator")
+        per_point = pounds_per_point(indicator, list_size, registers, rules.constants)
+        results.append(indicator_result(indicator, item, per_point))
+    return QofResult(indicators=tuple(results))
+
+
+def _band(indicator: Indicator, points: Fraction) -> str:
+    if indicator.kind not in (PERCENTAGE, REGISTER):
+        return NOT_SCORED
+    if points >= indicator.max_points:
+        return AT_MAXIMUM
+    return BETWEEN if points > 0 else BELOW_LOWER
+
+
+def _check_counts(indicator_id: str, numerator: int, denominator: int) -> None:
+    if numerator < 0 or denominator < 0:
+        raise CalculationError(f"{indicator_id}: counts cannot be negative")
+    if numerator > denominator:
+        raise CalculationError(
+            f"{indicator_id}: numerator {numerator} is more than denominator {denominator}"
+        )
+
+
+# --- aspiration and year end -----------------------------------------------------------------
+
+
+def aspiration_plan(prior_year_payment: Fraction, constants: Constants) -> AspirationPlan:
+    """Aspiration payments: a fraction of last year's achievement £, paid monthly in twelfths."""
+    if prior_year_payment < 0:
+        raise CalculationError("the prior-year achievement payment cannot be negative")
+    total = Fraction(prior_year_payment) * constants.aspiration_fraction
+    return AspirationPlan(total=total, monthly=total / 12)
+
+
+def year_end_balance(achievement_payment: Fraction, aspiration_paid: Fraction) -> Fraction:
+    """What is still due at year end (negative: the practice was overpaid and repays it)."""
+    return Fraction(achievement_payment) - Fraction(aspiration_paid)
+
+
+# --- V&I and enhanced services ---------------------------------------------------------------
+
+
+def item_claim(service: Service, count: int, cap: int | None = None) -> ItemClaim:
+    """Payment for ``count`` items of ``service``: item of service, or per item up to a cap."""
+    if count < 0:
+        raise CalculationError(f"{service.code}: {service.item} cannot be negative")
+    if service.payment_basis == "per_item_capped":
+        if cap is None:
+            raise CalculationError(f"{service.code}: needs {service.cap_item} to cap the claim")
+        if cap < 0:
+            raise CalculationError(f"{service.code}: {service.cap_item} cannot be negative")
+        paid = min(count, cap)
+    else:
+        cap, paid = None, count
+    return ItemClaim(
+        service=service.code,
+        item=service.item,
+        count=count,
+        cap=cap,
+        paid_count=paid,
+        unit_value=service.unit_value_gbp,
+        payment=paid * service.unit_value_gbp,
+    )
+
+
+# --- presentation ----------------------------------------------------------------------------
+
+
+def to_pounds(amount: Fraction) -> Decimal:
+    """Round an exact £ amount to pence, halves away from zero. For display and export only."""
+    pence = abs(Fraction(amount)) * 100
+    whole = math.floor(pence)
+    if pence - whole >= Fraction(1, 2):
+        whole += 1
+    return (Decimal(whole if amount >= 0 else -whole) / 100).quantize(Decimal("0.01"))
