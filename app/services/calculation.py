@@ -61,7 +61,7 @@ class IndicatorResult:
     points: Fraction
     max_points: Fraction
     payment: Fraction  # £, exact
-    payment_at_max: Fraction  # £ if full points were earned
+    payment_at_max: Fraction  # £ if full points were earned (0 for an empty cohort)
     pounds_per_point: Fraction  # value per point × CPI × APDF
     patients_to_upper_threshold: int | None  # None when the denominator is 0 or not scored
     gbp_next_patient: Fraction
@@ -208,7 +208,8 @@ def indicator_result(indicator: Indicator, counts: IndicatorCounts, per_point: F
         points=points,
         max_points=indicator.max_points,
         payment=points * per_point,
-        payment_at_max=indicator.max_points * per_point,
+        # An empty cohort can earn nothing, so nothing is unclaimed either.
+        payment_at_max=indicator.max_points * per_point if den else ZERO,
         pounds_per_point=per_point,
         patients_to_upper_threshold=patients_to_upper_threshold(indicator, num, den),
         gbp_next_patient=(next_points - points) * per_point,

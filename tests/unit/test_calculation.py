@@ -120,6 +120,8 @@ def test_zero_denominator_earns_nothing_and_raises_nothing():
     assert r.achievement is None
     assert r.patients_to_upper_threshold is None
     assert r.gbp_next_patient == 0
+    # No cohort, nothing to earn: no money is shown as unclaimed.
+    assert r.gbp_unclaimed == 0
 
 
 def test_zero_register_pays_nothing():

@@ -1,0 +1,212 @@
+"""``cqrs-central calculate``: QOF points and £, and V&I / enhanced-service claims, for an extract.
+
+Everything is calculated before anything is printed, so a bad file prints its problems (to stderr)
+and no partial result. Money is exact until :func:`to_pounds` rounds it for output.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from datetime import date
+from fractions import Fraction
+from typing import Any, TextIO
+
+from app.services.calculation import (
+    CalculationError,
+    IndicatorResult,
+    ItemClaim,
+    QofResult,
+    calculate_qof,
+    item_claim,
+    to_pounds,
+)
+from app.services.rules import QOF_SERVICE, RulesError, RuleSet, available_years, load_rules
+from central.extract import ExtractError, PracticeCounts, read_extract
+
+DEFAULT_YEAR = "2025-26"
+FORMATS = ("table", "json")
+WIDTH = 100
+BAD_INPUT = 2
+
+
+def run_calculate(path: str, year: str = DEFAULT_YEAR, fmt: str = "table",
+                  out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Calculate the extract at ``path`` and print it; return the exit status (0; 2 for bad input)."""
+    out, err = out or sys.stdout, err or sys.stderr
+    years = available_years()
+    if year not in years:
+        print(f"no rules for year {year!r} (years available: {', '.join(years)})", file=err)
+        return BAD_INPUT
+    try:
+        rules = load_rules(year)
+        extract = read_extract(path, rules)
+        results = [(p, practice_result(rules, p)) for p in extract.practices]
+    except RulesError as exc:
+        # The shipped rules, not the user's input, are at fault: not status 2.
+        print(f"the {year} rules are broken: {exc}", file=err)
+        return 1
+    except ExtractError as exc:
+        for problem in exc.problems:
+            print(problem, file=err)
+        return BAD_INPUT
+    except CalculationError as exc:
+        print(f"cannot calculate: {exc}", file=err)
+        return BAD_INPUT
+    if fmt == "json":
+        out.write(json.dumps({"practices": [result for _, result in results]}, indent=2) + "\n")
+    else:
+        out.write("\n".join(practice_table(counts, result) for counts, result in results))
+    return 0
+
+
+# --- the result as plain data (the JSON shape) -----------------------------------------------
+
+
+def practice_result(rules: RuleSet, practice: PracticeCounts) -> dict[str, Any]:
+    """One practice at one achievement date: QOF first, then each other service in the extract."""
+    qof = calculate_qof(rules, practice.list_size, practice.registers, practice.qof)
+    present = {c.indicator_id for c in practice.qof}
+    services = [_qof_service(qof, [i for i in rules.indicators if i not in present])]
+    for code, items in practice.services.items():
+        service = rules.services[code]
+        cap = items.get(service.cap_item) if service.cap_item else None
+        claim = item_claim(service, items.get(service.item, 0), cap)
+        services.append(_claim_service(claim))
+    return {
+        "practice_code": practice.practice_code,
+        "year": rules.year,
+        "achievement_date": practice.achievement_date.isoformat(),
+        "services": services,
+    }
+
+
+def _qof_service(qof: QofResult, not_in_extract: list[str]) -> dict[str, Any]:
+    return {
+        "service": QOF_SERVICE,
+        "points": _number(qof.points),
+        "max_points": _number(qof.max_points),
+        "payment_gbp": _gbp(qof.payment),
+        "gbp_unclaimed": _gbp(qof.gbp_unclaimed),
+        "indicators": [_indicator(r) for r in qof.indicators],
+        "not_in_extract": not_in_extract,
+    }
+
+
+def _indicator(result: IndicatorResult) -> dict[str, Any]:
+    pct = result.achievement_pct
+    return {
+        "indicator_id": result.indicator_id,
+        "numerator": result.numerator,
+        "denominator": result.denominator,
+        "pca": result.pca,
+        "achievement_pct": None if pct is None else float(pct),
+        "points": _number(result.points),
+        "max_points": _number(result.max_points),
+        "payment_gbp": _gbp(result.payment),
+        "patients_to_upper_threshold": result.patients_to_upper_threshold,
+        "gbp_next_patient": _gbp(result.gbp_next_patient),
+        "gbp_unclaimed": _gbp(result.gbp_unclaimed),
+    }
+
+
+def _claim_service(claim: ItemClaim) -> dict[str, Any]:
+    headroom = claim.gbp_headroom
+    return {
+        "service": claim.service,
+        "points": None,
+        "max_points": None,
+        "payment_gbp": _gbp(claim.payment),
+        "gbp_unclaimed": None if headroom is None else _gbp(headroom),
+        "claims": [{
+            "item": claim.item,
+            "count": claim.count,
+            "cap": claim.cap,
+            "paid_count": claim.paid_count,
+            "unit_value_gbp": _gbp(claim.unit_value),
+            "payment_gbp": _gbp(claim.payment),
+        }],
+    }
+
+
+def _number(value: Fraction) -> int | float:
+    """Points unrounded: a whole number stays whole, anything else is the float of the exact value."""
+    return value.numerator if value.denominator == 1 else float(value)
+
+
+def _gbp(value: Fraction) -> float:
+    # Rounded to pence first, so the float prints as pounds and pence (e.g. 1234.57).
+    return float(to_pounds(value))
+
+
+# --- the table (100 columns) -----------------------------------------------------------------
+
+
+INDICATOR_HEADINGS = ("Indicator", "Num/Den", "PCA", "Achieved", "Points/Max", "£",
+                      "To UT", "£ next pt", "£ unclaimed")
+INDICATOR_WIDTHS = (9, 11, 5, 8, 13, 11, 6, 10, 12)
+CLAIM_HEADINGS = ("Service", "Item", "Count", "Cap", "Paid", "£ each", "£", "£ headroom")
+CLAIM_WIDTHS = (9, 11, 7, 7, 7, 9, 11, 12)
+
+
+def practice_table(counts: PracticeCounts, practice: dict[str, Any]) -> str:
+    """One practice and date as plain-text tables, at most 100 columns wide, UK number formats."""
+    qof, *others = practice["services"]
+    other_gbp = sum(s["payment_gbp"] for s in others)
+    lines = [
+        "=" * WIDTH,
+        f"Practice {practice['practice_code']}    Year {practice['year']}    "
+        f"Achievement date {_uk_date(counts.achievement_date)}    List size {counts.list_size:,}",
+        f"QOF points {qof['points']:,.2f} of {qof['max_points']:,.2f}    QOF {_money(qof['payment_gbp'])}"
+        f"    QOF unclaimed {_money(qof['gbp_unclaimed'])}",
+    ]
+    if others:
+        lines.append(f"Other services {_money(other_gbp)}    "
+                     f"Total {_money(qof['payment_gbp'] + other_gbp)}")
+    lines += ["", _row(INDICATOR_HEADINGS, INDICATOR_WIDTHS), "-" * WIDTH]
+    for i in qof["indicators"]:
+        pct = i["achievement_pct"]
+        to_ut = i["patients_to_upper_threshold"]
+        lines.append(_row((
+            i["indicator_id"],
+            f"{i['numerator']:,}/{i['denominator']:,}",
+            f"{i['pca']:,}",
+            "-" if pct is None else f"{pct:.1f}%",
+            f"{i['points']:.2f}/{i['max_points']:g}",
+            _money(i["payment_gbp"]),
+            "-" if to_ut is None else f"{to_ut:,}",
+            _money(i["gbp_next_patient"]),
+            _money(i["gbp_unclaimed"]),
+        ), INDICATOR_WIDTHS))
+    if qof["not_in_extract"]:
+        lines += ["", *textwrap.wrap("Not in the extract (no points): " + ", ".join(qof["not_in_extract"]),
+                                     WIDTH)]
+    if others:
+        lines += ["", _row(CLAIM_HEADINGS, CLAIM_WIDTHS, names=2), "-" * WIDTH]
+        for service in others:
+            for c in service["claims"]:
+                lines.append(_row((
+                    service["service"], c["item"], f"{c['count']:,}",
+                    "-" if c["cap"] is None else f"{c['cap']:,}",
+                    f"{c['paid_count']:,}", _money(c["unit_value_gbp"]), _money(c["payment_gbp"]),
+                    "-" if service["gbp_unclaimed"] is None else _money(service["gbp_unclaimed"]),
+                ), CLAIM_WIDTHS, names=2))
+    return "\n".join(lines) + "\n"
+
+
+def _row(cells: tuple[str, ...], widths: tuple[int, ...], names: int = 1) -> str:
+    # The first ``names`` columns are names (left-aligned); the rest are numbers (right-aligned).
+    parts = [f"{c:<{w}}" if n < names else f"{c:>{w}}"
+             for n, (c, w) in enumerate(zip(cells, widths, strict=True))]
+    return " ".join(parts).rstrip()
+
+
+def _money(pounds: float) -> str:
+    return f"£{pounds:,.2f}"
+
+
+def _uk_date(when: date) -> str:
+    # Spelled out rather than strftime("%b"), which follows the machine's locale.
+    months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    return f"{when.day} {months[when.month - 1]} {when.year}"
