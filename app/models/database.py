@@ -1,0 +1,162 @@
+"""Opening the local cache: SQLite in WAL mode, foreign keys on, file private to the user (0600),
+schema brought up to date by Alembic, with a copy of the file taken before any migration.
+
+    database.open_cache()            # at start-up, before the window (app.main)
+    with database.session_scope() as session:
+        ...                          # one transaction: committed on success, rolled back on error
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import paths
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+BACKUPS_KEPT = 5
+BUSY_TIMEOUT_SECONDS = 15
+
+_engine: Engine | None = None
+_sessions: sessionmaker[Session] | None = None
+
+
+def create_cache_engine(path: Path) -> Engine:
+    """An engine on ``path`` with the pragmas every connection needs."""
+    paths.create_private_file(path)  # SQLite would create it with the umask's mode
+    engine = create_engine(
+        f"sqlite:///{path}",
+        # Connections are used by one thread at a time (the pool hands them out), but not always the
+        # thread that opened them: the db worker, the sync engine and tests all use the same engine.
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS},
+    )
+    event.listen(engine, "connect", _set_pragmas)
+    return engine
+
+
+def _set_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers don't block the writer
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a power cut loses at most the last commit
+    cursor.close()
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Run the migrations up to ``revision`` (tests use an older one to make an 'old' file)."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def backup(path: Path, label: str) -> Path:
+    """Copy the database at ``path`` into the backups folder (SQLite's online backup: WAL-safe)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
+    target = paths.create_private_file(paths.backups_dir() / f"{path.stem}-{stamp}-{label}.sqlite3")
+    source, destination = sqlite3.connect(path), sqlite3.connect(target)
+    try:
+        source.backup(destination)
+    finally:
+        destination.close()
+        source.close()
+    _prune_backups(path.stem)
+    return target
+
+
+def _prune_backups(stem: str) -> None:
+    old = sorted(paths.backups_dir().glob(f"{stem}-*.sqlite3"))[:-BACKUPS_KEPT]
+    for path in old:
+        path.unlink(missing_ok=True)
+
+
+def migrate(engine: Engine, path: Path) -> Path | None:
+    """Bring the schema to the newest revision; return the backup taken first, if one was needed."""
+    current, head = current_revision(engine), head_revision()
+    if current == head:
+        return None
+    backup_path = None
+    if _has_tables(engine):  # an existing cache, not a brand-new empty file
+        backup_path = backup(path, current or "unversioned")
+        log.info("Cache %s is at revision %s; copied to %s before migrating", path, current, backup_path)
+    upgrade(engine)
+    log.info("Cache migrated to revision %s", head)
+    return backup_path
+
+
+def _has_tables(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        tables = connection.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE type='table'")
+        return tables.scalar_one() > 0
+
+
+def open_cache(path: Path | None = None) -> Engine:
+    """Open (creating and migrating as needed) the cache and make it the one ``session_scope`` uses."""
+    global _engine, _sessions
+    close_cache()
+    path = path if path is not None else paths.cache_db_path()
+    engine = create_cache_engine(path)
+    migrate(engine, path)
+    _engine = engine
+    _sessions = sessionmaker(engine, expire_on_commit=False)
+    return engine
+
+
+def close_cache() -> None:
+    """Close every connection (at exit, and in tests before the data folder goes)."""
+    global _engine, _sessions
+    if _engine is not None:
+        _engine.dispose()
+    _engine, _sessions = None, None
+
+
+def engine() -> Engine:
+    if _engine is None:
+        raise RuntimeError("The local cache is not open; call app.models.database.open_cache() first")
+    return _engine
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """One transaction: commit if the block succeeds, roll back (and re-raise) if it fails."""
+    if _sessions is None:
+        raise RuntimeError("The local cache is not open; call app.models.database.open_cache() first")
+    session = _sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,1 @@
+"""Alembic migrations of the local cache (run by app.models.database)."""

@@ -1,0 +1,95 @@
+"""Every file location of the desktop client, in one place.
+
+By default files live in Qt's per-user application data folder (AppDataLocation); ``--data-dir``
+(or a test) calls :func:`configure` to put everything somewhere else. Folders are created on first
+use and kept private to the user (0700): the cache holds practice data.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP_NAME = "CQRS Desktop"
+ORGANISATION_NAME = "CQRS"
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+_override: Path | None = None
+
+
+def configure(data_dir: Path | str | None) -> Path:
+    """Use ``data_dir`` for every file (None goes back to the default) and return the folder in use."""
+    global _override
+    _override = Path(data_dir).expanduser().resolve() if data_dir is not None else None
+    return _root()
+
+
+def default_data_dir() -> Path:
+    """Qt's AppDataLocation for this app, e.g. ~/.local/share/CQRS/CQRS Desktop on Linux."""
+    # QtCore only: cheap to import and no QApplication is needed for QStandardPaths.
+    from PySide6.QtCore import QCoreApplication, QStandardPaths
+
+    # The location depends on the application identity; set it so it does not depend on the exe name.
+    if QCoreApplication.applicationName() != APP_NAME:
+        QCoreApplication.setOrganizationName(ORGANISATION_NAME)
+        QCoreApplication.setApplicationName(APP_NAME)
+    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    if not location:
+        location = str(Path.home() / ".cqrs-desktop")
+    return Path(location)
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) if needed and make it readable by this user only."""
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    if os.name == "posix":
+        os.chmod(path, PRIVATE_DIR_MODE)
+    return path
+
+
+def _root() -> Path:
+    return ensure_private_dir(_override if _override is not None else default_data_dir())
+
+
+def data_dir() -> Path:
+    """The root folder of every file the client writes."""
+    return _root()
+
+
+def cache_db_path() -> Path:
+    """The local SQLite cache (records from the sync feed, the outbox and drafts)."""
+    return data_dir() / "cache.sqlite3"
+
+
+def settings_path() -> Path:
+    """The JSON file holding user settings (see app.settings)."""
+    return data_dir() / "settings.json"
+
+
+def log_dir() -> Path:
+    return ensure_private_dir(data_dir() / "logs")
+
+
+def log_file_path() -> Path:
+    return log_dir() / "cqrs-desktop.log"
+
+
+def backups_dir() -> Path:
+    """Copies of the cache taken before a schema migration."""
+    return ensure_private_dir(data_dir() / "backups")
+
+
+def demo_server_dir() -> Path:
+    """Database, CA and certificate of the embedded central service started by ``--demo``."""
+    return ensure_private_dir(data_dir() / "demo-server")
+
+
+def create_private_file(path: Path) -> Path:
+    """Create ``path`` empty with mode 0600 if it does not exist, and tighten its mode if it does."""
+    ensure_private_dir(path.parent)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE_MODE)
+    os.close(fd)
+    if os.name == "posix":
+        os.chmod(path, PRIVATE_FILE_MODE)
+    return path

@@ -1,0 +1,150 @@
+"""The local cache as the sync engine and the views see it: plain dicts in, plain dicts out.
+
+ORM objects never leave this module. Each feed page is applied together with its cursor in ONE
+transaction, so a crash or a bad entry leaves the cache at the end of the previous page and the next
+sync resumes from there: nothing is skipped and nothing is applied twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.sqlite import insert
+
+from app.models.base import utcnow
+from app.models.cache import CachedRecord, SyncState
+from app.models.database import session_scope
+
+
+class FeedError(ValueError):
+    """A feed entry that cannot be applied; the whole page is refused."""
+
+
+@dataclass(frozen=True)
+class PageResult:
+    upserted: int
+    deleted: int
+
+
+@dataclass(frozen=True)
+class SyncInfo:
+    practice: str
+    cursor: str | None
+    last_sync_at: datetime | None
+
+
+def _check_change(index: int, change: Any) -> tuple[str, str, bool, dict[str, Any] | None]:
+    """Validate one ``{"type", "id", "deleted", "data"}`` entry before anything is written."""
+    if not isinstance(change, Mapping):
+        raise FeedError(f"entry {index} is not an object")
+    kind, record_id, deleted, data = (change.get(k) for k in ("type", "id", "deleted", "data"))
+    if not isinstance(kind, str) or not kind:
+        raise FeedError(f"entry {index} has no type")
+    if isinstance(record_id, bool) or not isinstance(record_id, str | int) or record_id == "":
+        raise FeedError(f"entry {index} ({kind}) has no id")
+    deleted = bool(deleted)
+    if not deleted and not isinstance(data, Mapping):
+        raise FeedError(f"entry {index} ({kind} {record_id}) has no data")
+    return kind, str(record_id), deleted, dict(data) if data is not None else None
+
+
+def apply_feed_page(practice: str, changes: Iterable[Mapping[str, Any]], next_cursor: str | int | None
+                    ) -> PageResult:
+    """Upsert or delete every change for ``practice`` and store ``next_cursor``, all in one transaction.
+
+    Raises FeedError (and changes nothing, cursor included) if any entry is malformed.
+    """
+    upserted = deleted = 0
+    with session_scope() as session:
+        now = utcnow()
+        for index, change in enumerate(changes):
+            kind, record_id, is_deleted, data = _check_change(index, change)
+            if is_deleted:
+                session.execute(delete(CachedRecord).where(
+                    CachedRecord.practice == practice, CachedRecord.record_type == kind,
+                    CachedRecord.record_id == record_id))
+                deleted += 1
+            else:
+                statement = insert(CachedRecord).values(
+                    practice=practice, record_type=kind, record_id=record_id, data=data, updated_at=now)
+                session.execute(statement.on_conflict_do_update(
+                    index_elements=["practice", "type", "id"], set_={"data": data, "updated_at": now}))
+                upserted += 1
+        cursor = str(next_cursor) if next_cursor is not None else None
+        statement = insert(SyncState).values(practice=practice, cursor=cursor, updated_at=now)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["practice"], set_={"cursor": cursor, "updated_at": now}))
+    return PageResult(upserted, deleted)
+
+
+def cursor(practice: str) -> str | None:
+    """The feed cursor to resume from (pass it back as ``since``), or None to start from the beginning."""
+    with session_scope() as session:
+        return session.scalar(select(SyncState.cursor).where(SyncState.practice == practice))
+
+
+def mark_synced(practice: str, when: datetime | None = None) -> None:
+    """Record the end of a successful sync (shown in the status bar as 'last sync')."""
+    when = when or utcnow()
+    with session_scope() as session:
+        statement = insert(SyncState).values(practice=practice, last_sync_at=when, updated_at=when)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["practice"], set_={"last_sync_at": when, "updated_at": when}))
+
+
+def sync_info(practice: str) -> SyncInfo:
+    with session_scope() as session:
+        state = session.get(SyncState, practice)
+        if state is None:
+            return SyncInfo(practice, None, None)
+        return SyncInfo(practice, state.cursor, state.last_sync_at)
+
+
+def known_practices() -> list[str]:
+    """ODS codes the cache holds anything for, sorted."""
+    with session_scope() as session:
+        synced = set(session.scalars(select(SyncState.practice)))
+        synced.update(session.scalars(select(CachedRecord.practice).distinct()))
+        return sorted(synced)
+
+
+def records(practice: str, record_type: str) -> list[dict[str, Any]]:
+    """Every cached record of one type for a practice, as fresh dicts (ordered by id).
+
+    Each dict is the server's ``data`` with ``"id"`` filled in from the feed entry if it had none.
+    """
+    with session_scope() as session:
+        rows = session.execute(
+            select(CachedRecord.record_id, CachedRecord.data)
+            .where(CachedRecord.practice == practice, CachedRecord.record_type == record_type)
+            .order_by(CachedRecord.record_id))
+        return [{"id": record_id, **data} if "id" not in data else dict(data) for record_id, data in rows]
+
+
+def record(practice: str, record_type: str, record_id: str | int) -> dict[str, Any] | None:
+    """One cached record, or None."""
+    with session_scope() as session:
+        row = session.get(CachedRecord, (practice, record_type, str(record_id)))
+        if row is None:
+            return None
+        return {"id": row.record_id, **row.data} if "id" not in row.data else dict(row.data)
+
+
+def counts(practice: str) -> dict[str, int]:
+    """How many records of each type the cache holds for a practice (diagnostics, empty states)."""
+    with session_scope() as session:
+        rows = session.execute(
+            select(CachedRecord.record_type, func.count())
+            .where(CachedRecord.practice == practice).group_by(CachedRecord.record_type))
+        return {kind: count for kind, count in rows}
+
+
+def forget_practice(practice: str) -> None:
+    """Drop a practice's records and cursor in one transaction (a full re-sync starts from nothing)."""
+    with session_scope() as session:
+        session.execute(delete(CachedRecord).where(CachedRecord.practice == practice))
+        session.execute(delete(SyncState).where(SyncState.practice == practice))

@@ -1,0 +1,237 @@
+"""The outbox (writes queued for the central service) and manual-entry drafts.
+
+Every function is one transaction. The sync engine pushes the outbox before it pulls:
+
+    for item in outbox.next_batch():          # marks them "sending"
+        try: send(item) ...; outbox.mark_sent(item.key)
+        except Conflict as c: outbox.mark_conflict(item.key, c.current, c.user_message)
+        except ValidationFailed as v: outbox.mark_failed(item.key, v.user_message)
+        except Unreachable: outbox.mark_retry(item.key)   # never drop an item
+
+Items left "sending" by a crash go back to "queued" through ``recover_interrupted()`` at start-up;
+replaying them is safe because the server honours the Idempotency-Key.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+
+from app.models.base import utcnow
+from app.models.database import session_scope
+from app.models.outbox import Draft, OutboxItem, OutboxStatus
+
+METHODS = ("POST", "PUT", "PATCH", "DELETE")
+WAITING = (OutboxStatus.QUEUED.value, OutboxStatus.SENDING.value)
+NEEDS_ATTENTION = (OutboxStatus.CONFLICT.value, OutboxStatus.FAILED.value)
+
+
+class UnknownItem(LookupError):
+    """No outbox item has this key."""
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    key: str  # the Idempotency-Key
+    practice: str
+    kind: str
+    method: str
+    path: str
+    body: dict[str, Any] | None
+    if_match: str | None
+    status: OutboxStatus
+    server_message: str | None
+    server_copy: dict[str, Any] | None
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class DraftEntry:
+    practice: str
+    service: str
+    achievement_date: date
+    values: dict[str, Any]
+    notes: str
+    updated_at: datetime
+
+
+def _entry(item: OutboxItem) -> OutboxEntry:
+    return OutboxEntry(item.key, item.practice, item.kind, item.method, item.path, item.body, item.if_match,
+                       OutboxStatus(item.status), item.server_message, item.server_copy, item.attempts,
+                       item.created_at, item.updated_at)
+
+
+def enqueue(practice: str, kind: str, method: str, path: str, body: Mapping[str, Any] | None = None, *,
+            if_match: str | int | None = None, key: str | None = None) -> OutboxEntry:
+    """Queue a write; it is on disk when this returns. ``if_match`` is the version being amended."""
+    method = method.upper()
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    if not path.startswith("/"):
+        raise ValueError(f"path must start with '/', not {path!r}")
+    item = OutboxItem(key=key or str(uuid.uuid4()), practice=practice, kind=kind, method=method, path=path,
+                      body=dict(body) if body is not None else None,
+                      if_match=str(if_match) if if_match is not None else None,
+                      status=OutboxStatus.QUEUED.value, attempts=0)
+    with session_scope() as session:
+        session.add(item)
+        session.flush()
+        return _entry(item)
+
+
+def next_batch(limit: int = 20, practice: str | None = None) -> list[OutboxEntry]:
+    """The oldest queued items, now marked "sending" with one more attempt counted."""
+    with session_scope() as session:
+        query = select(OutboxItem).where(OutboxItem.status == OutboxStatus.QUEUED.value)
+        if practice is not None:
+            query = query.where(OutboxItem.practice == practice)
+        items = list(session.scalars(query.order_by(OutboxItem.id).limit(limit)))
+        for item in items:
+            item.status = OutboxStatus.SENDING.value
+            item.attempts += 1
+        session.flush()
+        return [_entry(item) for item in items]
+
+
+def _set(key: str, status: OutboxStatus, **fields: Any) -> OutboxEntry:
+    with session_scope() as session:
+        item = session.scalar(select(OutboxItem).where(OutboxItem.key == key))
+        if item is None:
+            raise UnknownItem(key)
+        item.status = status.value
+        for name, value in fields.items():
+            setattr(item, name, value)
+        session.flush()
+        return _entry(item)
+
+
+def mark_sent(key: str, server_message: str | None = None) -> OutboxEntry:
+    return _set(key, OutboxStatus.SENT, server_message=server_message, server_copy=None)
+
+
+def mark_conflict(key: str, server_copy: Mapping[str, Any] | None, server_message: str) -> OutboxEntry:
+    """The server holds a newer version: keep ours (body) and theirs (server_copy) for the user to resolve."""
+    return _set(key, OutboxStatus.CONFLICT, server_message=server_message,
+                server_copy=dict(server_copy) if server_copy is not None else None)
+
+
+def mark_failed(key: str, server_message: str) -> OutboxEntry:
+    """The server refused the item (e.g. validation); it is kept, with the reason, never dropped."""
+    return _set(key, OutboxStatus.FAILED, server_message=server_message)
+
+
+def mark_retry(key: str, server_message: str | None = None) -> OutboxEntry:
+    """Sending did not finish (offline, 5xx): back in the queue for the next sync."""
+    return _set(key, OutboxStatus.QUEUED, server_message=server_message)
+
+
+def resubmit(key: str, *, body: Mapping[str, Any] | None = None, if_match: str | int | None = None
+             ) -> OutboxEntry:
+    """Queue a conflicting or failed item again, e.g. with corrected values or the server's new version."""
+    fields: dict[str, Any] = {"server_message": None, "server_copy": None}
+    if body is not None:
+        fields["body"] = dict(body)
+    if if_match is not None:
+        fields["if_match"] = str(if_match)
+    return _set(key, OutboxStatus.QUEUED, **fields)
+
+
+def recover_interrupted() -> int:
+    """Put items left "sending" (the app stopped mid-push) back in the queue; returns how many."""
+    with session_scope() as session:
+        result = session.execute(
+            update(OutboxItem).where(OutboxItem.status == OutboxStatus.SENDING.value)
+            .values(status=OutboxStatus.QUEUED.value, updated_at=utcnow()))
+        return result.rowcount or 0
+
+
+def waiting_count(practice: str | None = None) -> int:
+    """Items not yet accepted by the server and not needing the user (queued or being sent)."""
+    return _count(WAITING, practice)
+
+
+def attention_count(practice: str | None = None) -> int:
+    """Items the user must look at (conflict or failed)."""
+    return _count(NEEDS_ATTENTION, practice)
+
+
+def _count(statuses: Iterable[str], practice: str | None) -> int:
+    with session_scope() as session:
+        query = select(func.count()).select_from(OutboxItem).where(OutboxItem.status.in_(tuple(statuses)))
+        if practice is not None:
+            query = query.where(OutboxItem.practice == practice)
+        return session.scalar(query) or 0
+
+
+def get(key: str) -> OutboxEntry | None:
+    with session_scope() as session:
+        item = session.scalar(select(OutboxItem).where(OutboxItem.key == key))
+        return _entry(item) if item is not None else None
+
+
+def items(practice: str | None = None, statuses: Iterable[OutboxStatus | str] | None = None
+          ) -> list[OutboxEntry]:
+    """Outbox items, oldest first, optionally for one practice and some statuses."""
+    with session_scope() as session:
+        query = select(OutboxItem).order_by(OutboxItem.id)
+        if practice is not None:
+            query = query.where(OutboxItem.practice == practice)
+        if statuses is not None:
+            query = query.where(OutboxItem.status.in_([str(OutboxStatus(s).value) for s in statuses]))
+        return [_entry(item) for item in session.scalars(query)]
+
+
+# --- Manual-entry drafts -------------------------------------------------------------------------
+
+def _draft_entry(draft: Draft) -> DraftEntry:
+    return DraftEntry(draft.practice, draft.service, draft.achievement_date, dict(draft.values), draft.notes,
+                      draft.updated_at)
+
+
+def _find_draft(session: Any, practice: str, service: str, achievement_date: date) -> Draft | None:
+    return session.scalar(select(Draft).where(
+        Draft.practice == practice, Draft.service == service, Draft.achievement_date == achievement_date))
+
+
+def save_draft(practice: str, service: str, achievement_date: date, values: Mapping[str, Any],
+               notes: str = "") -> DraftEntry:
+    """Create or replace the draft for one practice, service and achievement date (one transaction)."""
+    with session_scope() as session:
+        draft = _find_draft(session, practice, service, achievement_date)
+        if draft is None:
+            draft = Draft(practice=practice, service=service, achievement_date=achievement_date)
+            session.add(draft)
+        draft.values = dict(values)
+        draft.notes = notes
+        draft.updated_at = utcnow()
+        session.flush()
+        return _draft_entry(draft)
+
+
+def load_draft(practice: str, service: str, achievement_date: date) -> DraftEntry | None:
+    with session_scope() as session:
+        draft = _find_draft(session, practice, service, achievement_date)
+        return _draft_entry(draft) if draft is not None else None
+
+
+def delete_draft(practice: str, service: str, achievement_date: date) -> bool:
+    """Remove a draft (e.g. once it has been queued in the outbox); False if there was none."""
+    with session_scope() as session:
+        result = session.execute(delete(Draft).where(
+            Draft.practice == practice, Draft.service == service, Draft.achievement_date == achievement_date))
+        return bool(result.rowcount)
+
+
+def drafts(practice: str) -> list[DraftEntry]:
+    """Every draft of a practice, newest achievement date first."""
+    with session_scope() as session:
+        rows = session.scalars(select(Draft).where(Draft.practice == practice)
+                               .order_by(Draft.achievement_date.desc(), Draft.service))
+        return [_draft_entry(draft) for draft in rows]

@@ -1,0 +1,99 @@
+"""Refresh-token storage in the OS keyring, and nowhere else on disk.
+
+With no usable keyring backend (a headless Linux box, a locked-down PC) the token is kept in memory for
+this session only; ``persistent`` is then False so the UI can say "you will need to sign in again next
+time". Tokens are never logged: errors are logged by type and message of the keyring, never the value.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import keyring
+from keyring.backend import KeyringBackend
+from keyring.backends import fail
+from keyring.errors import KeyringError, PasswordDeleteError
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = "cqrs-desktop"
+
+
+def account_key(server_url: str, email: str) -> str:
+    """The keyring 'username' for a user on a server, e.g. 'https://cqrs.example:8443 a.b@nhs.net'."""
+    return f"{server_url.strip().rstrip('/')} {email.strip().lower()}"
+
+
+def backend_is_usable(backend: KeyringBackend) -> bool:
+    """False for the 'fail' backend and for keyrings.alt's file backends (they write secrets to a file)."""
+    if isinstance(backend, fail.Keyring):
+        return False
+    module = type(backend).__module__
+    if module.startswith("keyrings.alt"):
+        return False
+    # A chainer with nothing behind it behaves like the fail backend.
+    return not (hasattr(backend, "backends") and not getattr(backend, "backends", None))
+
+
+class TokenStore:
+    """Refresh tokens per (server URL, email): OS keyring when available, else memory for this session."""
+
+    def __init__(self, backend: KeyringBackend | None = None) -> None:
+        self._backend = backend if backend is not None else keyring.get_keyring()
+        self._persistent = backend_is_usable(self._backend)
+        self._memory: dict[str, str] = {}
+        if not self._persistent:
+            log.warning("No usable OS keyring (%s): sign-in will last for this session only",
+                        type(self._backend).__name__)
+
+    @property
+    def persistent(self) -> bool:
+        """True while tokens are kept by the OS keyring (so they survive a restart)."""
+        return self._persistent
+
+    @property
+    def backend_name(self) -> str:
+        return type(self._backend).__name__
+
+    def save(self, server_url: str, email: str, token: str) -> bool:
+        """Store the refresh token; returns ``persistent`` (False: kept for this session only)."""
+        key = account_key(server_url, email)
+        if self._persistent:
+            try:
+                self._backend.set_password(SERVICE_NAME, key, token)
+                return True
+            except (KeyringError, OSError, RuntimeError) as error:
+                self._fall_back(error)
+        self._memory[key] = token
+        return False
+
+    def load(self, server_url: str, email: str) -> str | None:
+        key = account_key(server_url, email)
+        if key in self._memory:
+            return self._memory[key]
+        if not self._persistent:
+            return None
+        try:
+            return self._backend.get_password(SERVICE_NAME, key)
+        except (KeyringError, OSError, RuntimeError) as error:
+            self._fall_back(error)
+            return None
+
+    def delete(self, server_url: str, email: str) -> None:
+        """Forget the token (sign-out) wherever it is kept. Deleting a missing token is not an error."""
+        key = account_key(server_url, email)
+        self._memory.pop(key, None)
+        if not self._persistent:
+            return
+        try:
+            self._backend.delete_password(SERVICE_NAME, key)
+        except PasswordDeleteError:
+            pass  # nothing stored
+        except (KeyringError, OSError, RuntimeError) as error:
+            log.warning("Could not delete the sign-in token from the keyring: %s", type(error).__name__)
+
+    def _fall_back(self, error: BaseException) -> None:
+        # The keyring refused (locked, D-Bus gone...): carry on for this session rather than fail sign-in.
+        log.warning("Keyring %s failed (%s); keeping sign-in for this session only",
+                    type(self._backend).__name__, type(error).__name__)
+        self._persistent = False

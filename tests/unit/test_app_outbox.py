@@ -1,0 +1,106 @@
+"""app.services.outbox: queued writes survive restarts; statuses; waiting count; drafts."""
+
+import uuid
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from app.models import database
+from app.models.outbox import OutboxStatus
+from app.services import outbox
+
+ODS = "A81001"
+
+
+def queue_entry(**overrides: object) -> outbox.OutboxEntry:
+    values = {"practice": ODS, "kind": "manual_entry", "method": "post",
+              "path": f"/api/v1/practices/{ODS}/manual-entries", "body": {"values": {"SMOK002": 12}}}
+    values.update(overrides)
+    return outbox.enqueue(**values)  # type: ignore[arg-type]
+
+
+def test_enqueue_survives_reopening_the_file(cache_db: Path) -> None:
+    entry = queue_entry(if_match=3)
+    assert uuid.UUID(entry.key).version == 4
+    assert entry.status is OutboxStatus.QUEUED and entry.method == "POST" and entry.if_match == "3"
+    assert entry.created_at.tzinfo is not None
+    database.close_cache()
+    database.open_cache()
+    again = outbox.get(entry.key)
+    assert again == entry
+    assert outbox.waiting_count() == 1
+
+
+def test_next_batch_in_order_and_marks_sending(cache_db: Path) -> None:
+    first, second, third = queue_entry(), queue_entry(kind="declaration"), queue_entry(practice="B82002")
+    batch = outbox.next_batch(limit=2)
+    assert [e.key for e in batch] == [first.key, second.key]
+    assert all(e.status is OutboxStatus.SENDING and e.attempts == 1 for e in batch)
+    assert [e.key for e in outbox.next_batch()] == [third.key]
+    assert outbox.next_batch() == []
+    assert outbox.waiting_count() == 3  # being sent still counts as waiting
+
+
+def test_statuses_and_counts(cache_db: Path) -> None:
+    sent, conflict, failed, retry = (queue_entry() for _ in range(4))
+    outbox.next_batch()
+    outbox.mark_sent(sent.key)
+    server_copy = {"version": 4, "values": {"SMOK002": 15}}
+    after_conflict = outbox.mark_conflict(conflict.key, server_copy, "Changed by someone else")
+    after_failed = outbox.mark_failed(failed.key, "Numerator cannot exceed denominator")
+    outbox.mark_retry(retry.key, "The CQRS server could not be reached.")
+
+    assert after_conflict.status is OutboxStatus.CONFLICT and after_conflict.server_copy == server_copy
+    assert after_conflict.body == {"values": {"SMOK002": 12}}  # ours is kept too
+    assert after_failed.server_message == "Numerator cannot exceed denominator"
+    assert outbox.waiting_count() == 1  # only the retry
+    assert outbox.attention_count() == 2
+    needing_attention = outbox.items(statuses=[OutboxStatus.CONFLICT, "failed"])
+    assert [e.key for e in needing_attention] == [conflict.key, failed.key]
+    assert outbox.next_batch()[0].attempts == 2  # the retried one, counted again
+
+    resubmitted = outbox.resubmit(conflict.key, if_match=4)
+    assert resubmitted.status is OutboxStatus.QUEUED and resubmitted.if_match == "4"
+    assert resubmitted.server_copy is None
+
+
+def test_waiting_count_per_practice(cache_db: Path) -> None:
+    queue_entry()
+    queue_entry(practice="B82002")
+    assert outbox.waiting_count(ODS) == 1 and outbox.waiting_count() == 2
+
+
+def test_interrupted_sends_are_queued_again(cache_db: Path) -> None:
+    entry = queue_entry()
+    outbox.next_batch()
+    database.close_cache()  # the app stops mid-push
+    database.open_cache()
+    assert outbox.recover_interrupted() == 1
+    assert [e.key for e in outbox.next_batch()] == [entry.key]
+
+
+def test_bad_items_are_refused_and_unknown_keys_reported(cache_db: Path) -> None:
+    with pytest.raises(ValueError, match="method"):
+        queue_entry(method="GET")
+    with pytest.raises(ValueError, match="path"):
+        queue_entry(path="api/v1")
+    with pytest.raises(outbox.UnknownItem):
+        outbox.mark_sent("no-such-key")
+    assert outbox.waiting_count() == 0
+
+
+def test_drafts_save_load_replace_delete(cache_db: Path) -> None:
+    when = date(2027, 3, 31)
+    assert outbox.load_draft(ODS, "QOF", when) is None
+    outbox.save_draft(ODS, "QOF", when, {"AST007": {"numerator": 10}}, "first go")
+    saved = outbox.save_draft(ODS, "QOF", when, {"AST007": {"numerator": 11}})
+    outbox.save_draft(ODS, "QOF", date(2026, 3, 31), {"AST007": {"numerator": 3}})
+    database.close_cache()
+    database.open_cache()
+    loaded = outbox.load_draft(ODS, "QOF", when)
+    assert loaded == saved and loaded.values == {"AST007": {"numerator": 11}} and loaded.notes == ""
+    assert [d.achievement_date for d in outbox.drafts(ODS)] == [when, date(2026, 3, 31)]
+    assert outbox.delete_draft(ODS, "QOF", when) is True
+    assert outbox.delete_draft(ODS, "QOF", when) is False
+    assert outbox.load_draft(ODS, "QOF", when) is None
