@@ -10,7 +10,9 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
+from central.admin_cmd import run_approve, run_init_admin, run_serve
 from central.calculate_cmd import DEFAULT_YEAR, FORMATS, run_calculate
+from central.data_cmd import run_ingest, run_seed_demo
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,29 +20,126 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cqrs-central",
         description="CQRS central service: ingest aggregate extracts, calculate achievement and payment.",
     )
-    parser.add_argument("--data-dir", metavar="DIR", type=Path, default=None,
-                        help="folder for the central service's database and files")
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="folder for the central service's database and files",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     calculate = commands.add_parser(
-        "calculate", help="print QOF points and £, and V&I / enhanced-service claims, for an extract",
+        "calculate",
+        help="print QOF points and £, and V&I / enhanced-service claims, for an extract",
         description="Calculate an aggregate extract (CSV) against one year's rules. Bad input exits "
-                    "with status 2 and lists every problem by line.",
+        "with status 2 and lists every problem by line.",
     )
     calculate.add_argument("extract", metavar="EXTRACT.csv", help="the extract file")
-    calculate.add_argument("--year", default=DEFAULT_YEAR,
-                           help=f"QOF year of the rules (default {DEFAULT_YEAR})")
+    calculate.add_argument(
+        "--year", default=DEFAULT_YEAR, help=f"QOF year of the rules (default {DEFAULT_YEAR})"
+    )
     calculate.add_argument("--format", choices=FORMATS, default="table", help="output format (default table)")
 
+    commands.add_parser("seed-demo", help="create the demo ICB, PCN, practices, users and a year of data")
+
+    ingest = commands.add_parser(
+        "ingest",
+        help="load an aggregate extract (CSV) into the service's database",
+        description="Load an extract. A bad file is refused whole: every problem is "
+        "listed by line and nothing is loaded. Loading the same file "
+        "again changes nothing.",
+    )
+    ingest.add_argument("extract", metavar="FILE.csv", help="the extract file")
+    ingest.add_argument(
+        "--year", default=DEFAULT_YEAR, help=f"QOF year of the rules (default {DEFAULT_YEAR})"
+    )
+    ingest.add_argument(
+        "--db", metavar="URL", default=None, help="database URL (default: SQLite in the data dir)"
+    )
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the central service over HTTPS",
+        description="Serve the API under /api/v1 over HTTPS until stopped with Ctrl+C. Without "
+        "--cert/--key a local CA and certificate are made once in <data dir>/tls and reused.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8443, help="port to listen on (default 8443)")
+    serve.add_argument(
+        "--db", metavar="URL", default=None, help="database URL (default: SQLite in the data dir)"
+    )
+    serve.add_argument("--cert", metavar="PEM", default=None, help="server certificate (with --key)")
+    serve.add_argument("--key", metavar="PEM", default=None, help="server private key (with --cert)")
+    serve.add_argument(
+        "--self-signed", action="store_true", help="use the local self-signed CA and print its path"
+    )
+    serve.add_argument(
+        "--allow-network",
+        metavar="CIDR",
+        action="append",
+        default=[],
+        help="accept connections only from this network (repeat for several); others get 403",
+    )
+
+    init_admin = commands.add_parser(
+        "init-admin",
+        help="make a commissioner Advanced User Administrator and print a one-time activation token",
+    )
+    init_admin.add_argument("email", metavar="EMAIL", help="an @nhs.net or @nhs.uk address")
+    init_admin.add_argument("--commissioner", metavar="ODS", default=None,
+                            help="the commissioner's ODS code (needed when there is none or several)")
+    init_admin.add_argument("--commissioner-name", metavar="NAME", default=None,
+                            help="name for a commissioner that does not exist yet")
+    init_admin.add_argument(
+        "--db", metavar="URL", default=None, help="database URL (default: SQLite in the data dir)"
+    )
+
+    approve = commands.add_parser(
+        "approve", help="commissioner approval of a declaration (or finance approval with --finance)"
+    )
+    approve.add_argument("declaration_id", metavar="DECLARATION_ID", type=int, help="the declaration's id")
+    approve.add_argument("--finance", action="store_true", help="finance-approve an approved declaration")
+    approve.add_argument(
+        "--db", metavar="URL", default=None, help="database URL (default: SQLite in the data dir)"
+    )
+
     return parser
+
+
+def _seed_demo(args: argparse.Namespace) -> int:
+    return run_seed_demo(args.data_dir)
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    return run_ingest(args.extract, args.year, args.data_dir, args.db)
 
 
 def _calculate(args: argparse.Namespace) -> int:
     return run_calculate(args.extract, year=args.year, fmt=args.format)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    return run_serve(args.data_dir, host=args.host, port=args.port, db_url=args.db, cert=args.cert,
+                     key=args.key, self_signed=args.self_signed, allow_networks=args.allow_network)
+
+
+def _init_admin(args: argparse.Namespace) -> int:
+    return run_init_admin(args.data_dir, args.email, db_url=args.db, commissioner=args.commissioner,
+                          commissioner_name=args.commissioner_name)
+
+
+def _approve(args: argparse.Namespace) -> int:
+    return run_approve(args.data_dir, args.declaration_id, finance=args.finance, db_url=args.db)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "calculate": _calculate,
+    "seed-demo": _seed_demo,
+    "ingest": _ingest,
+    "serve": _serve,
+    "init-admin": _init_admin,
+    "approve": _approve,
 }
 
 

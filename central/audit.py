@@ -1,0 +1,27 @@
+"""The append-only audit log: who did what, to what, for which organisation, when and from where."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from central.models import AuditEntry, User
+
+
+def record(session: Session, *, now: datetime, actor: User | str, action: str, target_type: str,
+           target_id: object = None, organisation_id: int | None = None, source: str | None = None,
+           detail: dict[str, Any] | None = None) -> None:
+    """Add an audit entry to the current transaction. Never put tokens or passwords in ``detail``."""
+    session.add(AuditEntry(
+        at=now,
+        actor_user_id=actor.id if isinstance(actor, User) else None,
+        actor=actor.email if isinstance(actor, User) else actor,
+        action=action,
+        target_type=target_type,
+        target_id=None if target_id is None else str(target_id),
+        organisation_id=organisation_id,
+        source_address=source,
+        detail=detail or {},
+    ))

@@ -1,0 +1,129 @@
+"""Request dependencies: the database session, the clock, the signed-in caller and authorisation.
+
+Authorisation rule (applied everywhere through :func:`authorise`): a caller who holds no role at a
+practice — neither at the practice nor at its commissioner — gets **404 Not Found**, exactly as if the
+practice (or the declaration, user, offer or entry of that practice) did not exist, so nobody can
+probe which ODS codes or record ids exist elsewhere. A caller who can see the practice but lacks
+the role an action needs gets **403 Forbidden**. No token, or an invalid or expired one, is 401.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from central.db import begin_write
+from central.directory import effective_roles, organisation
+from central.errors import ApiError
+from central.models import PRACTICE, Organisation, User
+from central.settings import Settings
+from central.tokens import access_token_row
+
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+_bearer = HTTPBearer(auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One session per request; requests that may write take the write lock at BEGIN (SQLite)."""
+    with request.app.state.sessionmaker() as session:
+        if request.method not in READ_METHODS:
+            begin_write(session)
+        yield session
+
+
+DB = Annotated[Session, Depends(get_db)]
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+def get_now(settings: AppSettings) -> datetime:
+    return settings.clock()
+
+
+def source_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: User
+    family_id: str
+
+
+Now = Annotated[datetime, Depends(get_now)]
+
+
+def current_caller(credentials: Bearer, db: DB, now: Now) -> Caller:
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ApiError(401, "unauthorised", "Sign in first: this needs an access token.", headers=challenge)
+    row = access_token_row(db, credentials.credentials)
+    if row is None or row.revoked_at is not None:
+        raise ApiError(401, "token_invalid", "The access token is not valid. Please sign in.",
+                       headers=challenge)
+    if row.expires_at <= now:
+        raise ApiError(401, "token_expired", "The access token has expired. Refresh it or sign in.",
+                       headers=challenge)
+    user = db.get(User, row.user_id)
+    if user is None or not user.active:
+        raise ApiError(401, "account_disabled", "This account is disabled.", headers=challenge)
+    return Caller(user, row.family_id)
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+@dataclass(frozen=True)
+class PracticeAccess:
+    caller: Caller
+    practice: Organisation
+    roles: frozenset[str]
+
+    @property
+    def user(self) -> User:
+        return self.caller.user
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+def authorise(db: Session, caller: Caller, practice: Organisation | None, required: tuple[str, ...],
+              what: str = "practice") -> PracticeAccess:
+    """404 when the caller cannot see ``practice`` at all; 403 when they lack every role in ``required``."""
+    roles = frozenset(effective_roles(db, caller.user, practice)) if practice and practice.kind == PRACTICE \
+        else frozenset()
+    if practice is None or not roles:
+        raise ApiError(404, "not_found", f"No such {what}, or not one you can see.")
+    if required and not roles.intersection(required):
+        needed = " or ".join(required)
+        raise ApiError(403, "forbidden", f"You need the {needed} role for this practice to do this.")
+    return PracticeAccess(caller, practice, roles)
+
+
+def practice_access(*required: str) -> Callable[..., PracticeAccess]:
+    """Dependency for routes under /practices/{ods}: the practice, checked against ``required`` roles."""
+
+    def dependency(ods: str, caller: CurrentCaller, db: DB) -> PracticeAccess:
+        return authorise(db, caller, organisation(db, ods), required)
+
+    return dependency
+
+
+def needs(*required: str) -> type[PracticeAccess]:
+    """Route parameter type: the practice of the path, for callers holding one of ``required``."""
+    return Annotated[PracticeAccess, Depends(practice_access(*required))]  # type: ignore[return-value]
+
+
+Member = needs()  # anyone who can see the practice

@@ -1,0 +1,112 @@
+"""Every error leaves the service as JSON ``{"error": {"code", "message", "fields"?}}``.
+
+Bad input never becomes a 500: malformed JSON is 400, a body that does not validate is 422 with a
+message per field, and anything unexpected is a 500 whose body says nothing about the cause (the
+traceback goes to the server log only).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("central")
+
+CODES = {400: "bad_request", 401: "unauthorised", 403: "forbidden", 404: "not_found",
+         405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "payload_too_large",
+         415: "unsupported_media_type", 422: "invalid", 428: "precondition_required",
+         429: "too_many_requests", 500: "internal_error"}
+
+
+class ApiError(Exception):
+    """Raise anywhere in a request to answer with this status and error body."""
+
+    def __init__(self, status: int, code: str, message: str, *, fields: dict[str, str] | None = None,
+                 extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.fields, self.extra, self.headers = fields, extra or {}, headers
+
+
+def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    return {"error": error}
+
+
+def error_response(status: int, code: str, message: str, *, fields: dict[str, str] | None = None,
+                   extra: dict[str, Any] | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    body = error_body(code, message, fields) | (extra or {})
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def invalid(fields: dict[str, str], message: str = "Some values need correcting.") -> ApiError:
+    return ApiError(422, "invalid", message, fields=fields)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.code, exc.message, fields=exc.fields, extra=exc.extra,
+                          headers=exc.headers)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    message = exc.detail if isinstance(exc.detail, str) else "The request could not be completed."
+    if status == 404 and message == "Not Found":
+        message = "There is nothing at this address."
+    return error_response(status, CODES.get(status, "error"), message, headers=getattr(exc, "headers", None))
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return error_response(400, "malformed_json", "The request body is not valid JSON.")
+    fields: dict[str, str] = {}
+    for error in errors:
+        fields.setdefault(_field_name(error.get("loc", ())), _friendly(error))
+    return error_response(422, "invalid", "Some values need correcting.", fields=fields)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("Unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal_error",
+                          "Something went wrong on the server. Please try again later.")
+
+
+def _field_name(loc: Any) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:] or parts
+    return ".".join(parts) or "body"
+
+
+def _friendly(error: dict[str, Any]) -> str:
+    kind = str(error.get("type", ""))
+    if kind == "missing":
+        return "This field is required."
+    if kind.startswith("int") or kind == "strict_int":
+        return "Must be a whole number."
+    if kind.startswith("date"):
+        return "Must be a date written YYYY-MM-DD."
+    if kind in ("model_attributes_type", "dict_type"):
+        return "Must be a JSON object."
+    if kind == "extra_forbidden":
+        return "This field is not expected here."
+    return str(error.get("msg", "This value is not valid."))

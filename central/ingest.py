@@ -1,0 +1,277 @@
+"""Extract in, results out: store an extract's counts, recalculate, publish to the sync feed.
+
+An extract is validated whole before anything is written (``central.extract``), so a bad file
+changes nothing. Re-sending the same bytes is recognised by their SHA-256 and changes nothing.
+Recalculating a practice and achievement date reads the automated counts plus the latest manual
+entry per service (e.g. the LD register), stores the results per indicator, publishes one result
+record per service, and sends back any declaration whose figures changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.services.calculation import IndicatorCounts
+from app.services.rules import QOF_SERVICE, RuleSet
+from central import feed
+from central.benchmarks import publish_benchmarks
+from central.declarations_flow import reopen_declarations
+from central.extract import ExtractError, ExtractProblem, PracticeCounts, parse_extract
+from central.models import (
+    AUTOMATED,
+    PRACTICE,
+    REJECTED,
+    AchievementCount,
+    CalculatedResult,
+    ExtractUpload,
+    ManualEntry,
+    Organisation,
+)
+from central.results import claim_record, qof_record
+from central.settings import Clock
+
+LIST_SIZE = "LIST_SIZE"
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    extract_id: int
+    already_ingested: bool
+    rows: int
+    practices: tuple[str, ...]
+    recalculated: int  # practice-date pairs recalculated
+
+
+def ingest_text(
+    session: Session,
+    text: str,
+    rules: RuleSet,
+    *,
+    clock: Clock,
+    filename: str | None = None,
+    uploaded_by_id: int | None = None,
+    may_load: Callable[[Organisation], bool] | None = None,
+) -> IngestReport:
+    """Validate and store one extract, then recalculate what it touched. Raises ExtractError.
+
+    ``may_load`` says whether the uploader may load a practice; a practice it may not load is
+    reported exactly like an unknown one, so uploaders learn nothing about other areas.
+    """
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    previous = session.scalar(select(ExtractUpload).where(ExtractUpload.sha256 == digest))
+    if previous is not None:
+        return IngestReport(previous.id, True, previous.rows, (), 0)
+    extract = parse_extract(text, rules, require_caps=False)
+    practices = _practices_by_code(session, extract.practices, may_load)
+    now = clock()
+    upload = ExtractUpload(
+        sha256=digest, filename=filename, rows=0, uploaded_by_id=uploaded_by_id, uploaded_at=now
+    )
+    session.add(upload)
+    session.flush()
+    rows = 0
+    for counts in extract.practices:
+        practice = practices[counts.practice_code]
+        for service, indicator_id, numerator, denominator, pca in _count_rows(counts):
+            _upsert_count(
+                session,
+                practice.id,
+                service,
+                indicator_id,
+                counts.achievement_date,
+                numerator,
+                denominator,
+                pca,
+                upload.id,
+                now,
+            )
+            rows += 1
+    upload.rows = rows
+    session.flush()
+    for counts in extract.practices:
+        feed.publish(session, practices[counts.practice_code].id, feed.ACHIEVEMENT,
+                     counts.achievement_date.isoformat(), _achievement_record(counts, upload))
+    for counts in extract.practices:
+        recalculate(session, rules, practices[counts.practice_code], counts.achievement_date, clock=clock)
+    publish_benchmarks(session, {counts.achievement_date for counts in extract.practices})
+    return IngestReport(upload.id, False, rows, tuple(sorted(practices)), len(extract.practices))
+
+
+def recalculate(
+    session: Session, rules: RuleSet, practice: Organisation, achievement_date: date, *, clock: Clock
+) -> list[dict[str, Any]]:
+    """Recalculate one practice at one achievement date from stored counts; publish what changed."""
+    automated, manual = _stored_counts(session, practice.id, achievement_date)
+    records = []
+    qof = automated.get(QOF_SERVICE, {})
+    if LIST_SIZE in qof:
+        list_size = qof[LIST_SIZE][0]
+        registers = {key[:-4]: value[0] for key, value in qof.items() if key.endswith("_REG")}
+        indicator_counts = [
+            IndicatorCounts(key, num, den or 0, pca or 0)
+            for key, (num, den, pca) in qof.items()
+            if key in rules.indicators
+        ]
+        records.append(qof_record(rules, achievement_date, list_size, registers, indicator_counts))
+    for service in sorted((set(automated) | set(manual)) - {QOF_SERVICE}):
+        if service not in rules.services:
+            continue
+        items = {key: value[0] for key, value in automated.get(service, {}).items()}
+        items.update(manual.get(service, {}))
+        records.append(claim_record(rules, service, achievement_date, items))
+    now = clock()
+    for record in records:
+        if _store_result(session, practice.id, record, now):
+            key = f"{record['service']}:{record['achievement_date']}"
+            feed.publish(session, practice.id, feed.RESULT, key, record)
+            reopen_declarations(session, practice.id, record["service"], achievement_date, clock=clock)
+    return records
+
+
+def _achievement_record(counts: PracticeCounts, upload: ExtractUpload) -> dict[str, Any]:
+    """The counts an extract carried for one practice and date, as received."""
+    services: dict[str, dict[str, list[int | None]]] = {}
+    for service, item, numerator, denominator, pca in _count_rows(counts):
+        services.setdefault(service, {})[item] = [numerator, denominator, pca]
+    return {"achievement_date": counts.achievement_date.isoformat(), "extract": upload.filename,
+            "received_at": upload.uploaded_at.isoformat(), "counts": services}
+
+
+# --- storing ---------------------------------------------------------------------------------
+
+
+def _practices_by_code(session: Session, practices: tuple[PracticeCounts, ...],
+                       may_load: Callable[[Organisation], bool] | None) -> dict[str, Organisation]:
+    codes = sorted({p.practice_code for p in practices})
+    found = {
+        o.ods_code: o
+        for o in session.scalars(
+            select(Organisation).where(Organisation.ods_code.in_(codes), Organisation.kind == PRACTICE)
+        )
+        if may_load is None or may_load(o)
+    }
+    unknown = [c for c in codes if c not in found]
+    if unknown:
+        raise ExtractError(
+            [
+                ExtractProblem(
+                    None,
+                    f"practice {code} is not known to this service; ask the service administrator to add it",
+                )
+                for code in unknown
+            ]
+        )
+    return found
+
+
+def _count_rows(counts: PracticeCounts):
+    yield QOF_SERVICE, LIST_SIZE, counts.list_size, None, None
+    for register, size in counts.registers.items():
+        yield QOF_SERVICE, f"{register}_REG", size, None, None
+    for item in counts.qof:
+        yield QOF_SERVICE, item.indicator_id, item.numerator, item.denominator, item.pca
+    for service, items in counts.services.items():
+        for item, count in items.items():
+            yield service, item, count, None, None
+
+
+def _upsert_count(
+    session: Session,
+    practice_id: int,
+    service: str,
+    indicator_id: str,
+    day: date,
+    numerator: int,
+    denominator: int | None,
+    pca: int | None,
+    extract_id: int,
+    now,
+) -> None:
+    row = session.scalar(
+        select(AchievementCount).where(
+            AchievementCount.practice_id == practice_id,
+            AchievementCount.service == service,
+            AchievementCount.indicator_id == indicator_id,
+            AchievementCount.achievement_date == day,
+            AchievementCount.source == AUTOMATED,
+        )
+    )
+    if row is None:
+        row = AchievementCount(
+            practice_id=practice_id,
+            service=service,
+            indicator_id=indicator_id,
+            achievement_date=day,
+            source=AUTOMATED,
+        )
+        session.add(row)
+    row.numerator, row.denominator, row.pca = numerator, denominator, pca
+    row.extract_id, row.updated_at = extract_id, now
+
+
+def _stored_counts(session: Session, practice_id: int, day: date):
+    """Automated counts {service: {item: (num, den, pca)}} and manual items {service: {item: count}}."""
+    automated: dict[str, dict[str, tuple[int, int | None, int | None]]] = {}
+    for row in session.scalars(
+        select(AchievementCount).where(
+            AchievementCount.practice_id == practice_id,
+            AchievementCount.achievement_date == day,
+            AchievementCount.source == AUTOMATED,
+        )
+    ):
+        automated.setdefault(row.service, {})[row.indicator_id] = (row.numerator, row.denominator, row.pca)
+    manual: dict[str, dict[str, int]] = {}
+    entries = session.scalars(
+        select(ManualEntry)
+        .where(
+            ManualEntry.practice_id == practice_id,
+            ManualEntry.achievement_date == day,
+            ManualEntry.status != REJECTED,
+        )
+        .order_by(ManualEntry.updated_at)
+    )
+    for entry in entries:  # later entries win
+        manual.setdefault(entry.service, {}).update(
+            {k: int(v) for k, v in entry.values.items() if isinstance(v, int) and not isinstance(v, bool)}
+        )
+    return automated, manual
+
+
+def _store_result(session: Session, practice_id: int, record: dict[str, Any], now) -> bool:
+    """Store the per-indicator (or per-claim) rows; True when anything changed."""
+    day = date.fromisoformat(record["achievement_date"])
+    rows = (
+        [(i["indicator_id"], i["points"], i["payment"], i) for i in record["indicators"]]
+        if record["service"] == QOF_SERVICE
+        else [(record["item"], "0", record["payment"], record)]
+    )
+    changed = False
+    for indicator_id, points, payment, detail in rows:
+        row = session.scalar(
+            select(CalculatedResult).where(
+                CalculatedResult.practice_id == practice_id,
+                CalculatedResult.service == record["service"],
+                CalculatedResult.indicator_id == indicator_id,
+                CalculatedResult.achievement_date == day,
+            )
+        )
+        if row is None:
+            row = CalculatedResult(
+                practice_id=practice_id,
+                service=record["service"],
+                indicator_id=indicator_id,
+                achievement_date=day,
+            )
+            session.add(row)
+        elif row.points == points and row.payment == payment and row.detail == detail:
+            continue
+        row.points, row.payment, row.detail, row.calculated_at = points, payment, detail, now
+        changed = True
+    return changed

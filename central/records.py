@@ -1,0 +1,70 @@
+"""Plain JSON shapes of stored things, the same in API responses and in the sync feed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from central.models import (
+    CalculatedResult,
+    Declaration,
+    ManualEntry,
+    Offer,
+    Organisation,
+    TimetableEvent,
+    User,
+)
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def organisation_ref(org: Organisation | None) -> dict[str, Any] | None:
+    return None if org is None else {"ods": org.ods_code, "name": org.name, "kind": org.kind}
+
+
+def practice_record(practice: Organisation, pcn: Organisation | None,
+                    commissioner: Organisation | None) -> dict[str, Any]:
+    return {"ods": practice.ods_code, "name": practice.name, "pcn": organisation_ref(pcn),
+            "commissioner": organisation_ref(commissioner)}
+
+
+def user_record(user: User, roles: list[str]) -> dict[str, Any]:
+    return {"id": user.id, "email": user.email, "first_name": user.first_name, "last_name": user.last_name,
+            "work_phone": user.work_phone, "mobile": user.mobile, "active": user.active,
+            "activated": user.activated_at is not None, "roles": sorted(roles)}
+
+
+def offer_record(offer: Offer) -> dict[str, Any]:
+    return {"id": offer.id, "service": offer.service, "status": offer.status,
+            "start_date": _iso(offer.start_date), "end_date": _iso(offer.end_date),
+            "response_deadline": _iso(offer.response_deadline),
+            "participation_only": offer.participation_only,
+            "responded_at": _iso(offer.responded_at)}
+
+
+def manual_entry_record(entry: ManualEntry) -> dict[str, Any]:
+    return {"id": entry.id, "service": entry.service, "achievement_date": _iso(entry.achievement_date),
+            "values": entry.values, "notes": entry.notes, "status": entry.status, "version": entry.version,
+            "rejection_reason": entry.rejection_reason, "updated_at": _iso(entry.updated_at)}
+
+
+def declaration_record(declaration: Declaration) -> dict[str, Any]:
+    return {"id": declaration.id, "service": declaration.service,
+            "achievement_date": _iso(declaration.achievement_date), "status": declaration.status,
+            "points": declaration.points, "payment": declaration.payment, "snapshot": declaration.snapshot,
+            "history": declaration.history, "declared_at": _iso(declaration.declared_at),
+            "updated_at": _iso(declaration.updated_at)}
+
+
+def timetable_record(event: TimetableEvent) -> dict[str, Any]:
+    return {"id": event.id, "year": event.year, "kind": event.kind, "title": event.title,
+            "starts": _iso(event.starts), "ends": _iso(event.ends), "service": event.service,
+            "achievement_date": _iso(event.achievement_date)}
+
+
+def result_record(result: CalculatedResult) -> dict[str, Any]:
+    return {"service": result.service, "indicator_id": result.indicator_id,
+            "achievement_date": _iso(result.achievement_date), "points": result.points,
+            "payment": result.payment, "detail": result.detail}

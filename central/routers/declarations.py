@@ -1,0 +1,90 @@
+"""Declarations: the practice declares (Declaration Management); the commissioner approves
+(Approval Management), finance-approves and marks paid (Finance Management).
+
+Declaring is refused while a recalculation of the practice is pending, and outside the declaration
+window in the timetable. The status flow lives in central.declarations_flow; :func:`reopen_declarations` is
+what a recalculation calls.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from central import declarations_flow as flow
+from central.declarations_flow import reopen_declarations
+from central.deps import DB, Caller, CurrentCaller, Member, Now, authorise, needs, source_address
+from central.entry_rules import service_problems
+from central.errors import ApiError, invalid
+from central.models import Declaration, Organisation
+from central.records import declaration_record
+from central.security import APPROVAL_MANAGEMENT, DECLARATION_MANAGEMENT, FINANCE_MANAGEMENT
+from central.windows import declaration_window_problem
+
+router = APIRouter(tags=["declarations"])
+__all__ = ["router", "reopen_declarations"]
+DeclarationManager = needs(DECLARATION_MANAGEMENT)
+
+
+class NewDeclaration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    service: str = Field(max_length=10)
+    achievement_date: date
+
+
+@router.get("/practices/{ods}/declarations")
+def list_declarations(access: Member, db: DB) -> dict[str, Any]:
+    rows = db.scalars(select(Declaration).where(Declaration.practice_id == access.practice.id)
+                      .order_by(Declaration.achievement_date, Declaration.service))
+    return {"declarations": [declaration_record(d) for d in rows]}
+
+
+@router.post("/practices/{ods}/declarations", status_code=201)
+def declare(body: NewDeclaration, request: Request, access: DeclarationManager, db: DB,
+            now: Now) -> dict[str, Any]:
+    problems = service_problems(body.service, body.achievement_date)
+    if problems:
+        raise invalid(problems)
+    if flow.recalculation_pending(db, access.practice.id, body.service):
+        raise ApiError(409, "recalculation_pending",
+                       "Achievement is being recalculated. Declare once the new figures are in.")
+    problem = declaration_window_problem(db, body.service, body.achievement_date, now)
+    if problem:
+        raise ApiError(409, "declaration_window_closed", problem)
+    declaration = flow.declare(db, access.practice, body.service, body.achievement_date, access.user, now,
+                                    source_address(request))
+    db.commit()
+    return declaration_record(declaration)
+
+
+@router.post("/declarations/{declaration_id}/approve")
+def approve(declaration_id: int, request: Request, caller: CurrentCaller, db: DB, now: Now) -> dict[str, Any]:
+    return _advance(db, caller, declaration_id, flow.APPROVED, (APPROVAL_MANAGEMENT,), now, request)
+
+
+@router.post("/declarations/{declaration_id}/finance-approve")
+def finance_approve(declaration_id: int, request: Request, caller: CurrentCaller, db: DB,
+                    now: Now) -> dict[str, Any]:
+    return _advance(db, caller, declaration_id, flow.FINANCE_APPROVED, (FINANCE_MANAGEMENT,), now, request)
+
+
+@router.post("/declarations/{declaration_id}/mark-paid")
+def mark_paid(declaration_id: int, request: Request, caller: CurrentCaller, db: DB,
+              now: Now) -> dict[str, Any]:
+    return _advance(db, caller, declaration_id, flow.PAID, (FINANCE_MANAGEMENT,), now, request)
+
+
+def _advance(db: Session, caller: Caller, declaration_id: int, to_status: str, roles: tuple[str, ...],
+             now: datetime, request: Request) -> dict[str, Any]:
+    declaration = db.get(Declaration, declaration_id)
+    practice = db.get(Organisation, declaration.practice_id) if declaration else None
+    authorise(db, caller, practice, roles, what="declaration")
+    assert declaration is not None
+    flow.advance(db, declaration, to_status, caller.user, now, source_address(request))
+    db.commit()
+    return declaration_record(declaration)

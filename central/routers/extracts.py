@@ -1,0 +1,97 @@
+"""Extract upload: a service account with the Extract Upload role sends a GPES aggregate extract.
+
+The body is the CSV itself (``Content-Type: text/csv``). It is validated whole as the CLI does:
+any problem refuses the whole file (422, one message per line in ``fields``) and nothing is loaded.
+Sending the same bytes again changes nothing. The uploader may load practices only beneath an
+organisation where it holds Extract Upload.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+from sqlalchemy import select
+
+from app.services.rules import RulesError, load_rules
+from central import audit
+from central.deps import DB, CurrentCaller, Now, source_address
+from central.errors import ApiError
+from central.extract import ExtractError
+from central.ingest import ingest_text
+from central.models import Organisation, RoleGrant
+from central.security import EXTRACT_UPLOAD
+
+router = APIRouter(tags=["extracts"])
+
+
+@router.post("/extracts")
+def upload_extract(
+    body: Annotated[bytes, Body(media_type="text/csv")],
+    request: Request,
+    caller: CurrentCaller,
+    db: DB,
+    now: Now,
+    year: str = Query("2025-26", pattern=r"^\d{4}-\d{2}$"),
+) -> dict[str, Any]:
+    areas = set(
+        db.scalars(
+            select(RoleGrant.organisation_id).where(
+                RoleGrant.user_id == caller.user.id, RoleGrant.role == EXTRACT_UPLOAD
+            )
+        )
+    )
+    if not areas:
+        raise ApiError(403, "forbidden", "Uploading extracts needs the Extract Upload role.")
+    try:
+        rules = load_rules(year)
+    except RulesError:
+        raise ApiError(
+            422, "invalid", "Unknown year.", fields={"year": f"There are no rules for {year}."}
+        ) from None
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ApiError(422, "invalid", "The extract must be UTF-8 text.") from None
+
+    def in_area(practice: Organisation) -> bool:
+        org: Organisation | None = practice
+        while org is not None and org.id not in areas:
+            org = org.parent
+        return org is not None
+
+    try:
+        report = ingest_text(
+            db,
+            text,
+            rules,
+            clock=request.app.state.settings.clock,
+            uploaded_by_id=caller.user.id,
+            may_load=in_area,
+        )
+    except ExtractError as exc:
+        db.rollback()
+        fields = {f"line {p.line}" if p.line else "file": p.message for p in exc.problems}
+        raise ApiError(
+            422, "invalid_extract", "The extract was refused and nothing was loaded.", fields=fields
+        ) from None
+    if not report.already_ingested:
+        audit.record(
+            db,
+            now=now,
+            actor=caller.user,
+            action="extract ingested",
+            target_type="extract",
+            target_id=report.extract_id,
+            organisation_id=None,
+            source=source_address(request),
+            detail={"rows": report.rows, "practices": list(report.practices), "year": year},
+        )
+    db.commit()
+    return {
+        "extract_id": report.extract_id,
+        "already_ingested": report.already_ingested,
+        "rows": report.rows,
+        "practices": list(report.practices),
+        "recalculated": report.recalculated,
+    }

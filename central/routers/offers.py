@@ -1,0 +1,60 @@
+"""Offers of quality services to a practice: accept or reject (Service Management)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from central import audit, feed
+from central.deps import DB, Member, Now, PracticeAccess, needs, source_address
+from central.errors import ApiError
+from central.models import ACCEPTED, PENDING, REJECTED, Offer
+from central.records import offer_record
+from central.security import SERVICE_MANAGEMENT
+from central.windows import local_day, uk_date
+
+router = APIRouter(tags=["offers"])
+ServiceManager = needs(SERVICE_MANAGEMENT)
+
+
+@router.get("/practices/{ods}/offers")
+def list_offers(access: Member, db: DB) -> dict[str, object]:
+    offers = db.scalars(select(Offer).where(Offer.practice_id == access.practice.id).order_by(Offer.id))
+    return {"offers": [offer_record(o) for o in offers]}
+
+
+@router.post("/practices/{ods}/offers/{offer_id}/accept")
+def accept(offer_id: int, request: Request, access: ServiceManager, db: DB, now: Now) -> dict[str, object]:
+    return _respond(db, access, offer_id, ACCEPTED, now, source_address(request))
+
+
+@router.post("/practices/{ods}/offers/{offer_id}/reject")
+def reject(offer_id: int, request: Request, access: ServiceManager, db: DB, now: Now) -> dict[str, object]:
+    return _respond(db, access, offer_id, REJECTED, now, source_address(request))
+
+
+def _respond(db: Session, access: PracticeAccess, offer_id: int, status: str, now: datetime,
+             source: str | None) -> dict[str, object]:
+    offer = db.get(Offer, offer_id)
+    if offer is None or offer.practice_id != access.practice.id:
+        raise ApiError(404, "not_found", "No such offer, or not one you can see.")
+    if offer.status == status:  # repeating the same answer changes nothing
+        return offer_record(offer)
+    if offer.status != PENDING:
+        raise ApiError(409, "offer_answered", f"This offer was already {offer.status}.",
+                       extra={"current": offer_record(offer)})
+    if offer.response_deadline is not None and local_day(now) > offer.response_deadline:
+        raise ApiError(409, "offer_deadline_passed",
+                       f"The deadline to answer this offer was {uk_date(offer.response_deadline)}.",
+                       extra={"current": offer_record(offer)})
+    offer.status, offer.responded_at, offer.responded_by_id = status, now, access.user.id
+    audit.record(db, now=now, actor=access.user, action=f"offer {status}", target_type="offer",
+                 target_id=offer.id, organisation_id=access.practice.id, source=source,
+                 detail={"service": offer.service})
+    record = offer_record(offer)
+    feed.publish(db, access.practice.id, feed.OFFER, offer.id, record)
+    db.commit()
+    return record

@@ -1,0 +1,156 @@
+"""Fixtures for the central service's integration tests: one real HTTPS server on 127.0.0.1 per
+session (SQLite file in a temp dir, a clock the tests can move), organisations and users made
+directly with the models, and a small client that always verifies against the server's own CA.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy.orm import Session
+
+from central import start_in_thread
+from central.directory import create_organisation, create_user, grant_role
+from central.models import COMMISSIONER, PCN, PRACTICE, Organisation
+from central.security import (
+    ADVANCED_USER_ADMINISTRATOR,
+    APPROVAL_MANAGEMENT,
+    FINANCE_MANAGEMENT,
+    PRACTICE_ROLES,
+    VIEW,
+    hash_password,
+)
+from central.server import RunningServer
+from central.timetable_store import replace_year
+
+PASSWORD = "Surgery-Pass-2026"
+START = datetime(2025, 11, 5, 10, 0, tzinfo=UTC)  # inside October 2025's entry and declaration windows
+_password_hash = hash_password(PASSWORD)
+_serial = itertools.count(1)
+
+
+class FakeClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class Api:
+    """requests with the server's CA passed on every call (REQUESTS_CA_BUNDLE would beat Session.verify)."""
+
+    def __init__(self, server: RunningServer) -> None:
+        self.base, self.ca = server.base_url, str(server.ca_path)
+        self.http = requests.Session()
+
+    def call(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        url = self.base + (path if path.startswith("/health") else "/api/v1" + path)
+        return self.http.request(method, url, headers=headers, verify=self.ca, timeout=10, **kwargs)
+
+    def get(self, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+        return self.call("GET", path, token, **kwargs)
+
+    def post(self, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+        return self.call("POST", path, token, **kwargs)
+
+    def sign_in(self, email: str, password: str = PASSWORD) -> dict[str, Any]:
+        response = self.post("/auth/token", json={"email": email, "password": password})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def token(self, email: str) -> str:
+        return self.sign_in(email)["access_token"]
+
+
+@dataclass
+class World:
+    """Two practices under one commissioner, a third under another, and their users."""
+
+    server: RunningServer
+    icb: Organisation
+    practice: Organisation  # Z91001
+    neighbour: Organisation  # Z91002, same PCN
+    elsewhere: Organisation  # Z92001, another commissioner
+
+    def session(self) -> Session:
+        return self.server.app.state.sessionmaker()
+
+    def user(self, roles: dict[Organisation, tuple[str, ...]], prefix: str = "user",
+             activated: bool = True) -> str:
+        """A new user with ``roles`` per organisation; returns the email."""
+        email = f"{prefix}.{next(_serial)}@nhs.net"
+        with self.session() as session:
+            user = create_user(session, email, "Test", prefix.title(), "01632 960000", START,
+                               password_hash=_password_hash if activated else None)
+            for org, names in roles.items():
+                for role in names:
+                    grant_role(session, user, session.get_one(Organisation, org.id), role, START)
+            session.commit()
+        return email
+
+    def manager(self, practice: Organisation | None = None) -> str:
+        return self.user({practice or self.practice: PRACTICE_ROLES}, "manager")
+
+    def viewer(self) -> str:
+        return self.user({self.practice: (VIEW,)}, "viewer")
+
+    def commissioner(self, *roles: str) -> str:
+        roles = roles or (ADVANCED_USER_ADMINISTRATOR, APPROVAL_MANAGEMENT, FINANCE_MANAGEMENT)
+        return self.user({self.icb: roles}, "icb")
+
+
+@pytest.fixture(scope="session")
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "clock" in request.fixturenames:
+        clock = request.getfixturevalue("clock")
+        if isinstance(clock, FakeClock):
+            clock.now = START
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, clock: FakeClock) -> Iterator[RunningServer]:
+    running = start_in_thread(tmp_path_factory.mktemp("central"), clock=clock)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def api(server: RunningServer) -> Iterator[Api]:
+    client = Api(server)
+    yield client
+    client.http.close()
+
+
+@pytest.fixture(scope="session")
+def world(server: RunningServer) -> World:
+    with server.app.state.sessionmaker() as session:
+        icb = create_organisation(session, COMMISSIONER, "Q1X", "NHS Test ICB", START)
+        pcn = create_organisation(session, PCN, "U91001", "Test PCN", START, parent=icb)
+        practice = create_organisation(session, PRACTICE, "Z91001", "Test Medical Practice", START,
+                                       parent=pcn)
+        neighbour = create_organisation(session, PRACTICE, "Z91002", "Next Door Surgery", START, parent=pcn)
+        other_icb = create_organisation(session, COMMISSIONER, "Q2X", "NHS Other ICB", START)
+        elsewhere = create_organisation(session, PRACTICE, "Z92001", "Far Away Surgery", START,
+                                        parent=other_icb)
+        replace_year(session, "2025-26")
+        session.commit()
+    return World(server, icb, practice, neighbour, elsewhere)

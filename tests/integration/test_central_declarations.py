@@ -1,0 +1,129 @@
+"""Declarations: declared by the practice, approved and finance-approved by the commissioner, paid;
+refused while a recalculation is pending or outside the window; reopened by a recalculation."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from central.declarations_flow import finish_recalculation, request_recalculation
+from central.models import CalculatedResult, Organisation
+from central.routers.declarations import reopen_declarations
+
+from .conftest import START, Api, FakeClock, World
+
+DECLARE = {"service": "QOF", "achievement_date": "2025-10-31"}
+
+
+def _results(world: World, practice: Organisation, service: str = "QOF") -> None:
+    with world.session() as session:
+        for indicator, points, payment in (("DM020", "12.5", "2801.37"), ("AST007", "41/3", "1000.1")):
+            session.add(CalculatedResult(practice_id=practice.id, service=service, indicator_id=indicator,
+                                         achievement_date=date(2025, 10, 31), points=points, payment=payment,
+                                         calculated_at=START))
+        session.commit()
+
+
+def _practice(world: World, ods: str) -> Organisation:
+    from central.directory import create_organisation
+    from central.models import PRACTICE
+
+    with world.session() as session:
+        pcn = session.get_one(Organisation, world.practice.parent_id)
+        practice = create_organisation(session, PRACTICE, ods, f"Practice {ods}", START, parent=pcn)
+        session.commit()
+        return practice
+
+
+def test_full_status_flow_through_commissioner_approval_to_paid(api: Api, world: World) -> None:
+    practice = _practice(world, "Z91101")
+    _results(world, practice)
+    manager = api.token(world.manager(practice))
+    declared = api.post("/practices/Z91101/declarations", manager, json=DECLARE)
+    assert declared.status_code == 201, declared.text
+    body = declared.json()
+    assert body["status"] == "Awaiting Commissioning Organisation Approval"
+    assert body["points"] == "157/6" and body["payment"] == "3801.47"  # exact sums: 12.5 + 41/3
+    assert body["snapshot"]["DM020"] == {"points": "12.5", "payment": "2801.37"}
+    url = f"/declarations/{body['id']}"
+
+    assert api.post(f"{url}/approve", manager).status_code == 403  # the practice cannot approve itself
+    finance_only = api.token(world.commissioner("Finance Management"))
+    approver = api.token(world.commissioner("Approval Management"))
+    assert api.post(f"{url}/finance-approve", finance_only).json()["error"]["code"] == "wrong_status"
+    assert api.post(f"{url}/approve", finance_only).status_code == 403
+    assert api.post(f"{url}/approve", approver).json()["status"] == "Approved"
+    assert api.post(f"{url}/finance-approve", approver).status_code == 403
+    assert api.post(f"{url}/finance-approve", finance_only).json()["status"] == "Finance Approved"
+    paid = api.post(f"{url}/mark-paid", finance_only).json()
+    assert paid["status"] == "Paid"
+    assert [h["status"] for h in paid["history"]] == [
+        "Awaiting Commissioning Organisation Approval", "Approved", "Finance Approved", "Paid"]
+    again = api.post("/practices/Z91101/declarations", manager, json=DECLARE)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_declared"
+
+
+def test_another_commissioner_cannot_see_the_declaration(api: Api, world: World) -> None:
+    practice = _practice(world, "Z91102")
+    _results(world, practice)
+    manager = api.token(world.manager(practice))
+    declared = api.post("/practices/Z91102/declarations", manager, json=DECLARE).json()
+    stranger = api.token(world.user({world.elsewhere.parent: ("Approval Management",)}, "stranger"))
+    missing = api.post("/declarations/999999/approve", stranger)
+    theirs = api.post(f"/declarations/{declared['id']}/approve", stranger)
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.json() == missing.json()
+
+
+def test_nothing_to_declare_without_calculated_results(api: Api, world: World) -> None:
+    practice = _practice(world, "Z91103")
+    response = api.post("/practices/Z91103/declarations", api.token(world.manager(practice)), json=DECLARE)
+    assert response.status_code == 409 and response.json()["error"]["code"] == "nothing_to_declare"
+
+
+def test_declaring_waits_for_a_pending_recalculation(api: Api, world: World) -> None:
+    practice = _practice(world, "Z91104")
+    _results(world, practice)
+    with world.session() as session:
+        pending = request_recalculation(session, practice.id, START)
+        session.commit()
+    token = api.token(world.manager(practice))
+    refused = api.post("/practices/Z91104/declarations", token, json=DECLARE)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "recalculation_pending"
+    with world.session() as session:
+        finish_recalculation(session, session.merge(pending), START)
+        session.commit()
+    assert api.post("/practices/Z91104/declarations", token, json=DECLARE).status_code == 201
+
+
+def test_declaring_only_inside_the_declaration_window(api: Api, world: World, clock: FakeClock) -> None:
+    practice = _practice(world, "Z91105")
+    _results(world, practice)
+    clock.advance(days=20)  # 25 Nov: October's deadline was the 24th
+    late = api.post("/practices/Z91105/declarations", api.token(world.manager(practice)), json=DECLARE)
+    assert late.status_code == 409 and late.json()["error"]["code"] == "declaration_window_closed"
+    assert "24 Nov 2025" in late.json()["error"]["message"]
+    early = api.post("/practices/Z91105/declarations", api.token(world.manager(practice)),
+                     json={"service": "QOF", "achievement_date": "2025-11-30"})
+    assert early.status_code == 409
+
+
+def test_a_recalculation_sends_the_declaration_back_to_the_practice(api: Api, world: World) -> None:
+    practice = _practice(world, "Z91106")
+    _results(world, practice)
+    manager = api.token(world.manager(practice))
+    declared = api.post("/practices/Z91106/declarations", manager, json=DECLARE).json()
+    api.post(f"/declarations/{declared['id']}/approve", api.token(world.commissioner("Approval Management")))
+    cursor = api.get("/practices/Z91106/changes?limit=1000", manager).json()["next"]
+
+    with world.session() as session:
+        reopened = reopen_declarations(session, practice.id, "QOF", date(2025, 10, 31))
+        session.commit()
+    assert [d.id for d in reopened] == [declared["id"]]
+
+    changes = api.get(f"/practices/Z91106/changes?since={cursor}", manager).json()["changes"]
+    assert [(c["type"], c["data"]["status"]) for c in changes] == [
+        ("declaration", "Awaiting Service Provider Approval")]
+    assert changes[0]["data"]["history"][-1]["reason"] == "Achievement was recalculated"
+    redeclared = api.post("/practices/Z91106/declarations", manager, json=DECLARE)
+    assert redeclared.status_code == 201
+    assert redeclared.json()["status"] == "Awaiting Commissioning Organisation Approval"

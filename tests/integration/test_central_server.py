@@ -1,0 +1,138 @@
+"""The service as a whole: TLS, health, error shape for bad input, allow-list, schema, stopping."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
+
+from central import start_in_thread
+from central.models import Base
+from central.server import RunningServer
+
+from .conftest import Api
+
+
+def test_health_needs_no_sign_in_and_is_served_over_verified_tls(api: Api) -> None:
+    response = api.get("/health")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_certificate_is_refused_without_the_local_ca(server: RunningServer) -> None:
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(server.base_url + "/health", verify=True, timeout=5)
+
+
+def test_openapi_document_is_published_under_api_v1(api: Api) -> None:
+    paths = api.get("/openapi.json").json()["paths"]
+    assert "/api/v1/practices/{ods}/changes" in paths
+    assert "/api/v1/auth/token" in paths
+
+
+def test_unknown_route_is_json_404(api: Api) -> None:
+    response = api.get("/no/such/thing")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_wrong_method_is_json_405(api: Api) -> None:
+    response = api.call("DELETE", "/auth/token")
+    assert response.status_code == 405
+    assert set(response.json()["error"]) >= {"code", "message"}
+
+
+def test_malformed_json_is_400_with_error_body(api: Api) -> None:
+    response = api.post("/auth/token", data="{not json", headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": {"code": "malformed_json", "message": "The request body is not valid JSON."}}
+
+
+def test_body_of_wrong_shape_is_422_with_a_message_per_field(api: Api) -> None:
+    response = api.post("/auth/token", json={"email": 12})
+    assert response.status_code == 422
+    fields = response.json()["error"]["fields"]
+    assert set(fields) == {"email", "password"}
+    assert fields["password"] == "This field is required."
+    not_an_object = api.post("/auth/token", json=[1, 2])
+    assert not_an_object.json()["error"]["fields"] == {"body": "Must be a JSON object."}
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_oversized_body_is_413_not_500(api: Api, chunked: bool) -> None:
+    six_mb = b"x" * (6 * 1024 * 1024)
+    body = iter([six_mb[:3_000_000], six_mb[3_000_000:]]) if chunked else six_mb
+    response = api.post("/auth/token", data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+
+
+def test_schema_after_migrations_matches_the_models(server: RunningServer) -> None:
+    with server.app.state.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_audit_log_is_append_only(server: RunningServer, api: Api) -> None:
+    api.post("/auth/token", json={"email": "nobody@nhs.net", "password": "Wrong-pass-1"})
+    with server.app.state.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM audit_log")).scalar() > 0
+        with pytest.raises(DatabaseError, match="append-only"):
+            connection.execute(text("UPDATE audit_log SET action = 'x'"))
+        with pytest.raises(DatabaseError, match="append-only"):
+            connection.execute(text("DELETE FROM audit_log"))
+
+
+def test_allow_list_refuses_other_networks_before_authentication(tmp_path) -> None:
+    running = start_in_thread(tmp_path, allow_networks=["10.0.0.0/8"])
+    try:
+        for path in ("/health", "/api/v1/me", "/api/v1/practices/Z91001"):
+            response = requests.get(running.base_url + path, verify=str(running.ca_path), timeout=5)
+            assert response.status_code == 403
+            assert response.json()["error"]["code"] == "network_not_allowed"
+    finally:
+        running.stop()
+
+
+def test_allow_list_admits_listed_networks_and_the_server_stops_within_two_seconds(tmp_path) -> None:
+    running = start_in_thread(tmp_path, allow_networks=["127.0.0.0/8"])
+    keep_alive = requests.Session()  # an open TLS keep-alive connection must not hold up the stop
+    assert keep_alive.get(running.base_url + "/health", verify=str(running.ca_path), timeout=5).ok
+    started = time.monotonic()
+    running.stop()
+    assert time.monotonic() - started < 2.0
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get(running.base_url + "/health", verify=str(running.ca_path), timeout=2)
+
+
+def test_restart_reuses_the_certificate_authority_and_database(tmp_path) -> None:
+    first = start_in_thread(tmp_path)
+    ca = first.ca_path.read_bytes()
+    first.stop()
+    second = start_in_thread(tmp_path)
+    try:
+        assert second.ca_path.read_bytes() == ca
+        assert requests.get(second.base_url + "/health", verify=str(second.ca_path), timeout=5).ok
+        assert (tmp_path / "tls" / "server-key.pem").stat().st_mode & 0o777 == 0o600
+        assert (tmp_path / "central.db").stat().st_mode & 0o777 == 0o600
+    finally:
+        second.stop()
+
+
+def test_unexpected_errors_are_a_plain_500_without_details(server: RunningServer, api: Api) -> None:
+    def explode() -> None:
+        raise RuntimeError("secret internal detail")
+
+    server.app.add_api_route("/api/v1/test-explode", explode)
+    response = api.get("/test-explode")
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
+    assert "secret" not in response.text and "Traceback" not in response.text

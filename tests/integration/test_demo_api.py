@@ -1,0 +1,107 @@
+"""The seeded demo served over real HTTPS: the demo users read and act on it as their roles allow."""
+
+import pytest
+import requests
+
+from app.services.rules import load_rules
+from central import start_in_thread
+from central.demo_data import demo_extracts
+from central.seed import DEMO_PASSWORD, demo_clock, seed_demo
+from central.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("demo")
+    seed_demo(Settings(data_dir, clock=demo_clock()))
+    server = start_in_thread(data_dir, clock=demo_clock())
+    yield server
+    server.stop()
+
+
+def call(server, method, path, token=None, **kwargs):
+    headers = kwargs.pop("headers", {})
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return requests.request(
+        method, server.api_url + path, headers=headers, verify=str(server.ca_path), timeout=10, **kwargs
+    )
+
+
+def token(server, email):
+    response = call(server, "POST", "/auth/token", json={"email": email, "password": DEMO_PASSWORD})
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+def whole_feed(server, access_token, limit=200):
+    changes, since = [], 0
+    while True:
+        page = call(
+            server, "GET", f"/practices/Z99001/changes?since={since}&limit={limit}", access_token
+        ).json()
+        changes += page["changes"]
+        since = page["next"]
+        if not page["more"]:
+            return changes, since
+
+
+def test_practice_manager_reads_the_whole_demo(demo):
+    manager = token(demo, "practice.manager@nhs.net")
+    me = call(demo, "GET", "/me", manager).json()
+    assert "Z99001" in str(me)
+    changes, cursor = whole_feed(demo, manager)
+    types = {c["type"] for c in changes}
+    assert {
+        "practice",
+        "offer",
+        "result",
+        "achievement",
+        "benchmark",
+        "declaration",
+        "manual_entry",
+        "timetable_event",
+        "user",
+    } <= types
+    # Resuming from the cursor returns nothing new.
+    again = call(demo, "GET", f"/practices/Z99001/changes?since={cursor}", manager).json()
+    assert again["changes"] == [] and not again["more"]
+
+
+def test_viewer_sees_no_users_and_cannot_act(demo):
+    viewer = token(demo, "viewer@nhs.net")
+    changes, _ = whole_feed(demo, viewer)
+    assert changes and "user" not in {c["type"] for c in changes}
+    offer = next(c for c in changes if c["type"] == "offer" and c["data"]["status"] == "pending")
+    assert call(demo, "POST", f"/practices/Z99001/offers/{offer['id']}/accept", viewer).status_code == 403
+
+
+def test_manager_accepts_the_pending_offer(demo):
+    manager = token(demo, "practice.manager@nhs.net")
+    changes, _ = whole_feed(demo, manager)
+    offer = next(c for c in changes if c["type"] == "offer" and c["data"]["status"] == "pending")
+    response = call(demo, "POST", f"/practices/Z99001/offers/{offer['id']}/accept", manager)
+    assert response.status_code == 200, response.text
+
+
+def test_extract_upload_needs_the_role_and_refuses_bad_files_whole(demo):
+    rules = load_rules("2025-26")
+    march = list(demo_extracts(rules).values())[-1]
+    headers = {"Content-Type": "text/csv"}
+    manager = token(demo, "practice.manager@nhs.net")
+    assert call(demo, "POST", "/extracts", manager, data=march, headers=dict(headers)).status_code == 403
+    uploader = token(demo, "gpes.extracts@nhs.net")
+    bad = march.replace(",QOF,BP002,2026-03-31,", ",QOF,BP999,2026-03-31,", 1)
+    response = call(demo, "POST", "/extracts", uploader, data=bad, headers=dict(headers))
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_extract"
+    assert any("BP999" in message for message in error["fields"].values())
+    # The same file as seeded: recognised, nothing changes.
+    response = call(demo, "POST", "/extracts", uploader, data=march, headers=dict(headers))
+    assert response.status_code == 200 and response.json()["already_ingested"] is True
+
+
+def test_another_practices_data_is_not_found(demo):
+    manager = token(demo, "practice.manager@nhs.net")
+    assert call(demo, "GET", "/practices/Z99002/changes?since=0", manager).status_code == 404
