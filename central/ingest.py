@@ -25,9 +25,10 @@ from central.benchmarks import publish_benchmarks
 from central.declarations_flow import reopen_declarations
 from central.extract import ExtractError, ExtractProblem, PracticeCounts, parse_extract
 from central.models import (
+    APPROVED,
     AUTOMATED,
     PRACTICE,
-    REJECTED,
+    SUBMITTED,
     AchievementCount,
     CalculatedResult,
     ExtractUpload,
@@ -233,7 +234,7 @@ def _stored_counts(session: Session, practice_id: int, day: date):
         .where(
             ManualEntry.practice_id == practice_id,
             ManualEntry.achievement_date == day,
-            ManualEntry.status != REJECTED,
+            ManualEntry.status.in_((SUBMITTED, APPROVED)),
         )
         .order_by(ManualEntry.updated_at)
     )

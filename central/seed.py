@@ -5,8 +5,9 @@ NHS Example ICB > Riverside PCN > four practices, the demo one being Riverside M
 the LD register and weight-management referrals arrive as manual entries, as they do on CQRS.
 Seeding twice changes nothing.
 
-The demo lives in mid-April 2026, just after the QOF year end: the March declarations and the
-year-end entry window are open. :func:`demo_clock` gives the service that date, moving on in real time.
+The demo lives in early April 2026, just after the QOF year end: the March entry window, the March
+declarations and the QOF year-end entry window are open. :func:`demo_clock` gives the service
+that date, moving on in real time.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from central.timetable_store import replace_year
 
 YEAR = "2025-26"
 DEMO_PASSWORD = "Demo-Password-2026"
-DEMO_TODAY = datetime(2026, 4, 15, 9, 0, tzinfo=UTC)
+DEMO_TODAY = datetime(2026, 4, 8, 9, 0, tzinfo=UTC)
 
 # (email, first name, last name, work phone, organisation code, roles)
 DEMO_USERS = (
@@ -66,7 +67,7 @@ class SeedReport:
 
 
 def demo_clock() -> Clock:
-    """A clock that reads 15 April 2026, 09:00 UTC at the moment it is made, then keeps time."""
+    """A clock that reads 8 April 2026, 09:00 UTC at the moment it is made, then keeps time."""
     offset = DEMO_TODAY - datetime.now(UTC)
     return lambda: datetime.now(UTC) + offset
 

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from central import audit, feed, idempotency
 from central.deps import DB, Member, Now, PracticeAccess, needs, source_address
-from central.entry_rules import service_problems, value_problems
+from central.entry_rules import qof_year, rules_for, service_problems, value_problems
 from central.errors import ApiError, invalid
+from central.ingest import recalculate
 from central.models import APPROVED, REJECTED, SUBMITTED, ManualEntry
 from central.records import manual_entry_record
 from central.security import ACHIEVEMENT_ENTRY, APPROVAL_MANAGEMENT
@@ -153,4 +154,8 @@ def _saved(db: Session, access: PracticeAccess, entry: ManualEntry, action: str,
                  organisation_id=access.practice.id, source=source_address(request),
                  detail={"service": entry.service, "version": entry.version, "status": entry.status})
     feed.publish(db, access.practice.id, feed.MANUAL_ENTRY, entry.id, record)
+    rules = rules_for(qof_year(entry.achievement_date))
+    if rules is not None:  # the entered counts feed the practice's calculated achievement at once
+        clock = request.app.state.settings.clock
+        recalculate(db, rules, access.practice, entry.achievement_date, clock=clock)
     return record

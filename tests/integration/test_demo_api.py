@@ -105,3 +105,27 @@ def test_extract_upload_needs_the_role_and_refuses_bad_files_whole(demo):
 def test_another_practices_data_is_not_found(demo):
     manager = token(demo, "practice.manager@nhs.net")
     assert call(demo, "GET", "/practices/Z99002/changes?since=0", manager).status_code == 404
+
+
+def test_a_manual_entry_recalculates_the_claim_it_caps(demo):
+    manager = token(demo, "practice.manager@nhs.net")
+    body = {
+        "service": "LDHC",
+        "achievement_date": "2026-03-31",
+        "values": {"LD_REG": 5},
+        "notes": "Register review",
+    }
+    response = call(
+        demo,
+        "POST",
+        "/practices/Z99001/manual-entries",
+        manager,
+        json=body,
+        headers={"Idempotency-Key": "ld-register-march-review"},
+    )
+    assert response.status_code == 201, response.text
+    changes, _ = whole_feed(demo, manager)
+    ld = [c["data"] for c in changes if c["type"] == "result" and c["id"] == "LDHC:2026-03-31"][-1]
+    # The latest entered register (5) now caps the March health checks that can be paid.
+    assert ld["cap"] == 5
+    assert ld["paid_count"] == min(5, ld["count"])
