@@ -46,8 +46,11 @@ test: setup
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/python -m pytest
 
 demo: setup
-	@echo "The desktop app's demo mode arrives with the desktop shell. Meanwhile, try:"
+	@echo "The desktop app's demo mode arrives with the desktop shell. Meanwhile, try the calculator"
+	@echo "and the central service with the demo data:"
 	@echo "  $(VENV)/bin/cqrs-central calculate resources/examples/extract-2025-26.csv"
+	@echo "  $(VENV)/bin/cqrs-central --data-dir demo-data seed-demo"
+	@echo "  $(VENV)/bin/cqrs-central --data-dir demo-data serve --self-signed"
 
 lint: setup
 	$(VENV)/bin/ruff check .

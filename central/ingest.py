@@ -31,6 +31,7 @@ from central.models import (
     SUBMITTED,
     AchievementCount,
     CalculatedResult,
+    Change,
     ExtractUpload,
     ManualEntry,
     Organisation,
@@ -97,11 +98,17 @@ def ingest_text(
     upload.rows = rows
     session.flush()
     for counts in extract.practices:
-        feed.publish(session, practices[counts.practice_code].id, feed.ACHIEVEMENT,
-                     counts.achievement_date.isoformat(), _achievement_record(counts, upload))
+        feed.publish(
+            session,
+            practices[counts.practice_code].id,
+            feed.ACHIEVEMENT,
+            counts.achievement_date.isoformat(),
+            _achievement_record(counts, upload),
+        )
     for counts in extract.practices:
         recalculate(session, rules, practices[counts.practice_code], counts.achievement_date, clock=clock)
     publish_benchmarks(session, {counts.achievement_date for counts in extract.practices})
+    _publish_rules_version(session, rules)
     return IngestReport(upload.id, False, rows, tuple(sorted(practices)), len(extract.practices))
 
 
@@ -141,15 +148,45 @@ def _achievement_record(counts: PracticeCounts, upload: ExtractUpload) -> dict[s
     services: dict[str, dict[str, list[int | None]]] = {}
     for service, item, numerator, denominator, pca in _count_rows(counts):
         services.setdefault(service, {})[item] = [numerator, denominator, pca]
-    return {"achievement_date": counts.achievement_date.isoformat(), "extract": upload.filename,
-            "received_at": upload.uploaded_at.isoformat(), "counts": services}
+    return {
+        "achievement_date": counts.achievement_date.isoformat(),
+        "extract": upload.filename,
+        "received_at": upload.uploaded_at.isoformat(),
+        "counts": services,
+    }
+
+
+def _publish_rules_version(session: Session, rules: RuleSet) -> None:
+    """Tell every practice, once per year, which rules its results were calculated with."""
+    published = session.scalar(
+        select(Change.seq).where(Change.type == feed.RULES, Change.entity_id == rules.year)
+    )
+    if published is not None:
+        return
+    constants = rules.constants
+    feed.publish(
+        session,
+        None,
+        feed.RULES,
+        rules.year,
+        {
+            "year": rules.year,
+            "indicators": len(rules.indicators),
+            "max_points": str(rules.qof_max_points),
+            "value_per_point": str(constants.value_per_point_gbp),
+            "national_average_list_size": str(constants.national_average_list_size),
+            "aspiration_fraction": str(constants.aspiration_fraction),
+            "services": sorted(rules.services),
+        },
+    )
 
 
 # --- storing ---------------------------------------------------------------------------------
 
 
-def _practices_by_code(session: Session, practices: tuple[PracticeCounts, ...],
-                       may_load: Callable[[Organisation], bool] | None) -> dict[str, Organisation]:
+def _practices_by_code(
+    session: Session, practices: tuple[PracticeCounts, ...], may_load: Callable[[Organisation], bool] | None
+) -> dict[str, Organisation]:
     codes = sorted({p.practice_code for p in practices})
     found = {
         o.ods_code: o
