@@ -36,70 +36,30 @@ def national_timetable(year: str) -> list[PlannedEvent]:
         label = month_end.strftime("%B %Y")
         after = month_end + timedelta(days=1)  # first day of the next month
         events += [
-            PlannedEvent(
-                EXTRACTION,
-                f"Monthly GPES extraction for {label}",
-                after + timedelta(days=9),
-                after + timedelta(days=9),
-                None,
-                month_end,
-            ),
-            PlannedEvent(
-                ENTRY_WINDOW,
-                f"Manual entry window for {label}",
-                after,
-                after + timedelta(days=11),
-                None,
-                month_end,
-            ),
-            PlannedEvent(
-                DECLARATION_DEADLINE,
-                f"Declare {label} achievement by",
-                after + timedelta(days=23),
-                after + timedelta(days=23),
-                None,
-                month_end,
-            ),
-            PlannedEvent(
-                PAYMENT,
-                f"Payment for {label} achievement",
-                _last_working_day(after + timedelta(days=32)),
-                _last_working_day(after + timedelta(days=32)),
-                None,
-                month_end,
-            ),
+            _one_day(EXTRACTION, f"Monthly GPES extraction for {label}", after + timedelta(days=9), None,
+                     month_end),
+            PlannedEvent(ENTRY_WINDOW, f"Manual entry window for {label}", after, after + timedelta(days=11),
+                         None, month_end),
+            _one_day(DECLARATION_DEADLINE, f"Declare {label} achievement by", after + timedelta(days=23),
+                     None, month_end),
+            _one_day(PAYMENT, f"Payment for {label} achievement",
+                     _last_working_day(after + timedelta(days=32)), None, month_end),
         ]
     year_end = date(start + 1, 3, 31)
     events += [
-        PlannedEvent(
-            YEAR_END, "QOF year end: achievement counted at 31 March", year_end, year_end, "QOF", year_end
-        ),
-        PlannedEvent(
-            ENTRY_WINDOW,
-            "QOF year-end manual entry window",
-            date(start + 1, 4, 1),
-            date(start + 1, 4, 30),
-            "QOF",
-            year_end,
-        ),
-        PlannedEvent(
-            DECLARATION_DEADLINE,
-            "Declare QOF year-end achievement by",
-            date(start + 1, 6, 24),
-            date(start + 1, 6, 24),
-            "QOF",
-            year_end,
-        ),
-        PlannedEvent(
-            PAYMENT,
-            "QOF achievement payment (less aspiration paid)",
-            date(start + 1, 6, 30),
-            date(start + 1, 6, 30),
-            "QOF",
-            year_end,
-        ),
+        _one_day(YEAR_END, "QOF year end: achievement counted at 31 March", year_end, "QOF", year_end),
+        PlannedEvent(ENTRY_WINDOW, "QOF year-end manual entry window", date(start + 1, 4, 1),
+                     date(start + 1, 4, 30), "QOF", year_end),
+        _one_day(DECLARATION_DEADLINE, "Declare QOF year-end achievement by", date(start + 1, 6, 24), "QOF",
+                 year_end),
+        _one_day(PAYMENT, "QOF achievement payment (less aspiration paid)", date(start + 1, 6, 30), "QOF",
+                 year_end),
     ]
     return sorted(events, key=lambda e: (e.starts, e.kind))
+
+
+def _one_day(kind: str, title: str, day: date, service: str | None, period: date) -> PlannedEvent:
+    return PlannedEvent(kind, title, day, day, service, period)
 
 
 def _month_end(year: int, month: int) -> date:
