@@ -9,7 +9,9 @@ QT_OFFSCREEN_PKGS := libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 lib
 QT_WINDOW_PKGS := xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
 	libxcb-render-util0 libxcb-shape0 libxkbcommon-x11-0 libxcb-xkb1
 TOOL_PKGS := poppler-utils
-SYSTEM_PKGS := $(QT_OFFSCREEN_PKGS) $(QT_WINDOW_PKGS) $(TOOL_PKGS)
+# A real Secret Service for the keyring integration test.
+KEYRING_PKGS := gnome-keyring dbus
+SYSTEM_PKGS := $(QT_OFFSCREEN_PKGS) $(QT_WINDOW_PKGS) $(TOOL_PKGS) $(KEYRING_PKGS)
 
 .PHONY: setup test demo lint system-packages clean
 

@@ -83,4 +83,5 @@ def setup_logging(level: int = logging.INFO, *, log_file: Path | None = None,
     root.setLevel(level)
     # urllib3 logs every connection at DEBUG; keep it quieter unless we are debugging ourselves.
     logging.getLogger("urllib3").setLevel(max(level, logging.INFO))
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))  # one line per migration step
     return log_file

@@ -7,8 +7,11 @@ use and kept private to the user (0700): the cache holds practice data.
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 from pathlib import Path
+from typing import Any
 
 APP_NAME = "CQRS Desktop"
 ORGANISATION_NAME = "CQRS"
@@ -67,6 +70,11 @@ def settings_path() -> Path:
     return data_dir() / "settings.json"
 
 
+def profile_path() -> Path:
+    """Who signed in last and which practices and roles they have: lets the app open offline."""
+    return data_dir() / "profile.json"
+
+
 def log_dir() -> Path:
     return ensure_private_dir(data_dir() / "logs")
 
@@ -93,3 +101,18 @@ def create_private_file(path: Path) -> Path:
     if os.name == "posix":
         os.chmod(path, PRIVATE_FILE_MODE)
     return path
+
+
+def write_private_json(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON atomically (a temporary file, then ``os.replace``), private to the user."""
+    ensure_private_dir(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, sort_keys=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)  # readers see the old file or the new one, never half of one
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

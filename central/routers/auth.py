@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from central import audit, security, tokens
 from central.deps import DB, AppSettings, CurrentCaller, Now, source_address
-from central.directory import ancestor, user_by_email
+from central.directory import ACTIVATION_LIFETIME, ancestor, user_by_email
 from central.errors import ApiError, invalid
 from central.models import COMMISSIONER, PCN, PRACTICE, ActivationToken, Organisation, RoleGrant, User
 from central.records import organisation_ref
@@ -48,7 +48,11 @@ def sign_in(body: SignIn, request: Request, db: DB, now: Now, settings: AppSetti
         audit.record(db, now=now, actor=user or email, action="sign-in failed", target_type="user",
                      target_id=user.id if user else None, source=source)
         db.commit()
-        raise _locked(until, now) if until else ApiError(401, "invalid_credentials", WRONG_CREDENTIALS)
+        if until:
+            raise _locked(until, now)
+        if user is not None and user.active and user.password_hash is None:
+            raise _not_activated(db, user, now)
+        raise ApiError(401, "invalid_credentials", WRONG_CREDENTIALS)
     assert user is not None
     if not user.active:
         raise ApiError(403, "account_disabled", "This account is disabled. Ask your User Administrator.")
@@ -58,6 +62,20 @@ def sign_in(body: SignIn, request: Request, db: DB, now: Now, settings: AppSetti
                  source=source)
     db.commit()
     return pair.as_json()
+
+
+def _not_activated(db: Session, user: User, now: datetime) -> ApiError:
+    """Why a user with no password yet cannot sign in: a link is waiting for them, or none still works."""
+    live_link = db.scalar(select(ActivationToken.id).where(
+        ActivationToken.user_id == user.id, ActivationToken.used_at.is_(None),
+        ActivationToken.revoked_at.is_(None), ActivationToken.expires_at > now).limit(1))
+    if live_link is None:
+        return ApiError(403, "activation_expired",
+                        "Your account has not been activated and its activation link has expired (links last "
+                        f"{ACTIVATION_LIFETIME.days} days). Ask your User Administrator to send a new one.")
+    return ApiError(403, "account_not_activated",
+                    "Your account is not activated yet. Use the activation link in your email to set a "
+                    "password.")
 
 
 def _locked(until: datetime, now: datetime) -> ApiError:
@@ -119,7 +137,7 @@ def activate(body: Activate, request: Request, db: DB, now: Now) -> dict[str, ob
 
 
 @router.get("/me")
-def me(caller: CurrentCaller, db: DB) -> dict[str, object]:
+def me(caller: CurrentCaller, db: DB, now: Now) -> dict[str, object]:
     user = caller.user
     grants = db.execute(select(Organisation, RoleGrant.role).join(RoleGrant.organisation)
                         .where(RoleGrant.user_id == user.id).order_by(Organisation.ods_code, RoleGrant.role))
@@ -129,7 +147,8 @@ def me(caller: CurrentCaller, db: DB) -> dict[str, object]:
         entry["roles"].append(role)  # type: ignore[union-attr]
     return {"user": {"id": user.id, "email": user.email, "first_name": user.first_name,
                      "last_name": user.last_name, "work_phone": user.work_phone, "mobile": user.mobile},
-            "organisations": list(organisations.values())}
+            "organisations": list(organisations.values()),
+            "server_time": now.isoformat()}
 
 
 def _organisation_entry(db: Session, org: Organisation) -> dict[str, object]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import requests
+from app_fixtures import *  # noqa: F401,F403  (the desktop client's fixtures: data dir, cache, keyrings)
 from sqlalchemy.orm import Session
 
 from central import start_in_thread

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from .conftest import PASSWORD, Api, FakeClock, World
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from central.directory import issue_activation, user_by_email
+from central.models import ActivationToken, AuditEntry, SignInThrottle, User
+
+from .conftest import PASSWORD, START, Api, FakeClock, World
 
 
 def test_sign_in_and_me_lists_organisations_and_roles(api: Api, world: World) -> None:
@@ -102,7 +109,8 @@ def test_activation_sets_the_password_once(api: Api, world: World) -> None:
     token = created["activation_token"]
     assert created["activation_expires_in_days"] == 14
     early = api.post("/auth/token", json={"email": "ada.lovelace@nhs.net", "password": PASSWORD})
-    assert early.status_code == 401
+    assert early.status_code == 403
+    assert early.json()["error"]["code"] == "account_not_activated"
 
     for weak, reason in (("short1A", "8 to 32"), ("alllowercase", "three of"), ("Ada.Lovelace-99", "user id"),
                          ("A" * 20 + "a1!" + "x" * 10, "8 to 32")):
@@ -142,3 +150,86 @@ def test_resending_activation_cancels_the_earlier_link(api: Api, world: World) -
     api.post(f"/practices/{world.practice.ods_code}/users/{created['user']['id']}/resend-activation", admin)
     old = api.post("/auth/activate", json={"token": created["activation_token"], "password": PASSWORD})
     assert old.status_code == 400
+
+
+def test_me_tells_the_service_time(api: Api, world: World, clock: FakeClock) -> None:
+    token = api.token(world.viewer())
+    assert datetime.fromisoformat(api.get("/me", token).json()["server_time"]) == START
+    clock.advance(minutes=5)
+    assert datetime.fromisoformat(api.get("/me", token).json()["server_time"]) == clock.now
+
+
+def _sign_in_error(api: Api, email: str, password: str = PASSWORD) -> tuple[int, dict]:
+    response = api.post("/auth/token", json={"email": email, "password": password})
+    return response.status_code, response.json()["error"]
+
+
+def test_not_yet_activated_sign_in_says_why(api: Api, world: World, clock: FakeClock) -> None:
+    admin = api.token(world.manager())
+    created = _new_user(api, world, admin, "not.yet@nhs.net")
+    status, error = _sign_in_error(api, "not.yet@nhs.net")
+    assert (status, error["code"]) == (403, "account_not_activated")
+    assert error["message"] == ("Your account is not activated yet. Use the activation link in your email "
+                                "to set a password.")
+
+    clock.advance(days=15)
+    status, error = _sign_in_error(api, "not.yet@nhs.net", "Any-guess-123")  # the password does not matter
+    assert (status, error["code"]) == (403, "activation_expired")
+    assert error["message"] == ("Your account has not been activated and its activation link has expired "
+                                "(links last 14 days). Ask your User Administrator to send a new one.")
+
+    admin = api.token(world.manager())  # the clock moved: a fresh sign-in
+    api.post(f"/practices/{world.practice.ods_code}/users/{created['user']['id']}/resend-activation", admin)
+    status, error = _sign_in_error(api, "not.yet@nhs.net")
+    assert (status, error["code"]) == (403, "account_not_activated")
+
+
+def test_no_activation_link_at_all_counts_as_expired(api: Api, world: World) -> None:
+    email = world.user({world.practice: ("View",)}, "unlinked", activated=False)
+    status, error = _sign_in_error(api, email)
+    assert (status, error["code"]) == (403, "activation_expired")
+
+
+def test_only_a_live_link_counts_as_waiting(api: Api, world: World) -> None:
+    email = world.user({world.practice: ("View",)}, "cancelled", activated=False)
+    with world.session() as session:
+        user = user_by_email(session, email)
+        assert user is not None
+        issue_activation(session, user, START)
+        session.commit()
+    assert _sign_in_error(api, email)[1]["code"] == "account_not_activated"
+    with world.session() as session:  # the link is cancelled, and another one is used: none still works
+        links = session.scalars(select(ActivationToken).where(ActivationToken.user_id == user.id)).all()
+        links[0].revoked_at = START
+        session.add(ActivationToken(user_id=user.id, token_hash="0" * 64, issued_at=START,
+                                    expires_at=START + timedelta(days=14), used_at=START))
+        session.commit()
+    assert _sign_in_error(api, email)[1]["code"] == "activation_expired"
+
+
+def test_not_activated_attempts_are_throttled_and_audited(api: Api, world: World) -> None:
+    email = world.user({world.practice: ("View",)}, "throttled", activated=False)
+    for _ in range(4):
+        assert _sign_in_error(api, email, "Guess-pass-1")[0] == 403
+    fifth = api.post("/auth/token", json={"email": email, "password": "Guess-pass-1"})
+    assert fifth.status_code == 429
+    assert fifth.json()["error"]["code"] == "sign_in_locked"
+    assert _sign_in_error(api, email)[0] == 429  # still locked, whatever is sent
+    with world.session() as session:
+        user_id = session.scalars(select(User.id).where(User.email == email)).one()
+        failures = session.scalars(select(AuditEntry).where(AuditEntry.action == "sign-in failed",
+                                                            AuditEntry.target_id == str(user_id))).all()
+        assert len(failures) == 5
+        assert session.get_one(SignInThrottle, email).locked_until is not None
+
+
+def test_disabled_account_without_password_gets_the_plain_answer(api: Api, world: World) -> None:
+    email = world.user({world.practice: ("View",)}, "gone", activated=False)
+    with world.session() as session:
+        user = user_by_email(session, email)
+        assert user is not None
+        issue_activation(session, user, START)
+        user.active = False
+        session.commit()
+    status, error = _sign_in_error(api, email)
+    assert (status, error["code"]) == (401, "invalid_credentials")

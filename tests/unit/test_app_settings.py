@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from app import settings
+from app import paths, settings
 from app.settings import SettingError
 
 
@@ -101,7 +101,7 @@ def test_write_is_atomic_and_leaves_no_temp_files(app_data_dir: Path,
     def broken_replace(src: str, dst: str) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(settings.os, "replace", broken_replace)
+    monkeypatch.setattr(paths.os, "replace", broken_replace)
     with pytest.raises(OSError):
         store.set(settings.SYNC_INTERVAL_MINUTES, 25)
     monkeypatch.undo()

@@ -1,0 +1,256 @@
+"""Signing in to the central service: tokens, the signed-in profile, and one refresh on a 401.
+
+The refresh token is kept by :class:`~app.services.secrets.TokenStore` (the OS keyring, or memory for
+this session when there is none) and nowhere else. The access token lives in memory only. The profile
+(who signed in, their practices and roles there) is kept in ``profile.json`` so the app can open on its
+cached data while offline; it holds no secret.
+
+Every method here does network I/O: call them through ``app.services.tasks.run(..., kind="net")``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from app import paths
+from app.services.api_client import (
+    ApiClient,
+    ApiError,
+    Forbidden,
+    ServerError,
+    Unauthorized,
+    ValidationFailed,
+)
+from app.services.secrets import TokenStore
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+USER_ADMINISTRATOR = "User Administrator"
+FINANCE_VIEW = "Finance View"
+
+# What a practice manager is told for each refusal the service can give at sign-in (by its error code).
+SIGN_IN_MESSAGES = {
+    "invalid_credentials": "The email address or password is not right. Check them and try again.",
+    "account_disabled": "This account has been disabled. Ask your practice's User Administrator.",
+    "activation_expired": ("Your account was never activated and the activation link has expired "
+                           "(links last 14 days). Ask your User Administrator to send a new one."),
+    "account_not_activated": "Your account is not activated yet. Use the activation link in your email "
+                             "to set a password first.",
+}
+
+
+class SignInRequired(Unauthorized):
+    """The session cannot be renewed (no token, or the service refused it): the user must sign in."""
+
+    default_message = "Your sign-in has expired. Please sign in again."
+
+
+class SignInRefused(ApiError):
+    """The service refused the email and password; ``user_message`` says why in plain English."""
+
+
+@dataclass(frozen=True)
+class PracticeAccess:
+    """A practice the user may see, and their roles there (or their commissioner's roles over it)."""
+
+    ods: str
+    name: str
+    roles: tuple[str, ...]
+    via: str | None = None  # the commissioner's ODS code when access comes from commissioner roles
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.ods})"
+
+
+@dataclass(frozen=True)
+class Profile:
+    server_url: str
+    email: str
+    first_name: str
+    last_name: str
+    practices: tuple[PracticeAccess, ...]
+    server_clock_offset_seconds: float = 0.0  # the service's clock minus ours (the demo lives in 2026-04)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+    def practice(self, ods: str | None) -> PracticeAccess | None:
+        return next((p for p in self.practices if p.ods == ods), None)
+
+    def server_now(self) -> datetime:
+        """'Now' by the service's clock: windows and deadlines are judged by it."""
+        return datetime.now(UTC) + timedelta(seconds=self.server_clock_offset_seconds)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Profile:
+        practices = tuple(PracticeAccess(p["ods"], p["name"], tuple(p["roles"]), p.get("via"))
+                          for p in data["practices"])
+        return cls(data["server_url"], data["email"], data["first_name"], data["last_name"], practices,
+                   float(data.get("server_clock_offset_seconds", 0.0)))
+
+
+def profile_from_me(server_url: str, me: dict[str, Any], received_at: datetime | None = None) -> Profile:
+    """Turn ``GET /me`` into a Profile: practices with direct roles, then those seen via a commissioner."""
+    user = me["user"]
+    practices: dict[str, PracticeAccess] = {}
+    for org in me.get("organisations", []):
+        roles = tuple(org.get("roles", []))
+        if org.get("kind") == "practice":
+            practices[org["ods"]] = PracticeAccess(org["ods"], org["name"], roles)
+    for org in me.get("organisations", []):
+        for practice in org.get("practices", []) if org.get("kind") == "commissioner" else []:
+            practices.setdefault(practice["ods"], PracticeAccess(practice["ods"], practice["name"],
+                                                                 tuple(org.get("roles", [])), org["ods"]))
+    offset = 0.0
+    if isinstance(me.get("server_time"), str):
+        server_time = datetime.fromisoformat(me["server_time"])
+        offset = (server_time - (received_at or datetime.now(UTC))).total_seconds()
+    ordered = tuple(sorted(practices.values(), key=lambda p: (p.via is not None, p.name)))
+    return Profile(server_url, user["email"], user.get("first_name") or "", user.get("last_name") or "",
+                   ordered, offset)
+
+
+def load_profile(path: Path | None = None) -> Profile | None:
+    """The profile of the last sign-in, or None (never signed in, or the file is unreadable)."""
+    path = path or paths.profile_path()
+    try:
+        return Profile.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        log.warning("Profile file %s could not be read (%s); sign-in needed", path, error)
+        return None
+
+
+def save_profile(profile: Profile, path: Path | None = None) -> None:
+    paths.write_private_json(path or paths.profile_path(), profile.as_json())
+
+
+class Auth:
+    """One signed-in session with one server. Thread-safe: the sync engine and views share it."""
+
+    def __init__(self, server_url: str, tokens: TokenStore, *, ca_file: str | Path | None = None,
+                 token_scope: str | None = None, timeout: tuple[float, float] | None = None) -> None:
+        self.server_url = server_url.rstrip("/")
+        self.tokens = tokens
+        # The keyring entry is per server and user; the demo's port changes every run, so it names a scope.
+        self.token_scope = token_scope or self.server_url
+        extra = {"timeout": timeout} if timeout else {}
+        self.client = ApiClient(self.server_url + API_PREFIX, ca_file=ca_file, **extra)
+        self.profile: Profile | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def email(self) -> str | None:
+        return self.profile.email if self.profile else None
+
+    def close(self) -> None:
+        self.client.close()
+
+    # --- signing in and out ----------------------------------------------------------------------
+
+    def sign_in(self, email: str, password: str) -> Profile:
+        """Exchange email and password for tokens, keep the refresh token, fetch and save the profile."""
+        email = email.strip().lower()
+        try:
+            pair = self.client.post("/auth/token", {"email": email, "password": password})
+        except (Unauthorized, Forbidden, ValidationFailed) as error:
+            message = SIGN_IN_MESSAGES.get(error.code or "", error.user_message)
+            raise SignInRefused(message, status=error.status, code=error.code) from None
+        except ServerError as error:
+            if error.code == "sign_in_locked":  # 429 with the time the lock ends
+                raise SignInRefused(error.user_message, status=error.status, code=error.code) from None
+            raise
+        return self._start(email, pair)
+
+    def resume(self, email: str) -> Profile:
+        """Renew the session with the refresh token kept from last time; SignInRequired if that fails."""
+        email = email.strip().lower()
+        with self._lock:
+            token = self.tokens.load(self.token_scope, email)
+            if not token:
+                raise SignInRequired("Please sign in.")
+            pair = self._rotate(email, token)
+        return self._start(email, pair, rotated=True)
+
+    def sign_out(self) -> None:
+        """End the session on the service (best effort) and forget every token here."""
+        email = self.email
+        if self.client.token:
+            try:
+                self.client.post("/auth/logout")
+            except ApiError as error:  # offline: the tokens are forgotten here anyway
+                log.info("Sign-out could not reach the service: %s", type(error).__name__)
+        self.client.set_token(None)
+        if email:
+            self.tokens.delete(self.token_scope, email)
+        self.profile = None
+
+    def refresh_profile(self) -> Profile:
+        """Fetch ``/me`` again (roles may have changed) and save it."""
+        me = self.request("GET", "/me")
+        profile = profile_from_me(self.server_url, me)
+        save_profile(profile)
+        self.profile = profile
+        return profile
+
+    # --- authenticated requests ------------------------------------------------------------------
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """An authenticated request; on 401 the session is renewed once and the request sent again."""
+        if not self.client.token:
+            self._renew(None)
+        sent_with = self.client.token
+        try:
+            return self.client.request(method, path, **kwargs)
+        except SignInRequired:
+            raise
+        except Unauthorized:
+            self._renew(sent_with)
+            return self.client.request(method, path, **kwargs)
+
+    def _renew(self, failed_token: str | None) -> None:
+        with self._lock:
+            if self.client.token and self.client.token != failed_token:
+                return  # another thread renewed it while we waited
+            email = self.email
+            token = self.tokens.load(self.token_scope, email) if email else None
+            if not email or not token:
+                raise SignInRequired()
+            pair = self._rotate(email, token)
+            self.client.set_token(pair["access_token"])
+
+    def _rotate(self, email: str, refresh_token: str) -> dict[str, Any]:
+        """Swap the refresh token for a new pair (the old one is spent), keeping the new one at once."""
+        try:
+            pair = self.client.request("POST", "/auth/refresh", json={"refresh_token": refresh_token})
+        except Unauthorized as error:
+            self.tokens.delete(self.token_scope, email)
+            raise SignInRequired() from error
+        self.tokens.save(self.token_scope, email, pair["refresh_token"])
+        return pair
+
+    def _start(self, email: str, pair: dict[str, Any], *, rotated: bool = False) -> Profile:
+        if not rotated:
+            self.tokens.save(self.token_scope, email, pair["refresh_token"])
+        self.client.set_token(pair["access_token"])
+        profile = profile_from_me(self.server_url, self.client.get("/me"))
+        save_profile(profile)
+        self.profile = profile
+        log.info("Signed in as %s (%d practices)", profile.email, len(profile.practices))
+        return profile

@@ -1,0 +1,241 @@
+"""The sync engine: push the outbox, then pull each practice's change feed into the local cache.
+
+:class:`SyncEngine` does the work on a worker thread and knows nothing of Qt. :class:`SyncController`
+runs it through the one background-task API, on demand (F5) and every N minutes, and reports through
+the signal hub. Nothing is ever dropped:
+
+- network errors and 5xx are retried with backoff, then the item goes back in the queue;
+- 401 renews the session once (in ``Auth.request``), then the user is asked to sign in;
+- 409 marks the item "conflict", keeping our version and the server's;
+- 422 (and other refusals) mark it "failed" with the server's message.
+
+Each feed page is applied together with its cursor in one transaction (``cache_store.apply_feed_page``),
+so an interrupted pull resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from app.services import cache_store, outbox, tasks
+from app.services.api_client import ApiError, Conflict, Unauthorized, ValidationFailed
+from app.services.auth import Auth, Profile, SignInRequired
+from app.signals import hub
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 500
+RETRIES = 3  # attempts per call before the sync gives up for now
+BACKOFF_SECONDS = 0.5  # doubled after each failed attempt
+
+
+@dataclass
+class SyncReport:
+    pushed: int = 0
+    conflicts: int = 0
+    failed: int = 0
+    pages: int = 0
+    records: int = 0
+    kinds: set[str] = field(default_factory=set)  # record types that changed
+    finished_at: datetime | None = None
+
+    def summary(self) -> str:
+        parts = [f"{self.records:,} record{'s' * (self.records != 1)} updated"]
+        if self.pushed:
+            parts.append(f"{self.pushed} sent")
+        if self.conflicts or self.failed:
+            parts.append(f"{self.conflicts + self.failed} need your attention")
+        return "Synced: " + ", ".join(parts) + "."
+
+
+class SyncEngine:
+    """One sync at a time; ``run`` is safe to call from any worker thread."""
+
+    def __init__(self, auth: Auth, *, page_size: int = PAGE_SIZE, retries: int = RETRIES,
+                 backoff: float = BACKOFF_SECONDS, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.auth = auth
+        self.page_size, self.retries, self.backoff, self._sleep = page_size, retries, backoff, sleep
+        self._running = threading.Lock()
+
+    def run(self, practices: Sequence[str]) -> SyncReport:
+        """Push every queued item, then pull every practice. Raises the error that stopped it, if any."""
+        if not self._running.acquire(blocking=False):
+            raise SyncBusy()
+        try:
+            report = SyncReport()
+            self.push(report)
+            for ods in practices:
+                self.pull(ods, report)
+            report.finished_at = datetime.now(UTC)
+            return report
+        finally:
+            self._running.release()
+
+    # --- push ------------------------------------------------------------------------------------
+
+    def push(self, report: SyncReport) -> None:
+        while batch := outbox.next_batch():
+            for position, item in enumerate(batch):
+                try:
+                    self._call(item.method, item.path, json=item.body, if_match=item.if_match,
+                               idempotency_key=item.key)
+                except Conflict as error:
+                    outbox.mark_conflict(item.key, error.current, error.user_message)
+                    report.conflicts += 1
+                except ValidationFailed as error:
+                    outbox.mark_failed(item.key, _with_fields(error))
+                    report.failed += 1
+                except ApiError as error:
+                    if isinstance(error, Unauthorized) or error.retryable or error.status is None:
+                        # Not sent (offline, server trouble, signed out): this item and the rest wait.
+                        for waiting in batch[position:]:
+                            outbox.mark_retry(waiting.key, getattr(error, "user_message", None))
+                        raise
+                    outbox.mark_failed(item.key, error.user_message)  # refused (403, 404...): kept
+                    report.failed += 1
+                else:
+                    outbox.mark_sent(item.key)
+                    report.pushed += 1
+                report.kinds.add(item.kind)
+
+    # --- pull ------------------------------------------------------------------------------------
+
+    def pull(self, ods: str, report: SyncReport) -> None:
+        more = True
+        while more:
+            since = cache_store.cursor(ods) or "0"
+            page = self._call("GET", f"/practices/{ods}/changes",
+                              params={"since": since, "limit": self.page_size})
+            changes = page.get("changes", [])
+            cache_store.apply_feed_page(ods, changes, page.get("next", since))
+            report.pages += 1
+            report.records += len(changes)
+            report.kinds.update(str(change.get("type")) for change in changes)
+            more = bool(page.get("more")) and bool(changes)
+        cache_store.mark_synced(ods)
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One request, retried with backoff on network errors and 5xx (never on a refusal)."""
+        for attempt in range(self.retries):
+            try:
+                return self.auth.request(method, path, **kwargs)
+            except ApiError as error:
+                if not error.retryable or attempt == self.retries - 1:
+                    if error.retryable:
+                        raise SyncStopped(error.user_message) from error
+                    raise
+                delay = self.backoff * 2 ** attempt
+                log.info("%s %s failed (%s); again in %.1f s", method, path, type(error).__name__, delay)
+                self._sleep(delay)
+        raise AssertionError("unreachable")
+
+
+def forget_practices_with_new_roles(old: Profile | None, new: Profile) -> list[str]:
+    """Drop the cache of practices where the user's roles changed, so the next pull starts from 0.
+
+    The feed only carries what the roles allow (user records go to User Administrators only): a new
+    role must fetch what was held back before, and a lost one must not leave behind what it showed.
+    """
+    if old is None or old.email != new.email or old.server_url != new.server_url:
+        return []
+    changed = []
+    for practice in new.practices:
+        before = old.practice(practice.ods)
+        if before is not None and set(before.roles) != set(practice.roles):
+            cache_store.forget_practice(practice.ods)
+            changed.append(practice.ods)
+    return changed
+
+
+class SyncBusy(RuntimeError):
+    """A sync is already running."""
+
+    user_message = "A sync is already running."
+
+
+class SyncStopped(ApiError):
+    """The service could not be reached (or kept failing) after retries: the app is offline for now."""
+
+    retryable = True
+
+
+def _with_fields(error: ValidationFailed) -> str:
+    details = "; ".join(f"{name}: {message}" if name else message for name, message in error.fields.items())
+    return f"{error.user_message} ({details})" if details else error.user_message
+
+
+class SyncController(QObject):
+    """Runs the engine in the background now (F5) and on a timer, and tells the hub how it went."""
+
+    sign_in_needed = Signal(str)  # the message to show above the sign-in form
+
+    def __init__(self, engine: SyncEngine, practices: Callable[[], Sequence[str]], interval_minutes: int,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self._practices = practices
+        self._busy = False
+        self._interval_ms = interval_minutes * 60_000
+        self.last_report: SyncReport | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.sync_now)
+        self._failures = 0
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def set_interval(self, minutes: int) -> None:
+        self._interval_ms = minutes * 60_000
+        self._schedule(self._interval_ms)
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def sync_now(self) -> bool:
+        """Start a sync unless one is running; False if it was already running."""
+        if self._busy:
+            return False
+        self._busy = True
+        self._timer.stop()
+        hub().sync_started.emit()
+        practices = list(self._practices())
+        tasks.run(lambda: self.engine.run(practices), self._succeeded, self._failed, kind="net")
+        return True
+
+    def _succeeded(self, report: SyncReport) -> None:
+        self._busy, self._failures, self.last_report = False, 0, report
+        hub().online_changed.emit(True)
+        hub().outbox_changed.emit(outbox.waiting_count())
+        for kind in sorted(report.kinds):
+            hub().data_changed.emit(kind)
+        hub().sync_finished.emit(True, report.summary())
+        self._schedule(self._interval_ms)
+
+    def _failed(self, error: BaseException) -> None:
+        self._busy = False
+        hub().outbox_changed.emit(outbox.waiting_count())
+        hub().data_changed.emit("outbox")
+        message = tasks.describe_error(error)
+        if isinstance(error, SignInRequired):
+            hub().sync_finished.emit(False, message)
+            self.sign_in_needed.emit(message)
+            return
+        if isinstance(error, ApiError) and error.retryable:
+            hub().online_changed.emit(False)
+        hub().sync_finished.emit(False, message)
+        # Try again sooner than the usual interval while offline: 1, 2, 4... minutes, capped at it.
+        self._failures += 1
+        self._schedule(min(self._interval_ms, 60_000 * 2 ** (self._failures - 1)))
+
+    def _schedule(self, delay_ms: int) -> None:
+        self._timer.start(max(1_000, delay_ms))

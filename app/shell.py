@@ -1,0 +1,201 @@
+"""The application shell: signs in, owns the sync controller and the main window, and wires them up.
+
+Start-up never waits on the network: the window opens on the cached data first, then the session is
+resumed (or the demo service started and signed in to) in the background, then the first sync runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app import paths, settings
+from app.services import auth as auth_service
+from app.services import outbox, tasks
+from app.services.api_client import app_version
+from app.services.auth import Auth, Profile, SignInRequired
+from app.services.secrets import TokenStore
+from app.services.sync import SyncController, SyncEngine, forget_practices_with_new_roles
+from app.signals import hub
+from app.views.help_page import InstallationFacts
+from app.views.main_window import MainWindow
+from app.views.sign_in_dialog import SignInDialog
+
+log = logging.getLogger(__name__)
+
+
+class Shell(QObject):
+    settled = Signal()  # start-up has done what it can: the first sync finished, or a sign-in is needed
+
+    def __init__(self, store: settings.Settings, tokens: TokenStore, *, demo: bool = False,
+                 offline: bool = False) -> None:
+        super().__init__()
+        self.store, self.tokens, self.demo, self.offline = store, tokens, demo, offline
+        self.auth: Auth | None = None
+        self.sync: SyncController | None = None
+        self.demo_server: Any = None
+        self.dialog: SignInDialog | None = None
+        self.profile = auth_service.load_profile()
+        self.window = MainWindow(store)
+        self.window.sync_requested.connect(self.sync_now)
+        self.window.sign_out_requested.connect(self.sign_out)
+        self.window.sign_in_requested.connect(lambda: self.ask_sign_in(""))
+        self.window.practice_chosen.connect(self.choose_practice)
+        hub().sync_finished.connect(self._first_sync_finished)
+        tasks.set_failure_handler(lambda error: self.window.show_message(tasks.describe_error(error)))
+        self._settled = False
+
+    # --- start-up --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Show the cached data at once; then connect in the background (unless ``offline``)."""
+        self._show(self.profile)
+        self.window.show()
+        if self.offline:
+            return
+        if self.demo:
+            self.window.show_message("Starting the demo CQRS service…")
+            tasks.run(self._start_demo, self._signed_in, self._start_failed, kind="net")
+        elif self.profile is not None and self.store.get(settings.SERVER_URL):
+            auth = self._new_auth(self.store.get(settings.SERVER_URL))
+            email = self.profile.email
+            tasks.run(lambda: self._resume(auth, email), self._signed_in, self._start_failed, kind="net")
+        else:
+            self.ask_sign_in("")
+
+    def _start_demo(self) -> tuple[Auth, Profile]:
+        from app import demo_server  # only in demo mode: keeps the central service off the normal path
+
+        server = demo_server.start(paths.demo_server_dir())
+        self.demo_server = server
+        auth = Auth(server.base_url, self.tokens, ca_file=server.ca_path,
+                    token_scope=demo_server.DEMO_TOKEN_SCOPE)
+        try:
+            return self._resume(auth, demo_server.DEMO_EMAIL)
+        except SignInRequired:
+            return self._finish_sign_in(auth, auth.sign_in(demo_server.DEMO_EMAIL, server.password))
+
+    def _resume(self, auth: Auth, email: str) -> tuple[Auth, Profile]:
+        return self._finish_sign_in(auth, auth.resume(email))
+
+    def _finish_sign_in(self, auth: Auth, profile: Profile) -> tuple[Auth, Profile]:
+        """On the worker: drop the cache of practices where the roles changed, so they re-sync fully."""
+        forget_practices_with_new_roles(self.profile, profile)
+        return auth, profile
+
+    def _start_failed(self, error: BaseException) -> None:
+        if isinstance(error, SignInRequired) or self.demo:
+            self.ask_sign_in(tasks.describe_error(error) if self.demo else "")
+            return
+        hub().online_changed.emit(False)
+        self.window.show_message(tasks.describe_error(error))
+        # Offline with a saved session: keep showing the cache and try again at the usual interval.
+        self._settle()
+
+    # --- signing in and out ------------------------------------------------------------------------
+
+    def ask_sign_in(self, message: str) -> None:
+        if self.dialog is not None:
+            return
+        server = self.auth.server_url if self.auth else self.store.get(settings.SERVER_URL)
+        email = self.profile.email if self.profile else ""
+        self.dialog = SignInDialog(self._sign_in_with, server_url=server, email=email, message=message,
+                                   server_editable=not self.demo, parent=self.window)
+        self.dialog.finished.connect(self._dialog_closed)
+        self._settle()  # a screenshot run stops here rather than wait for someone to type
+        self.dialog.open()
+
+    def _sign_in_with(self, server_url: str, email: str, password: str) -> tuple[Auth, Profile]:
+        """On a worker: sign in to ``server_url`` (the demo keeps its own Auth and CA)."""
+        auth = self.auth if self.auth and self.auth.server_url == server_url.rstrip("/") else \
+            self._new_auth(server_url)
+        return self._finish_sign_in(auth, auth.sign_in(email, password))
+
+    def _dialog_closed(self, accepted: int) -> None:
+        dialog, self.dialog = self.dialog, None
+        if accepted and dialog is not None and dialog.result_value is not None:
+            if not self.demo:
+                self.store.set(settings.SERVER_URL, dialog.server.text().strip().rstrip("/"))
+            self._signed_in(dialog.result_value)
+
+    def _signed_in(self, result: tuple[Auth, Profile]) -> None:
+        auth, profile = result
+        if self.auth is not None and self.auth is not auth:
+            self.auth.close()
+        self.auth, self.profile = auth, profile
+        self._show(profile)
+        if self.sync is None:
+            self.sync = SyncController(SyncEngine(auth), self._practices, self.store.get(
+                settings.SYNC_INTERVAL_MINUTES), parent=self)
+            self.sync.sign_in_needed.connect(self.ask_sign_in)
+        else:
+            self.sync.engine.auth = auth
+        self.sync_now()
+
+    def sign_out(self) -> None:
+        auth = self.auth
+        if self.sync is not None:
+            self.sync.stop()
+        self.profile = None
+        paths.profile_path().unlink(missing_ok=True)
+        self._show(None)
+        if auth is not None:
+            tasks.run(auth.sign_out, lambda _none: self.window.show_message("Signed out."), kind="net")
+
+    # --- the rest ------------------------------------------------------------------------------------
+
+    def sync_now(self) -> None:
+        if self.sync is None or self.profile is None:
+            self.window.show_message("Sign in to sync with CQRS.")
+            return
+        if not self.sync.sync_now():
+            self.window.show_message("A sync is already running.")
+
+    def choose_practice(self, ods: str) -> None:
+        self.store.set(settings.LAST_PRACTICE_ODS, ods)
+        self._show(self.profile)
+
+    def shutdown(self) -> None:
+        if self.sync is not None:
+            self.sync.stop()
+        if self.auth is not None:
+            self.auth.close()
+        if self.demo_server is not None:
+            self.demo_server.stop()
+
+    def _practices(self) -> list[str]:
+        return [p.ods for p in self.profile.practices] if self.profile else []
+
+    def _show(self, profile: Profile | None) -> None:
+        ods = self.store.get(settings.LAST_PRACTICE_ODS)
+        if profile is not None and profile.practice(ods) is None:
+            ods = profile.practices[0].ods if profile.practices else None
+        self.window.show_profile(profile, ods)
+        self.window.show_facts(self._facts())
+
+    def _facts(self) -> InstallationFacts:
+        kept = (f"in the operating system's keyring ({self.tokens.backend_name})" if self.tokens.persistent
+                else "for this session only (no keyring on this PC)")
+        server = self.auth.server_url if self.auth else (self.store.get(settings.SERVER_URL) or "not set")
+        return InstallationFacts(app_version(), server + (" (demo)" if self.demo else ""),
+                                 self.profile.email if self.profile else "nobody", str(paths.data_dir()),
+                                 str(paths.log_file_path()), kept)
+
+    def _new_auth(self, server_url: str) -> Auth:
+        return Auth(server_url, self.tokens, ca_file=self.store.get(settings.CA_FILE))
+
+    def _first_sync_finished(self, _ok: bool, _message: str) -> None:
+        hub().outbox_changed.emit(outbox.waiting_count())
+        self._settle()
+
+    def _settle(self) -> None:
+        if not self._settled:
+            self._settled = True
+            self.settled.emit()
+
+    @property
+    def data_dir(self) -> Path:
+        return paths.data_dir()
