@@ -16,7 +16,7 @@ from app import paths, settings
 from app.logging_setup import setup_logging
 from app.models import database
 from app.services import outbox
-from app.services.api_client import app_version
+from app.version import app_version
 
 log = logging.getLogger("app.main")
 STYLE = Path(__file__).resolve().parents[1] / "resources" / "styles" / "app.qss"

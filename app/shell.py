@@ -2,27 +2,31 @@
 
 Start-up never waits on the network: the window opens on the cached data first, then the session is
 resumed (or the demo service started and signed in to) in the background, then the first sync runs.
+The network side (app.services.auth and .sync: requests, TLS) is imported on first use, after the
+window has been painted.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from app import paths, settings
-from app.services import auth as auth_service
 from app.services import outbox, tasks
-from app.services.api_client import app_version
-from app.services.auth import Auth, Profile, SignInRequired
+from app.services.profile import Profile, load_profile
 from app.services.secrets import TokenStore
-from app.services.sync import SyncController, SyncEngine, forget_practices_with_new_roles
 from app.signals import hub
+from app.version import app_version
 from app.views.help_page import InstallationFacts
 from app.views.main_window import MainWindow
 from app.views.sign_in_dialog import SignInDialog
+
+if TYPE_CHECKING:
+    from app.services.auth import Auth
+    from app.services.sync import SyncController
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +42,13 @@ class Shell(QObject):
         self.sync: SyncController | None = None
         self.demo_server: Any = None
         self.dialog: SignInDialog | None = None
-        self.profile = auth_service.load_profile()
+        self.profile = load_profile()
         self.window = MainWindow(store)
         self.window.sync_requested.connect(self.sync_now)
         self.window.sign_out_requested.connect(self.sign_out)
         self.window.sign_in_requested.connect(lambda: self.ask_sign_in(""))
         self.window.practice_chosen.connect(self.choose_practice)
+        self.window.section_shown.connect(lambda key: self._show_facts() if key == "help" else None)
         hub().sync_finished.connect(self._first_sync_finished)
         tasks.set_failure_handler(lambda error: self.window.show_message(tasks.describe_error(error)))
         self._settled = False
@@ -60,14 +65,15 @@ class Shell(QObject):
             self.window.show_message("Starting the demo CQRS service…")
             tasks.run(self._start_demo, self._signed_in, self._start_failed, kind="net")
         elif self.profile is not None and self.store.get(settings.SERVER_URL):
-            auth = self._new_auth(self.store.get(settings.SERVER_URL))
-            email = self.profile.email
-            tasks.run(lambda: self._resume(auth, email), self._signed_in, self._start_failed, kind="net")
+            server, email = self.store.get(settings.SERVER_URL), self.profile.email
+            tasks.run(lambda: self._resume(self._new_auth(server), email), self._signed_in,
+                      self._start_failed, kind="net")
         else:
             self.ask_sign_in("")
 
     def _start_demo(self) -> tuple[Auth, Profile]:
         from app import demo_server  # only in demo mode: keeps the central service off the normal path
+        from app.services.auth import Auth, SignInRequired
 
         server = demo_server.start(paths.demo_server_dir())
         self.demo_server = server
@@ -83,10 +89,14 @@ class Shell(QObject):
 
     def _finish_sign_in(self, auth: Auth, profile: Profile) -> tuple[Auth, Profile]:
         """On the worker: drop the cache of practices where the roles changed, so they re-sync fully."""
+        from app.services.sync import forget_practices_with_new_roles
+
         forget_practices_with_new_roles(self.profile, profile)
         return auth, profile
 
     def _start_failed(self, error: BaseException) -> None:
+        from app.services.auth import SignInRequired
+
         if isinstance(error, SignInRequired) or self.demo:
             self.ask_sign_in(tasks.describe_error(error) if self.demo else "")
             return
@@ -126,8 +136,11 @@ class Shell(QObject):
         if self.auth is not None and self.auth is not auth:
             self.auth.close()
         self.auth, self.profile = auth, profile
+        self.window.clear_message()  # e.g. "Starting the demo CQRS service…"
         self._show(profile)
         if self.sync is None:
+            from app.services.sync import SyncController, SyncEngine
+
             self.sync = SyncController(SyncEngine(auth), self._practices, self.store.get(
                 settings.SYNC_INTERVAL_MINUTES), parent=self)
             self.sync.sign_in_needed.connect(self.ask_sign_in)
@@ -174,6 +187,11 @@ class Shell(QObject):
         if profile is not None and profile.practice(ods) is None:
             ods = profile.practices[0].ods if profile.practices else None
         self.window.show_profile(profile, ods)
+        if self.window.current_section() == "help":
+            self._show_facts()
+
+    def _show_facts(self) -> None:
+        """The help desk's facts, gathered when Help is opened (finding the keyring takes a moment)."""
         self.window.show_facts(self._facts())
 
     def _facts(self) -> InstallationFacts:
@@ -185,6 +203,8 @@ class Shell(QObject):
                                  str(paths.log_file_path()), kept)
 
     def _new_auth(self, server_url: str) -> Auth:
+        from app.services.auth import Auth
+
         return Auth(server_url, self.tokens, ca_file=self.store.get(settings.CA_FILE))
 
     def _first_sync_finished(self, _ok: bool, _message: str) -> None:

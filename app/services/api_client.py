@@ -8,7 +8,6 @@ whose ``user_message`` can be shown to a practice manager as it is.
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import ssl
 from pathlib import Path
@@ -18,9 +17,10 @@ import requests
 import truststore
 from requests.adapters import HTTPAdapter
 
+from app.version import user_agent
+
 log = logging.getLogger(__name__)
 
-DISTRIBUTION = "cqrs-desktop"
 DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
 
 
@@ -129,20 +129,14 @@ class _ContextAdapter(HTTPAdapter):
         kwargs["ssl_context"] = self._context
         return super().proxy_manager_for(*args, **kwargs)
 
+    def build_connection_pool_key_attributes(self, request: Any, verify: Any, cert: Any = None) -> Any:
+        # requests would hand REQUESTS_CA_BUNDLE (or verify=path) down to urllib3, which loads that file
+        # into our shared context: trust must come from the context alone.
+        return super().build_connection_pool_key_attributes(request, True, cert)
+
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
         # requests would point the connection at certifi here; our context already holds the trust.
         conn.cert_reqs = "CERT_REQUIRED"
-
-
-def app_version() -> str:
-    try:
-        return importlib.metadata.version(DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError:  # e.g. a frozen build without metadata
-        return "0+unknown"
-
-
-def user_agent() -> str:
-    return f"CQRS-Desktop/{app_version()}"
 
 
 # --- Client --------------------------------------------------------------------------------------

@@ -39,16 +39,26 @@ class TokenStore:
     """Refresh tokens per (server URL, email): OS keyring when available, else memory for this session."""
 
     def __init__(self, backend: KeyringBackend | None = None) -> None:
-        self._backend = backend if backend is not None else keyring.get_keyring()
-        self._persistent = backend_is_usable(self._backend)
+        self._given = backend
+        self._chosen: KeyringBackend | None = None
+        self._persistent = False
         self._memory: dict[str, str] = {}
-        if not self._persistent:
-            log.warning("No usable OS keyring (%s): sign-in will last for this session only",
-                        type(self._backend).__name__)
+
+    @property
+    def _backend(self) -> KeyringBackend:
+        # Chosen on first use, not at start-up: finding the OS keyring loads every backend (~30 ms).
+        if self._chosen is None:
+            self._chosen = self._given if self._given is not None else keyring.get_keyring()
+            self._persistent = backend_is_usable(self._chosen)
+            if not self._persistent:
+                log.warning("No usable OS keyring (%s): sign-in will last for this session only",
+                            type(self._chosen).__name__)
+        return self._chosen
 
     @property
     def persistent(self) -> bool:
         """True while tokens are kept by the OS keyring (so they survive a restart)."""
+        self._backend  # noqa: B018  (choose the backend if not done yet)
         return self._persistent
 
     @property
@@ -58,7 +68,7 @@ class TokenStore:
     def save(self, server_url: str, email: str, token: str) -> bool:
         """Store the refresh token; returns ``persistent`` (False: kept for this session only)."""
         key = account_key(server_url, email)
-        if self._persistent:
+        if self.persistent:
             try:
                 self._backend.set_password(SERVICE_NAME, key, token)
                 return True
@@ -71,7 +81,7 @@ class TokenStore:
         key = account_key(server_url, email)
         if key in self._memory:
             return self._memory[key]
-        if not self._persistent:
+        if not self.persistent:
             return None
         try:
             return self._backend.get_password(SERVICE_NAME, key)
@@ -83,7 +93,7 @@ class TokenStore:
         """Forget the token (sign-out) wherever it is kept. Deleting a missing token is not an error."""
         key = account_key(server_url, email)
         self._memory.pop(key, None)
-        if not self._persistent:
+        if not self.persistent:
             return
         try:
             self._backend.delete_password(SERVICE_NAME, key)

@@ -27,7 +27,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.services import cache_store, outbox, tasks
 from app.services.api_client import ApiError, Conflict, Unauthorized, ValidationFailed
-from app.services.auth import Auth, Profile, SignInRequired
+from app.services.auth import Auth, SignInRequired
+from app.services.profile import Profile
 from app.signals import hub
 
 log = logging.getLogger(__name__)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
+from app.views import fonts
+
 GUIDE = Path(__file__).resolve().parents[2] / "resources" / "help" / "guide.md"
 
 
@@ -30,6 +32,7 @@ class HelpPage(QWidget):
         self.setObjectName("page-help")
         heading = QLabel("Help")
         heading.setObjectName("pageHeading")
+        fonts.relative(heading, fonts.HEADING, bold=True)
         self.browser = QTextBrowser()
         self.browser.setOpenExternalLinks(True)
         self.browser.setAccessibleName("Help text")

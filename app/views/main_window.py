@@ -24,15 +24,17 @@ from PySide6.QtWidgets import (
 )
 
 from app import settings
-from app.services.auth import Profile
+from app.services.profile import Profile
 from app.signals import hub
+from app.views import fonts
 from app.views.help_page import HelpPage, InstallationFacts
 from app.views.record_pages import PAGES, RecordsPage
-from app.views.status_bar import MESSAGE_MS, StatusBar
+from app.views.status_bar import StatusBar
 
 SECTIONS = tuple((spec.key, spec.title) for spec in PAGES) + (("help", "Help"),)
 MINIMUM_SIZE = (1000, 700)  # fits a 1024×768 screen with the taskbar
 DEFAULT_SIZE = (1280, 800)
+MESSAGE_MS = 12_000
 
 
 class GeometryMixin:
@@ -56,6 +58,7 @@ class MainWindow(GeometryMixin, QMainWindow):
     sign_out_requested = Signal()
     sign_in_requested = Signal()
     practice_chosen = Signal(str)
+    section_shown = Signal(str)  # the key of the section now on screen
     ready = Signal()  # painted with the cached data of the current practice
 
     def __init__(self, store: settings.Settings, parent: QWidget | None = None) -> None:
@@ -64,10 +67,10 @@ class MainWindow(GeometryMixin, QMainWindow):
         self.setWindowTitle("CQRS Desktop")
         self.setMinimumSize(*MINIMUM_SIZE)
         self.profile: Profile | None = None
-        self._pending: set[str] = set()
         self._ready_sent = False
 
         self.pages = {spec.key: RecordsPage(spec) for spec in PAGES}
+        self._pending = set(self.pages)  # pages still loading; "ready" waits for show_profile to load them
         self.help_page = HelpPage()
         self.stack = QStackedWidget()
         for page in [*self.pages.values(), self.help_page]:
@@ -79,17 +82,31 @@ class MainWindow(GeometryMixin, QMainWindow):
         self.nav.setObjectName("sections")
         self.nav.setAccessibleName("Sections")
         self.nav.addItems([title for _key, title in SECTIONS])
-        self.nav.setFixedWidth(170)
+        fonts.relative(self.nav, fonts.PROMINENT)
+        self.nav.setMinimumWidth(self.nav.sizeHintForColumn(0) + 40)
+        self.nav.setMaximumWidth(self.nav.sizeHintForColumn(0) + 60)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.currentRowChanged.connect(lambda row: self.section_shown.emit(SECTIONS[row][0]))
 
         body = QWidget()
         columns = QHBoxLayout(body)
         columns.setContentsMargins(0, 0, 0, 0)
         columns.addWidget(self.nav)
         columns.addWidget(self.stack, 1)
+        # Messages go in a banner that wraps, not the status bar: there they would be cut off at 1024 px.
+        self.message = QLabel()
+        self.message.setObjectName("messageBanner")
+        self.message.setWordWrap(True)
+        self.message.setAccessibleName("Message")
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.hide()
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.timeout.connect(self.message.hide)
         central = QWidget()
         rows = QVBoxLayout(central)
         rows.addWidget(self._top_bar())
+        rows.addWidget(self.message)
         rows.addWidget(body, 1)
         self.setCentralWidget(central)
         self.status = StatusBar()
@@ -98,7 +115,7 @@ class MainWindow(GeometryMixin, QMainWindow):
 
         hub().data_changed.connect(self._data_changed)
         hub().sync_started.connect(lambda: self.sync_button.setEnabled(False))
-        hub().sync_finished.connect(lambda _ok, _message: self.sync_button.setEnabled(True))
+        hub().sync_finished.connect(self._sync_finished)
         self.restore_geometry(store)
 
     def _top_bar(self) -> QWidget:
@@ -108,6 +125,7 @@ class MainWindow(GeometryMixin, QMainWindow):
         layout.setContentsMargins(4, 0, 4, 0)
         self.practice_name = QLabel("Not signed in")
         self.practice_name.setObjectName("practiceName")
+        fonts.relative(self.practice_name, fonts.PROMINENT, bold=True)
         self.practice_picker = QComboBox()
         self.practice_picker.setAccessibleName("Practice")
         self.practice_picker.setMinimumContentsLength(28)
@@ -167,12 +185,26 @@ class MainWindow(GeometryMixin, QMainWindow):
         self.help_page.show_facts(facts)
 
     def show_message(self, message: str) -> None:
-        self.status.showMessage(message, MESSAGE_MS)
+        """Show ``message`` above the page for a few seconds (long ones wrap rather than being cut off)."""
+        self.message.setText(message)
+        self.message.show()
+        self._message_timer.start(MESSAGE_MS)
+
+    def current_section(self) -> str:
+        return SECTIONS[max(0, self.nav.currentRow())][0]
+
+    def clear_message(self) -> None:
+        self.message.hide()
 
     def show_section(self, key: str) -> None:
         self.nav.setCurrentRow([k for k, _title in SECTIONS].index(key))
 
     # --- internals -------------------------------------------------------------------------------
+
+    def _sync_finished(self, ok: bool, message: str) -> None:
+        self.sync_button.setEnabled(True)
+        if not ok:  # a good sync shows as "Last sync: just now" in the status bar
+            self.show_message(message)
 
     def _data_changed(self, kind: str) -> None:
         for page in self.pages.values():

@@ -15,8 +15,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.services import cache_store, outbox, tasks
-from app.services.auth import FINANCE_VIEW, USER_ADMINISTRATOR, PracticeAccess
+from app.services.profile import FINANCE_VIEW, USER_ADMINISTRATOR, PracticeAccess
 from app.services.rules import RulesError, load_rules
+from app.views import fonts
 from app.views import format as fmt
 from app.views.record_table import Column, RecordTable, field
 
@@ -210,6 +211,7 @@ class RecordsPage(QWidget):
         self._access: PracticeAccess | None = None
         heading = QLabel(spec.title)
         heading.setObjectName("pageHeading")
+        fonts.relative(heading, fonts.HEADING, bold=True)
         intro = QLabel(spec.intro)
         intro.setWordWrap(True)
         self.table = RecordTable(spec.columns(PracticeAccess("", "", ())), name=spec.title.lower(),

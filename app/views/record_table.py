@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QStyle,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -45,6 +47,9 @@ _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 def _default_display(value: Any) -> str:
     return "" if value is None else str(value)
 
+
+# Column widths are fitted to this many rows, not all of them: a year of declarations is 700 rows.
+RESIZE_SAMPLE_ROWS = 200
 
 @dataclass(frozen=True)
 class Column:
@@ -222,6 +227,9 @@ class RecordTable(QWidget):
         self._filter.setPlaceholderText("Filter…")
         self._filter.setAccessibleName(f"Filter {name}")
         self._filter.setClearButtonEnabled(True)
+        for button in self._filter.findChildren(QToolButton):  # Qt's clear button has no accessible name
+            button.setAccessibleName("Clear filter")
+            button.setToolTip("Clear filter")
         self._filter.textChanged.connect(self._apply_filter)
 
         self._view = QTableView(self)
@@ -236,6 +244,7 @@ class RecordTable(QWidget):
         self._view.verticalHeader().hide()
         header = self._view.horizontalHeader()
         header.setStretchLastSection(True)
+        header.setResizeContentsPrecision(RESIZE_SAMPLE_ROWS)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         # Rows start in the order given (no column sorted) until the user or the page picks a column.
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
@@ -298,12 +307,20 @@ class RecordTable(QWidget):
         return self._model.row(self._proxy.mapToSource(selection[0]).row())
 
     def _on_reset(self) -> None:
+        self._fit_if_needed()
+        self._update_state()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self._fit_if_needed()  # a table filled while hidden is fitted when first seen
+        super().showEvent(event)
+
+    def _fit_if_needed(self) -> None:
         titles = tuple(column.title for column in self._model.columns)
-        if self._model.rowCount() and titles != self._sized_titles:
-            # Fit the columns to the first data only, so later refreshes keep any widths the user set.
+        # Fit the columns to the first data only, so later refreshes keep any widths the user set; and
+        # only once the table is on screen (measuring hidden tables would slow the first paint).
+        if self._model.rowCount() and titles != self._sized_titles and self.isVisible():
             self._fit_columns()
             self._sized_titles = titles
-        self._update_state()
 
     def _fit_columns(self) -> None:
         self._view.resizeColumnsToContents()
@@ -312,7 +329,7 @@ class RecordTable(QWidget):
         # cannot push the other columns off screen; the user can still widen a column by hand.
         extra = (style.pixelMetric(QStyle.PixelMetric.PM_HeaderMarkSize)
                  + 2 * style.pixelMetric(QStyle.PixelMetric.PM_HeaderMargin))
-        widest = 45 * self._view.fontMetrics().averageCharWidth()
+        widest = 36 * self._view.fontMetrics().averageCharWidth()
         for section in range(header.count()):
             header.resizeSection(section, min(header.sectionSize(section) + extra, widest))
 

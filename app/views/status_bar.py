@@ -14,8 +14,6 @@ from app.services import cache_store, outbox, tasks
 from app.signals import hub
 from app.views import format as fmt
 
-MESSAGE_MS = 10_000
-
 
 class StatusBar(QStatusBar):
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -82,8 +80,7 @@ class StatusBar(QStatusBar):
         self._syncing = True
         self.last_sync.setText("Syncing…")
 
-    def _sync_finished(self, ok: bool, message: str) -> None:
+    def _sync_finished(self, _ok: bool, _message: str) -> None:
         self._syncing = False
-        self.showMessage(message, MESSAGE_MS)
         self.refresh()
         self._show_last_sync()

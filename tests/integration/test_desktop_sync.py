@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from app.models import database
 from app.models.outbox import OutboxStatus
 from app.services import cache_store, outbox, tasks
-from app.services.auth import Auth, PracticeAccess, Profile, SignInRequired
+from app.services.auth import Auth, SignInRequired
+from app.services.profile import PracticeAccess, Profile
 from app.services.secrets import TokenStore
 from app.services.sync import SyncController, SyncEngine, SyncStopped, forget_practices_with_new_roles
 from app.signals import hub, reset_hub

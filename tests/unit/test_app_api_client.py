@@ -7,6 +7,7 @@ import pytest
 import truststore
 from app_fixtures import Reply
 
+from app import version
 from app.services import api_client
 from app.services.api_client import (
     ApiClient,
@@ -35,8 +36,8 @@ def test_verifies_against_the_given_ca_and_sends_the_right_headers(https_server,
     seen = https_server.seen[-1]
     assert seen.path == "/api/v1/practices/A81001/changes?since=5"
     assert seen.headers["Authorization"] == "Bearer access-123"
-    assert seen.headers["User-Agent"] == f"CQRS-Desktop/{api_client.app_version()}"
-    assert api_client.app_version() == "0.1.0"
+    assert seen.headers["User-Agent"] == f"CQRS-Desktop/{version.app_version()}"
+    assert version.app_version() == "0.1.0"
 
 
 def test_write_headers_and_empty_reply(https_server, client) -> None:

@@ -29,6 +29,10 @@ def test_new_cache_has_the_whole_schema_and_no_backup(app_data_dir: Path) -> Non
     assert list(paths.backups_dir().iterdir()) == []  # nothing worth copying
 
 
+def test_the_known_head_is_the_newest_migration() -> None:
+    assert database.head_revision() == database.HEAD_REVISION
+
+
 def test_migrations_match_the_models(cache_db: Path) -> None:
     with database.engine().connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []

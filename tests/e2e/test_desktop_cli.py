@@ -1,0 +1,74 @@
+"""``cqrs-desktop`` as a process: the demo with screenshots, an offline start from the cache, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage
+
+BIN = Path(sys.executable).parent / "cqrs-desktop"
+VIEWS = ("dashboard", "manual-entry", "declarations", "offers", "timetable", "users", "help")
+
+
+def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)  # no OS keyring: the session-only path
+    return subprocess.run([str(BIN), *args], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def distinct_colours(path: Path) -> int:
+    image = QImage(str(path))
+    assert not image.isNull(), path
+    step_x, step_y = max(1, image.width() // 60), max(1, image.height() // 60)
+    return len({image.pixel(x, y) for x in range(0, image.width(), step_x)
+                for y in range(0, image.height(), step_y)})
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, subprocess.CompletedProcess[str]]:
+    data, shots = tmp_path_factory.mktemp("demo-data"), tmp_path_factory.mktemp("shots")
+    return data, shots, run("--demo", "--data-dir", str(data), "--screenshot", str(shots))
+
+
+def test_the_demo_signs_in_syncs_and_saves_a_screenshot_of_every_view(demo_run) -> None:
+    data, shots, result = demo_run
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.stem for p in shots.glob("*.png")) == sorted(VIEWS)
+    for view in VIEWS:
+        assert distinct_colours(shots / f"{view}.png") > 20, f"{view}.png looks blank"
+    profile = json.loads((data / "profile.json").read_text())
+    assert profile["email"] == "practice.manager@nhs.net"
+    assert [p["ods"] for p in profile["practices"]] == ["Z99001"]
+    log = (data / "logs" / "cqrs-desktop.log").read_text()
+    assert "Demo-Password-2026" not in log and "refresh_token" not in log
+
+
+def test_a_second_start_opens_from_the_cache_with_the_server_gone(demo_run) -> None:
+    data, _shots, first = demo_run
+    assert first.returncode == 0
+    result = run("--data-dir", str(data), "--exit-when-ready", timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_nothing_secret_is_written_to_the_data_folder(demo_run) -> None:
+    data, _shots, _result = demo_run
+    for path in data.rglob("*"):
+        if path.is_file() and "demo-server" not in path.parts:  # the service's own database holds hashes
+            assert b"Demo-Password-2026" not in path.read_bytes(), path
+
+
+def test_a_bad_server_address_is_refused_with_the_reason(tmp_path: Path) -> None:
+    result = run("--data-dir", str(tmp_path), "--server", "http://cqrs.example", "--exit-when-ready")
+    assert result.returncode == 2
+    assert "CQRS server address" in result.stderr and "https://" in result.stderr
+    assert not (tmp_path / "settings.json").exists()
+
+
+def test_version(tmp_path: Path) -> None:
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.startswith("cqrs-desktop ")

@@ -1,0 +1,460 @@
+"""app.views.main_window: sections, record pages filled from the cache, the status bar, and the signals."""
+
+from __future__ import annotations
+
+import ctypes
+import shutil
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAccessible, QImage
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QTableView,
+    QTextBrowser,
+    QToolButton,
+    QWidget,
+)
+
+from app import settings
+from app.services import cache_store, outbox, tasks
+from app.services.profile import FINANCE_VIEW, USER_ADMINISTRATOR, PracticeAccess, Profile
+from app.signals import Hub, hub, reset_hub
+from app.views.main_window import SECTIONS, MainWindow
+from app.views.record_pages import RecordsPage
+
+ODS = "Z99001"
+OTHER_ODS = "Z99002"
+ALL_ROLES = (USER_ADMINISTRATOR, FINANCE_VIEW, "View", "Achievement Entry", "Service Management",
+             "Declaration Management", "Supervisor")
+STYLE = Path(__file__).resolve().parents[2] / "resources" / "styles" / "app.qss"
+SCREENSHOT_COPY = Path("/tmp/main_window_150.png")
+
+PRACTICE = {"ods": ODS, "name": "Riverside Medical Practice",
+            "pcn": {"ods": "U99001", "name": "Riverside PCN"},
+            "commissioner": {"ods": "99Z", "name": "NHS Riverside ICB"}}
+QOF_RESULT = {"service": "QOF", "achievement_date": "2026-03-31", "points": "412.43", "max_points": "564",
+              "payment": "90357.68", "gbp_unclaimed": "33241.53"}
+FLU_RESULT = {"service": "FLU", "name": "Seasonal influenza (adult)", "achievement_date": "2026-03-31",
+              "item": "DOSES", "count": 17, "paid_count": 17, "payment": "171.02", "gbp_headroom": None}
+DECLARATION = {"id": 176, "service": "LDHC", "achievement_date": "2026-02-28", "status": "Paid",
+               "points": "0", "payment": "420", "declared_at": "2026-03-20T00:00:00+00:00",
+               "updated_at": "2026-04-24T00:00:00+00:00"}
+OFFER = {"id": 24, "service": "WM", "status": "pending", "start_date": "2025-04-01", "end_date": "2026-03-31",
+         "response_deadline": "2026-04-30", "participation_only": False, "responded_at": None}
+EVENT = {"id": 52, "year": "2025-26", "kind": "payment", "title": "QOF achievement payment",
+         "starts": "2026-06-30", "ends": "2026-06-30", "service": "QOF", "achievement_date": "2026-03-31"}
+MANUAL_ENTRY = {"id": 96, "service": "WM", "achievement_date": "2026-03-31",
+                "values": {"REFERRALS": 6, "ALLOCATION": 56}, "notes": None, "status": "approved",
+                "version": 1, "rejection_reason": None, "updated_at": "2026-04-08T00:00:00+00:00"}
+USER = {"id": 5, "email": "castle.manager@nhs.net", "first_name": "Helen", "last_name": "Marsh",
+        "work_phone": "01632 960 401", "mobile": None, "active": True, "activated": True,
+        "roles": ["User Administrator", "View"]}
+
+
+def change(kind: str, record_id: str | int, data: dict[str, Any]) -> dict[str, Any]:
+    return {"type": kind, "id": str(record_id), "deleted": False, "data": data}
+
+
+def fill_cache() -> None:
+    cache_store.apply_feed_page(ODS, [
+        change("practice", ODS, PRACTICE),
+        change("result", "QOF:2026-03-31", QOF_RESULT),
+        change("result", "FLU:2026-03-31", FLU_RESULT),
+        change("declaration", 176, DECLARATION),
+        change("offer", 24, OFFER),
+        change("timetable_event", 52, EVENT),
+        change("manual_entry", 96, MANUAL_ENTRY),
+        change("user", 5, USER),
+    ], 100)
+
+
+def profile(roles: tuple[str, ...] = ALL_ROLES, *, second_practice: bool = False) -> Profile:
+    practices = [PracticeAccess(ODS, "Riverside Medical Practice", roles)]
+    if second_practice:
+        practices.append(PracticeAccess(OTHER_ODS, "Castle Street Surgery", roles))
+    return Profile("https://cqrs.example.nhs.uk", "castle.manager@nhs.net", "Helen", "Marsh",
+                   tuple(practices))
+
+
+@pytest.fixture(autouse=True)
+def give_back_references_to_true() -> Iterator[None]:
+    """Undo PySide6 6.12.0's leak on Python 3.11 (see test_emit_leaves_true_its_references).
+
+    Every Signal.emit() there returns True without a reference of its own, so each emit takes one of
+    True's; a few thousand emits later Python aborts the whole run ("bool_dealloc"). The references these
+    tests lose are handed back after each one, so the rest of the run is not taken down with them.
+    """
+    before = sys.getrefcount(True)
+    yield
+    for _ in range(before - sys.getrefcount(True)):
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
+
+
+@pytest.fixture
+def fresh_hub(cache_db: Path, qtbot) -> Iterator[None]:
+    """A hub with no connections; background tasks delivered and stopped before the cache closes."""
+    reset_hub()
+    yield
+    tasks.wait_for_idle()
+    tasks.shutdown()
+    reset_hub()
+
+
+@pytest.fixture
+def make_window(fresh_hub, qtbot):
+    def make() -> MainWindow:
+        window = MainWindow(settings.load())
+        qtbot.addWidget(window)
+        return window
+    return make
+
+
+@pytest.fixture
+def window(make_window) -> MainWindow:
+    return make_window()
+
+
+def open_on(qtbot, window: MainWindow, shown: Profile | None, ods: str | None = ODS) -> None:
+    """Show ``shown``'s practice and the window, and wait until it says it is ready."""
+    with qtbot.waitSignal(window.ready, timeout=5000):
+        window.show_profile(shown, ods)
+        window.show()
+    qtbot.waitExposed(window)
+
+
+def headers(page: RecordsPage) -> list[str]:
+    model = page.table.model
+    return [model.headerData(section, Qt.Orientation.Horizontal) for section in range(model.columnCount())]
+
+
+def column_texts(page: RecordsPage, title: str) -> list[str]:
+    model = page.table.model
+    column = headers(page).index(title)
+    return [model.index(row, column).data() for row in range(model.rowCount())]
+
+
+def cell(page: RecordsPage, match: dict[str, Any], title: str) -> str:
+    """The text shown in column ``title`` of the (only) row whose record has every item of ``match``."""
+    model = page.table.model
+    rows = [row for row in range(model.rowCount())
+            if all(model.row(row).get(key) == value for key, value in match.items())]
+    assert len(rows) == 1, f"{len(rows)} rows match {match} on {page.spec.key}"
+    return model.index(rows[0], headers(page).index(title)).data()
+
+
+def empty_message(page: RecordsPage) -> QLabel:
+    label = page.table.findChild(QLabel, "emptyMessage")
+    assert label is not None
+    return label
+
+
+def is_flat(image: QImage) -> bool:
+    """True when every pixel of ``image`` is the colour of its top-left pixel."""
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    flat = QImage(image.size(), QImage.Format.Format_RGB32)
+    flat.fill(image.pixel(0, 0))
+    return image == flat
+
+
+# --- what the pages show ------------------------------------------------------------------------------
+
+def test_every_page_shows_the_cached_records_with_money_for_finance_users(qtbot, window) -> None:
+    fill_cache()
+    open_on(qtbot, window, profile())
+
+    empty = [key for key, page in window.pages.items() if page.table.model.rowCount() == 0]
+    assert empty == []
+    assert set(window.pages) == {key for key, _title in SECTIONS} - {"help"}
+    dashboard = window.pages["dashboard"]
+    assert "Earned" in headers(dashboard) and "Still to earn" in headers(dashboard)
+    assert cell(dashboard, {"service": "QOF"}, "Earned") == "£90,357.68"
+    assert cell(dashboard, {"service": "QOF"}, "Still to earn") == "£33,241.53"
+    assert cell(dashboard, {"service": "QOF"}, "Achieved") == "412.43 of 564.00 points"
+    assert cell(dashboard, {"service": "FLU"}, "Service") == "Seasonal influenza (adult)"
+    assert cell(dashboard, {"service": "FLU"}, "Achieved") == "17 doses"
+    assert cell(dashboard, {"service": "FLU"}, "Still to earn") == "—"  # no headroom is not £0.00
+    assert cell(window.pages["declarations"], {"id": 176}, "Payment") == "£420.00"
+    assert cell(window.pages["users"], {"id": 5}, "Name") == "Helen Marsh"
+    assert cell(window.pages["offers"], {"id": 24}, "Respond by") == "30 Apr 2026"
+    assert "Using CQRS Desktop" in window.help_page.browser.toPlainText()
+    assert window.practice_name.text() == "Riverside Medical Practice (Z99001)"
+    assert window.account.text() == "Helen Marsh"
+
+
+def test_view_only_users_see_no_money_and_are_told_why_users_are_hidden(qtbot, window) -> None:
+    fill_cache()
+    open_on(qtbot, window, profile(("View",)))
+
+    money = {"Earned", "Still to earn", "Payment"}
+    assert money.isdisjoint(headers(window.pages["dashboard"]))
+    assert money.isdisjoint(headers(window.pages["declarations"]))
+    assert window.pages["dashboard"].table.model.rowCount() == 2  # the rows are there, the money is not
+    users = window.pages["users"]
+    assert users.table.model.rowCount() == 0  # the cache holds a user, but this role may not see it
+    window.show_section("users")
+    message = empty_message(users)
+    assert message.isVisible()
+    assert "User Administrator" in message.text() and "Riverside Medical Practice" in message.text()
+
+
+def test_a_draft_shows_on_the_manual_entry_page_as_kept_on_this_pc(qtbot, window) -> None:
+    fill_cache()
+    outbox.save_draft(ODS, "LDHC", date(2026, 4, 30), {"LD_REG": 60})
+    open_on(qtbot, window, profile())
+
+    page = window.pages["manual-entry"]
+    assert page.table.model.rowCount() == 2
+    assert cell(page, {"status": "draft"}, "Held") == "This PC only"
+    assert "60" in cell(page, {"status": "draft"}, "Values")
+    assert cell(page, {"status": "draft"}, "Achievement date") == "30 Apr 2026"
+    assert cell(page, {"id": 96}, "Held") == "CQRS"
+    assert sorted(column_texts(page, "Held")) == ["CQRS", "This PC only"]
+
+
+# --- ready ----------------------------------------------------------------------------------------------
+
+def test_ready_comes_once_after_the_profile_is_shown_and_the_window_painted(qtbot, window) -> None:
+    fill_cache()
+    emitted: list[bool] = []
+    window.ready.connect(lambda: emitted.append(window.pages["dashboard"].table.model.rowCount() > 0))
+
+    window.show_profile(profile(), ODS)
+    assert tasks.wait_for_idle()  # every page has loaded, but the window is not on screen yet
+    qtbot.wait(20)
+    assert emitted == []
+
+    with qtbot.waitSignal(window.ready, timeout=5000):
+        window.show()
+    assert emitted == [True]  # the rows were there when it was announced
+    assert not is_flat(window.grab().toImage())
+
+    hub().data_changed.emit("*")  # pages reload: not a second "ready"
+    window.show_profile(profile(), ODS)
+    assert tasks.wait_for_idle()
+    qtbot.wait(20)
+    assert emitted == [True]
+
+
+def test_ready_waits_for_the_profile_when_the_window_is_shown_first(qtbot, window) -> None:
+    fill_cache()
+    emitted: list[int] = []
+    window.ready.connect(lambda: emitted.append(window.pages["dashboard"].table.model.rowCount()))
+
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.wait(50)
+    assert emitted == []  # nothing to announce: no practice has been shown yet
+
+    with qtbot.waitSignal(window.ready, timeout=5000):
+        window.show_profile(profile(), ODS)
+    assert emitted == [2]
+
+
+# --- signals to the shell -------------------------------------------------------------------------------
+
+def test_f5_and_the_sync_button_ask_for_a_sync(qtbot, window) -> None:
+    fill_cache()
+    open_on(qtbot, window, profile())
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+
+    with qtbot.waitSignal(window.sync_requested, timeout=1000):
+        qtbot.keyClick(window, Qt.Key.Key_F5)
+    with qtbot.waitSignal(window.sync_requested, timeout=1000):
+        qtbot.mouseClick(window.sync_button, Qt.MouseButton.LeftButton)
+
+
+def test_the_sync_button_is_disabled_while_a_sync_runs(qtbot, window) -> None:
+    fill_cache()
+    open_on(qtbot, window, profile())
+    hub().sync_started.emit()
+    assert not window.sync_button.isEnabled()
+    hub().sync_finished.emit(True, "Synced.")
+    assert window.sync_button.isEnabled()
+
+
+def test_the_practice_picker_shows_only_with_more_than_one_practice(qtbot, window) -> None:
+    fill_cache()
+    open_on(qtbot, window, profile())
+    assert not window.practice_picker.isVisible()
+
+    window.show_profile(profile(second_practice=True), ODS)
+    assert window.practice_picker.isVisible()
+    assert window.practice_picker.count() == 2
+    assert window.practice_picker.currentData() == ODS
+
+    with qtbot.waitSignal(window.practice_chosen, timeout=1000) as chosen:
+        window.practice_picker.setFocus()
+        qtbot.keyClick(window.practice_picker, Qt.Key.Key_Down)
+    assert chosen.args == [OTHER_ODS]
+    with qtbot.waitSignal(window.practice_chosen, timeout=1000) as chosen:
+        window.practice_picker.activated.emit(0)
+    assert chosen.args == [ODS]
+
+    window.show_profile(profile(), ODS)
+    assert not window.practice_picker.isVisible()
+
+
+def test_a_data_change_reloads_the_pages_showing_that_kind(qtbot, window) -> None:
+    fill_cache()
+    open_on(qtbot, window, profile())
+    offers, declarations = window.pages["offers"], window.pages["declarations"]
+    assert offers.table.model.rowCount() == 1
+
+    new_offer = dict(OFFER, id=25, service="LDHC", response_deadline="2026-05-31")
+    new_declaration = dict(DECLARATION, id=177)
+    cache_store.apply_feed_page(ODS, [change("offer", 25, new_offer),
+                                      change("declaration", 177, new_declaration)], 101)
+    hub().data_changed.emit("offer")
+    qtbot.waitUntil(lambda: offers.table.model.rowCount() == 2, timeout=3000)
+    assert cell(offers, {"id": 25}, "Respond by") == "31 May 2026"
+    assert tasks.wait_for_idle()
+    assert declarations.table.model.rowCount() == 1  # not an offer: left alone
+
+    hub().data_changed.emit("*")
+    qtbot.waitUntil(lambda: declarations.table.model.rowCount() == 2, timeout=3000)
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="True is immortal from Python 3.12")
+def test_emit_leaves_true_its_references(qapp) -> None:
+    signals = Hub()
+    before = sys.getrefcount(True)
+    for _ in range(1000):
+        signals.outbox_changed.emit(0)
+    assert sys.getrefcount(True) > before - 100, "each emit() dropped a reference to True"
+
+
+# --- the status bar -------------------------------------------------------------------------------------
+
+def test_the_status_bar_follows_the_hub_and_the_cache(qtbot, window) -> None:
+    fill_cache()
+    open_on(qtbot, window, profile())
+    assert tasks.wait_for_idle()  # the status bar's own read of the cache
+    status = window.status
+    assert status.last_sync.text() == "Last sync: never"
+    assert status.who.text() == "Helen Marsh · Riverside Medical Practice"
+
+    hub().outbox_changed.emit(3)
+    assert status.waiting.text() == "3 items waiting to be sent"
+    hub().outbox_changed.emit(1)
+    assert status.waiting.text() == "1 item waiting to be sent"
+    hub().online_changed.emit(False)
+    assert "Offline" in status.online.text()
+    hub().online_changed.emit(True)
+    assert "Online" in status.online.text()
+
+    cache_store.mark_synced(ODS)
+    status.refresh()
+    qtbot.waitUntil(lambda: status.last_sync.text() == "Last sync: just now", timeout=3000)
+    assert status.waiting.text() == "Nothing waiting to be sent"  # read from the (empty) outbox
+
+
+# --- accessibility --------------------------------------------------------------------------------------
+
+INTERACTIVE = (QPushButton, QToolButton, QComboBox, QLineEdit, QListWidget, QTableView, QTextBrowser)
+
+
+def _describe(widget: QWidget) -> str:
+    parent = widget.parentWidget()
+    where = "nothing" if parent is None else \
+        f"{type(parent).__name__} {parent.accessibleName() or parent.objectName()!r}"
+    return f"{widget.metaObject().className()} {widget.objectName()!r} in {where}"
+
+
+def _spoken_name(widget: QWidget) -> str:
+    """What a screen reader announces: the accessible name, else what Qt derives (a button's text...)."""
+    interface = QAccessible.queryAccessibleInterface(widget)
+    derived = interface.text(QAccessible.Text.Name) if interface is not None else ""
+    return (widget.accessibleName() or derived or "").strip()
+
+
+def _unnamed(window: MainWindow) -> list[str]:
+    return [_describe(widget) for kind in INTERACTIVE for widget in window.findChildren(kind)
+            if widget.isVisible() and not _spoken_name(widget)]
+
+
+def test_every_visible_control_has_a_name_for_screen_readers(qtbot, window) -> None:
+    fill_cache()
+    open_on(qtbot, window, profile(second_practice=True))
+    window.pages["dashboard"].table.findChild(QLineEdit).setText("QOF")  # shows the filter's clear button
+
+    unnamed: dict[str, list[str]] = {}
+    checked = 0
+    for key, _title in SECTIONS:
+        window.show_section(key)
+        qtbot.waitUntil(lambda key=key: window.stack.currentWidget().isVisible(), timeout=1000)
+        checked += sum(widget.isVisible() for kind in INTERACTIVE for widget in window.findChildren(kind))
+        if missing := _unnamed(window):
+            unnamed[key] = missing
+    assert checked > 4 * len(SECTIONS)  # sections, picker, sync, account + each page's own controls
+    assert unnamed == {}
+
+
+# --- large text -----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def text_scale(qapp, request) -> Iterator[float]:
+    """The application font scaled (150% unless parametrised) and the app's style sheet, as main() does."""
+    scale = getattr(request, "param", 1.5)
+    font, style = qapp.font(), qapp.styleSheet()
+    scaled = qapp.font()
+    scaled.setPointSizeF(font.pointSizeF() * scale)
+    qapp.setFont(scaled)
+    qapp.setStyleSheet(STYLE.read_text(encoding="utf-8"))
+    yield scaled.pointSizeF()
+    qapp.setStyleSheet(style)
+    qapp.setFont(font)
+
+
+def test_the_window_at_1024_by_768_with_150_percent_text(qtbot, text_scale, make_window, tmp_path) -> None:
+    fill_cache()
+    window = make_window()
+    window.resize(1024, 768)
+    open_on(qtbot, window, profile(second_practice=True))
+    QApplication.processEvents()
+
+    assert window.font().pointSizeF() == pytest.approx(text_scale)
+    assert (window.width(), window.height()) == (1024, 768)
+    image = window.grab()
+    path = tmp_path / "main_window_150.png"
+    assert image.save(str(path))
+    shutil.copyfile(path, SCREENSHOT_COPY)
+    assert not is_flat(image.toImage())
+
+    # Nothing the user needs is pushed out of the window or squeezed below its own size.
+    inside = window.rect()
+    for widget in (window.sync_button, window.account, window.practice_picker, window.nav,
+                   window.status.online, window.status.last_sync, window.status.waiting, window.status.who):
+        top_left = widget.mapTo(window, widget.rect().topLeft())
+        bottom_right = widget.mapTo(window, widget.rect().bottomRight())
+        assert inside.contains(top_left) and inside.contains(bottom_right), _describe(widget)
+    for label in (window.status.online, window.status.last_sync, window.status.waiting, window.status.who):
+        assert label.width() >= label.sizeHint().width(), f"{label.text()!r} is cut off"
+    assert window.sync_button.width() >= window.sync_button.sizeHint().width()
+
+
+@pytest.mark.parametrize("text_scale", [1.0, 1.5], indirect=True, ids=["100%", "150%"])
+def test_a_status_message_is_readable_at_1024_wide(qtbot, text_scale, make_window) -> None:
+    fill_cache()
+    window = make_window()
+    window.resize(1024, 768)
+    open_on(qtbot, window, profile())
+    window.show_message(tasks.GENERIC_MESSAGE)  # what every failed task shows
+    QApplication.processEvents()
+
+    banner = window.message
+    assert banner.isVisible() and banner.text() == tasks.GENERIC_MESSAGE
+    # The banner wraps: it is as wide as the page and tall enough for every line of the message.
+    assert banner.width() >= window.width() // 2
+    assert banner.height() >= banner.heightForWidth(banner.width())
