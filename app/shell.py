@@ -149,7 +149,8 @@ class Shell(QObject):
         self.sync_now()
 
     def sign_out(self) -> None:
-        auth = self.auth
+        """Forget the session here at once; tell the service in the background (it may be unreachable)."""
+        auth, profile = self.auth, self.profile
         if self.sync is not None:
             self.sync.stop()
         self.profile = None
@@ -157,6 +158,9 @@ class Shell(QObject):
         self._show(None)
         if auth is not None:
             tasks.run(auth.sign_out, lambda _none: self.window.show_message("Signed out."), kind="net")
+        elif profile is not None:  # started offline: no session yet, but the keyring may hold a token
+            self.tokens.delete(profile.server_url, profile.email)
+            self.window.show_message("Signed out.")
 
     # --- the rest ------------------------------------------------------------------------------------
 

@@ -1,5 +1,8 @@
 """Refresh-token storage in the OS keyring, and nowhere else on disk.
 
+keyring is imported on first use: finding the OS keyring loads all its backends, which the first paint
+of the window does not need.
+
 With no usable keyring backend (a headless Linux box, a locked-down PC) the token is kept in memory for
 this session only; ``persistent`` is then False so the UI can say "you will need to sign in again next
 time". Tokens are never logged: errors are logged by type and message of the keyring, never the value.
@@ -8,11 +11,10 @@ time". Tokens are never logged: errors are logged by type and message of the key
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-import keyring
-from keyring.backend import KeyringBackend
-from keyring.backends import fail
-from keyring.errors import KeyringError, PasswordDeleteError
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,8 @@ def account_key(server_url: str, email: str) -> str:
 
 def backend_is_usable(backend: KeyringBackend) -> bool:
     """False for the 'fail' backend and for keyrings.alt's file backends (they write secrets to a file)."""
+    from keyring.backends import fail
+
     if isinstance(backend, fail.Keyring):
         return False
     module = type(backend).__module__
@@ -48,6 +52,8 @@ class TokenStore:
     def _backend(self) -> KeyringBackend:
         # Chosen on first use, not at start-up: finding the OS keyring loads every backend (~30 ms).
         if self._chosen is None:
+            import keyring
+
             self._chosen = self._given if self._given is not None else keyring.get_keyring()
             self._persistent = backend_is_usable(self._chosen)
             if not self._persistent:
@@ -67,6 +73,8 @@ class TokenStore:
 
     def save(self, server_url: str, email: str, token: str) -> bool:
         """Store the refresh token; returns ``persistent`` (False: kept for this session only)."""
+        from keyring.errors import KeyringError  # keyring loads on first use
+
         key = account_key(server_url, email)
         if self.persistent:
             try:
@@ -78,6 +86,8 @@ class TokenStore:
         return False
 
     def load(self, server_url: str, email: str) -> str | None:
+        from keyring.errors import KeyringError  # keyring loads on first use
+
         key = account_key(server_url, email)
         if key in self._memory:
             return self._memory[key]
@@ -91,6 +101,8 @@ class TokenStore:
 
     def delete(self, server_url: str, email: str) -> None:
         """Forget the token (sign-out) wherever it is kept. Deleting a missing token is not an error."""
+        from keyring.errors import KeyringError, PasswordDeleteError  # keyring loads on first use
+
         key = account_key(server_url, email)
         self._memory.pop(key, None)
         if not self.persistent:

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.services import cache_store, outbox, tasks
 from app.services.profile import FINANCE_VIEW, USER_ADMINISTRATOR, PracticeAccess
-from app.services.rules import RulesError, load_rules
 from app.views import fonts
 from app.views import format as fmt
 from app.views.record_table import Column, RecordTable, field
@@ -28,6 +27,8 @@ RULES_YEARS = ("2025-26", "2024-25")
 @lru_cache(maxsize=1)
 def service_names() -> dict[str, str]:
     """Service code -> name from the shipped rules (newest year wins), plus QOF itself."""
+    from app.services.rules import RulesError, load_rules  # read on a worker, after the first paint
+
     names = {"QOF": "Quality and Outcomes Framework", "NCD": "Network Contract DES"}
     for year in reversed(RULES_YEARS):
         try:
