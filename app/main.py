@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -102,6 +103,11 @@ def _run_gui(args: argparse.Namespace, store: settings.Settings) -> int:
 
         # Queued: "settled" can come from inside a task's callback, and save_all waits for every task.
         shell.settled.connect(lambda: QTimer.singleShot(0, save_screenshots))
+    # Ctrl+C in a terminal (make demo) closes the app cleanly; the timer lets Python notice the signal.
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(300)
     shell.start()
     try:
         return app.exec()

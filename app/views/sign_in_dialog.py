@@ -83,18 +83,20 @@ class SignInDialog(QDialog):
             self.show_error(*problem)
             return
         self._busy(True)
-        self.error.setText("Signing in…")
-        self.error.setProperty("kind", "info")
-        self.error.show()
+        self._say("Signing in…", "info")
         tasks.run(lambda: self._sign_in(server, email, password), self._succeeded, self._failed, kind="net")
 
     def show_error(self, message: str, field: QLineEdit | None = None) -> None:
-        self.error.setText(message)
-        self.error.setProperty("kind", "error")
-        self.error.show()
+        self._say(message, "error")
         if field is not None:
             field.setFocus()
             field.selectAll()
+
+    def _say(self, text: str, kind: str) -> None:
+        self.error.setText(text)
+        self.error.setProperty("kind", kind)
+        self.error.style().polish(self.error)  # the style sheet colours it by "kind"
+        self.error.show()
 
     def _problem(self, server: str, email: str, password: str) -> tuple[str, QLineEdit] | None:
         if not server.startswith("https://") or len(server) <= len("https://"):
