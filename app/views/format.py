@@ -97,6 +97,11 @@ def to_london(value: datetime) -> datetime:
     return _aware(value).astimezone(LONDON)
 
 
+def month_year(value: date) -> str:
+    """A short month heading, "Apr 25", the same on every PC whatever its language setting."""
+    return f"{_MONTHS[value.month - 1]} {value.year % 100:02d}"
+
+
 def _day(value: date) -> str:
     return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
 

@@ -7,6 +7,8 @@ changed.
 
 from __future__ import annotations
 
+from datetime import date
+
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
@@ -27,11 +29,12 @@ from app import settings
 from app.services.profile import Profile
 from app.signals import hub
 from app.views import fonts
+from app.views.dashboard_page import DashboardPage
 from app.views.help_page import HelpPage, InstallationFacts
 from app.views.record_pages import PAGES, RecordsPage
 from app.views.status_bar import StatusBar
 
-SECTIONS = tuple((spec.key, spec.title) for spec in PAGES) + (("help", "Help"),)
+SECTIONS = (("dashboard", "Dashboard"), *((spec.key, spec.title) for spec in PAGES), ("help", "Help"))
 MINIMUM_SIZE = (1000, 700)  # fits a 1024×768 screen with the taskbar
 DEFAULT_SIZE = (1280, 800)
 MESSAGE_MS = 12_000
@@ -69,7 +72,9 @@ class MainWindow(GeometryMixin, QMainWindow):
         self.profile: Profile | None = None
         self._ready_sent = False
 
-        self.pages = {spec.key: RecordsPage(spec) for spec in PAGES}
+        self.dashboard = DashboardPage()
+        self.pages: dict[str, DashboardPage | RecordsPage] = {
+            "dashboard": self.dashboard, **{spec.key: RecordsPage(spec) for spec in PAGES}}
         self._pending = set(self.pages)  # pages still loading; "ready" waits for show_profile to load them
         self.help_page = HelpPage()
         self.stack = QStackedWidget()
@@ -169,6 +174,7 @@ class MainWindow(GeometryMixin, QMainWindow):
         self._fill_account_menu()
         self.practice_picker.clear()
         access = profile.practice(ods) if profile else None
+        self.dashboard.today = (lambda: profile.server_now().date()) if profile else date.today
         if profile is not None:
             for practice in profile.practices:
                 self.practice_picker.addItem(practice.label, practice.ods)
@@ -208,7 +214,7 @@ class MainWindow(GeometryMixin, QMainWindow):
 
     def _data_changed(self, kind: str) -> None:
         for page in self.pages.values():
-            if kind == "*" or kind in page.spec.kinds:
+            if kind == "*" or kind in page.kinds:
                 page.reload()
 
     def _page_loaded(self, key: str) -> None:

@@ -60,23 +60,6 @@ def _money_column(title: str, name: str) -> Column:
 
 # --- loaders: run on the database worker, return plain dicts ----------------------------------------
 
-def load_results(ods: str) -> list[Row]:
-    rows = _with_service_names(cache_store.records(ods, "result"))
-    for row in rows:
-        if row.get("service") == "QOF":
-            row["achieved"] = f"{fmt.points(row.get('points'))} of {fmt.points(row.get('max_points'))} points"
-            row["earned"], row["unclaimed"] = row.get("payment"), row.get("gbp_unclaimed")
-        else:
-            row["achieved"] = f"{fmt.count(row.get('paid_count', row.get('count')))} {_items(row)}"
-            row["earned"], row["unclaimed"] = row.get("payment"), row.get("gbp_headroom")
-    return rows
-
-
-def _items(row: Mapping[str, Any]) -> str:
-    item = str(row.get("item") or "items").replace("_", " ").lower()
-    return item if row.get("count") != 1 else item.rstrip("s")
-
-
 def load_manual_entries(ods: str) -> list[Row]:
     rows = _with_service_names(cache_store.records(ods, "manual_entry"))
     for row in rows:
@@ -130,15 +113,6 @@ class PageSpec:
     needs_role: str | None = None
 
 
-def _result_columns(access: PracticeAccess) -> list[Column]:
-    columns = [Column("Service", field("service_name")), Column("Achievement date", field("achievement_date"),
-                                                                fmt.uk_date),
-               Column("Achieved", field("achieved"))]
-    if access.has(FINANCE_VIEW):
-        columns += [_money_column("Earned", "earned"), _money_column("Still to earn", "unclaimed")]
-    return columns
-
-
 def _manual_entry_columns(_access: PracticeAccess) -> list[Column]:
     return [Column("Achievement date", field("achievement_date"), fmt.uk_date),
             Column("Service", field("service_name")), Column("Values", field("summary")),
@@ -180,10 +154,6 @@ def _user_columns(_access: PracticeAccess) -> list[Column]:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("dashboard", "Dashboard",
-             "Achievement calculated by CQRS for each service and achievement date.", load_results,
-             _result_columns, "No achievement has been calculated for this practice yet. It "
-             "appears after the first extract is loaded and the app has synced.", ("result",), 1),
     PageSpec("manual-entry", "Manual entry", "Values entered by hand for services CQRS cannot extract, "
              "including drafts kept on this PC until they are sent.", load_manual_entries,
              _manual_entry_columns, "No manual entries yet.", ("manual_entry", "outbox")),
@@ -215,6 +185,7 @@ class RecordsPage(QWidget):
         fonts.relative(heading, fonts.HEADING, bold=True)
         intro = QLabel(spec.intro)
         intro.setWordWrap(True)
+        self.kinds = spec.kinds
         self.table = RecordTable(spec.columns(PracticeAccess("", "", ())), name=spec.title.lower(),
                                  empty_message=spec.empty)
         layout = QVBoxLayout(self)

@@ -22,7 +22,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -58,6 +58,7 @@ class Column:
     display: Callable[[Any], str] = _default_display  # text shown
     numeric: bool = False  # right-aligned
     tooltip: Callable[[Row], str | None] | None = None
+    background: Callable[[Row], str | None] | None = None  # a colour such as "#fde2e0", or None
 
 
 def field(name: str, *path: str) -> Callable[[Row], Any]:
@@ -136,6 +137,10 @@ class RecordTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             tooltip = self._columns[column].tooltip
             return tooltip(self._rows[row]) if tooltip else None
+        if role == Qt.ItemDataRole.BackgroundRole:
+            background = self._columns[column].background
+            colour = background(self._rows[row]) if background else None
+            return QColor(colour) if colour else None
         if role == self.ROW_ROLE:
             return self._rows[row]
         if role == self.SORT_ROLE:

@@ -72,3 +72,50 @@ def test_a_bad_server_address_is_refused_with_the_reason(tmp_path: Path) -> None
 def test_version(tmp_path: Path) -> None:
     result = run("--version")
     assert result.returncode == 0 and result.stdout.startswith("cqrs-desktop ")
+
+
+def test_the_dashboard_numbers_equal_cqrs_central_calculate_on_the_same_extract(demo_run, tmp_path) -> None:
+    from datetime import date
+
+    from app import paths
+    from app.models import database
+    from app.services import cache_store
+    from app.services.dashboard import qof_dashboard
+    from app.services.rules import load_rules
+    from app.views import format as fmt
+    from central.demo_data import demo_extracts
+
+    data, _shots, first = demo_run
+    assert first.returncode == 0
+    rules, march = load_rules("2025-26"), date(2026, 3, 31)
+    lines = demo_extracts(rules)[march].splitlines()
+    extract = tmp_path / "march-qof.csv"  # the practice's QOF rows of the March extract
+    qof_rows = [line for line in lines if line.startswith("Z99001,QOF,")]
+    extract.write_text("\n".join([lines[0], *qof_rows]) + "\n")
+    command = [str(BIN.with_name("cqrs-central")), "calculate", str(extract), "--format", "json"]
+    calculated = subprocess.run(command, capture_output=True, text=True, check=True)
+    (expected,) = json.loads(calculated.stdout)["practices"][0]["services"]
+
+    paths.configure(data)
+    database.open_cache()
+    try:
+        shown = qof_dashboard(cache_store.records("Z99001", "result"), [], rules, march, finance=True,
+                              today=march)
+    finally:
+        database.close_cache()
+        paths.configure(None)
+    assert fmt.points(shown.summary.points) == f"{expected['points']:.2f}"
+    assert fmt.money(shown.summary.payment) == f"£{expected['payment_gbp']:,.2f}"
+    unclaimed = shown.summary.max_payment - shown.summary.payment
+    assert fmt.money(unclaimed) == f"£{expected['gbp_unclaimed']:,.2f}"
+    rows = {row.indicator_id: row for row in shown.indicators}
+    assert set(rows) == {i["indicator_id"] for i in expected["indicators"]}
+    for item in expected["indicators"]:
+        row = rows[item["indicator_id"]]
+        counts = (item["numerator"], item["denominator"], item["pca"])
+        assert (row.numerator, row.denominator, row.pca) == counts
+        assert fmt.points(row.points) == f"{item['points']:.2f}", item["indicator_id"]
+        assert fmt.money(row.payment) == f"£{item['payment_gbp']:,.2f}", item["indicator_id"]
+        assert fmt.money(row.gbp_unclaimed) == f"£{item['gbp_unclaimed']:,.2f}", item["indicator_id"]
+        assert fmt.money(row.gbp_next_patient) == f"£{item['gbp_next_patient']:,.2f}", item["indicator_id"]
+        assert row.patients_to_upper == item["patients_to_upper_threshold"], item["indicator_id"]

@@ -1,0 +1,248 @@
+"""What the QOF dashboard shows, built from the synced result and benchmark records.
+
+Pure: plain dicts in (as ``cache_store.records`` returns them), frozen dataclasses out, exact Fractions
+throughout. Without Finance View every £ field is None, so a view cannot show money by mistake.
+Each indicator is recalculated with ``app.services.calculation`` from its counts and the £ per point the
+service published, which gives the exact £ for the next patient and £ unclaimed (the feed rounds those).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+from typing import Any
+
+from app.services.calculation import IndicatorCounts, aspiration_plan, calculate_qof, indicator_result
+from app.services.projection import Projection, project
+from app.services.rules import RuleSet
+
+QOF = "QOF"
+VACCINATIONS = "VI"
+ZERO = Fraction(0)
+
+
+@dataclass(frozen=True)
+class Choice:
+    key: str  # "QOF:2025-26", "VI" or an enhanced service code such as "LDHC"
+    label: str
+    kind: str  # "qof", "vaccination" or "enhanced"
+    dates: tuple[date, ...]  # achievement dates with results, newest first
+
+
+@dataclass(frozen=True)
+class IndicatorRow:
+    indicator_id: str
+    group: str
+    description: str
+    source: str
+    numerator: int
+    denominator: int
+    pca: int
+    achievement: Fraction | None  # 0-1
+    lower_threshold: Fraction | None  # percent
+    upper_threshold: Fraction | None
+    points: Fraction
+    max_points: Fraction
+    points_unclaimed: Fraction
+    patients_to_upper: int | None
+    band: str
+    payment: Fraction | None  # the £ fields are None without Finance View
+    gbp_next_patient: Fraction | None
+    gbp_unclaimed: Fraction | None
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    pcn: Fraction | None
+    icb: Fraction | None
+    all_practices: Fraction | None
+
+
+@dataclass(frozen=True)
+class QofSummary:
+    year: str
+    achievement_date: date
+    list_size: int
+    points: Fraction
+    max_points: Fraction
+    projected_points: Fraction | None
+    payment: Fraction | None
+    max_payment: Fraction | None
+    projected_payment: Fraction | None
+    aspiration_total: Fraction | None  # None without Finance View or without last year's result
+    aspiration_to_date: Fraction | None
+    aspiration_months: int
+
+
+@dataclass(frozen=True)
+class QofDashboard:
+    summary: QofSummary
+    indicators: tuple[IndicatorRow, ...]
+    groups: tuple[str, ...]
+    history: Mapping[str, tuple[tuple[date, Fraction], ...]]  # indicator -> achievement by month
+    points_history: tuple[tuple[date, Fraction], ...]
+    points_projection: Projection | None
+    benchmarks: Mapping[str, Benchmark]
+    finance: bool
+    registers: Mapping[str, int]
+
+
+def result_date(record: Mapping[str, Any]) -> date:
+    return date.fromisoformat(record["achievement_date"])
+
+
+def choices(results: Iterable[Mapping[str, Any]]) -> list[Choice]:
+    """The services with results, newest QOF year first, then V&I, then each enhanced service."""
+    qof: dict[str, set[date]] = {}
+    vaccination: set[date] = set()
+    enhanced: dict[str, tuple[str, set[date]]] = {}
+    for record in results:
+        when = result_date(record)
+        if record.get("service") == QOF:
+            qof.setdefault(record["year"], set()).add(when)
+        elif record.get("kind") == "vaccination":
+            vaccination.add(when)
+        else:
+            name = record.get("name") or record["service"]
+            enhanced.setdefault(record["service"], (name, set()))[1].add(when)
+    found = [Choice(f"{QOF}:{year}", f"QOF {year.replace('-', '/')}", "qof", _newest_first(dates))
+             for year, dates in sorted(qof.items(), reverse=True)]
+    if vaccination:
+        found.append(Choice(VACCINATIONS, "Vaccinations and immunisations", "vaccination",
+                            _newest_first(vaccination)))
+    found += [Choice(code, name, "enhanced", _newest_first(dates))
+              for code, (name, dates) in sorted(enhanced.items(), key=lambda item: item[1][0])]
+    return found
+
+
+def _newest_first(dates: Iterable[date]) -> tuple[date, ...]:
+    return tuple(sorted(dates, reverse=True))
+
+
+def year_end(year: str) -> date:
+    """31 March at the end of a QOF year such as "2025-26"."""
+    return date(int(year[:4]) + 1, 3, 31)
+
+
+def counts_of(record: Mapping[str, Any]) -> list[IndicatorCounts]:
+    return [IndicatorCounts(i["indicator_id"], int(i["numerator"]), int(i["denominator"]), int(i["pca"]))
+            for i in record["indicators"]]
+
+
+def indicator_rows(record: Mapping[str, Any], rules: RuleSet, finance: bool,
+                   counts: Sequence[IndicatorCounts] | None = None) -> tuple[IndicatorRow, ...]:
+    """One row per indicator of a QOF result record, recalculated exactly (optionally with other counts)."""
+    per_point = {i["indicator_id"]: Fraction(i["pounds_per_point"]) for i in record["indicators"]}
+    rows = []
+    for item in counts if counts is not None else counts_of(record):
+        rule = rules.indicators[item.indicator_id]
+        result = indicator_result(rule, item, per_point[item.indicator_id])
+        money = finance
+        rows.append(IndicatorRow(
+            rule.indicator_id, rule.group, rule.description, rule.source, result.numerator,
+            result.denominator, result.pca, result.achievement, rule.lower_threshold, rule.upper_threshold,
+            result.points, result.max_points, result.points_unclaimed, result.patients_to_upper_threshold,
+            result.band, result.payment if money else None, result.gbp_next_patient if money else None,
+            result.gbp_unclaimed if money else None))
+    return tuple(rows)
+
+
+def _benchmarks(record: Mapping[str, Any] | None) -> dict[str, Benchmark]:
+    if record is None:
+        return {}
+
+    def fraction(text: Any) -> Fraction | None:
+        value = Fraction(text) if isinstance(text, str) and text else None
+        return value
+
+    return {indicator: Benchmark(fraction(peers.get("pcn")), fraction(peers.get("icb")),
+                                 fraction(peers.get("all")))
+            for indicator, peers in record.get("indicators", {}).items()}
+
+
+def aspiration_months(year: str, today: date) -> int:
+    """Monthly aspiration instalments paid by ``today``: one at the end of each month from April."""
+    start = date(int(year[:4]), 4, 1)
+    months = (today.year - start.year) * 12 + today.month - start.month  # whole months finished
+    return max(0, min(12, months))
+
+
+def qof_dashboard(results: Sequence[Mapping[str, Any]], benchmarks: Sequence[Mapping[str, Any]],
+                  rules: RuleSet, achievement_date: date, *, finance: bool, today: date) -> QofDashboard:
+    """The QOF dashboard of ``rules.year`` at ``achievement_date`` (which must have a result record)."""
+    year = rules.year
+    qof = sorted((r for r in results if r.get("service") == QOF), key=result_date)
+    this_year = [r for r in qof if r.get("year") == year and result_date(r) <= achievement_date]
+    if not this_year or result_date(this_year[-1]) != achievement_date:
+        raise LookupError(f"no QOF {year} result for {achievement_date:%d %b %Y}")
+    record = this_year[-1]
+    rows = indicator_rows(record, rules, finance)
+    points = sum((row.points for row in rows), ZERO)
+    max_points = sum((row.max_points for row in rows), ZERO)
+    points_history = tuple((result_date(r), Fraction(r["points"])) for r in this_year)
+    history: dict[str, list[tuple[date, Fraction]]] = {}
+    for past in this_year:
+        for item in past["indicators"]:
+            if int(item["denominator"]):
+                history.setdefault(item["indicator_id"], []).append(
+                    (result_date(past), Fraction(int(item["numerator"]), int(item["denominator"]))))
+    points_projection = project(points_history, year_end(year), max_points)
+
+    payment = max_payment = projected_payment = aspiration_total = aspiration_to_date = None
+    months = aspiration_months(year, today)
+    if finance:
+        payment = sum((row.payment or ZERO for row in rows), ZERO)
+        max_payment = payment + sum((row.gbp_unclaimed or ZERO for row in rows), ZERO)
+        payment_history = [(result_date(r), Fraction(r["payment"])) for r in this_year]
+        payment_projection = project(payment_history, year_end(year), max_payment)
+        projected_payment = payment_projection.year_end_value if payment_projection else None
+        prior = next((r for r in reversed(qof) if result_date(r) == date(int(year[:4]), 3, 31)), None)
+        if prior is not None:
+            plan = aspiration_plan(Fraction(prior["payment"]), rules.constants)
+            aspiration_total, aspiration_to_date = plan.total, plan.paid_after(months)
+
+    summary = QofSummary(year, achievement_date, int(record["list_size"]), points, max_points,
+                         points_projection.year_end_value if points_projection else None, payment,
+                         max_payment, projected_payment, aspiration_total, aspiration_to_date, months)
+    benchmark = next((b for b in benchmarks if b.get("service") == QOF
+                      and b.get("achievement_date") == achievement_date.isoformat()), None)
+    groups = tuple(dict.fromkeys(row.group for row in rows))
+    return QofDashboard(summary, rows, groups, {k: tuple(v) for k, v in history.items()}, points_history,
+                        points_projection, _benchmarks(benchmark), finance, dict(record["registers"]))
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    before: IndicatorRow
+    after: IndicatorRow
+    points_change: Fraction
+    payment_change: Fraction | None  # None without Finance View
+
+
+def what_if(record: Mapping[str, Any], rules: RuleSet, indicator_id: str, *, numerator: int,
+            denominator: int, registers: Mapping[str, int] | None = None, finance: bool) -> WhatIf:
+    """One indicator recalculated with other counts (and optionally other register sizes).
+
+    Changing a register changes the £ per point of every indicator weighted by it, so with new
+    registers the £ per point comes from ``calculate_qof`` rather than from the published record.
+    Nothing here is stored or sent: it is a what-if.
+    """
+    counts = {c.indicator_id: c for c in counts_of(record)}
+    if indicator_id not in counts:
+        raise LookupError(f"{indicator_id} is not in this result")
+    changed = IndicatorCounts(indicator_id, numerator, denominator, counts[indicator_id].pca)
+    before = indicator_rows(record, rules, finance, [counts[indicator_id]])[0]
+    if registers is None:
+        after = indicator_rows(record, rules, finance, [changed])[0]
+    else:
+        merged = {**record["registers"], **registers}
+        recalculated = calculate_qof(rules, int(record["list_size"]), merged, [changed]).indicators[0]
+        per_point = dict(record)
+        per_point["indicators"] = [{**i, "pounds_per_point": str(recalculated.pounds_per_point)}
+                                   if i["indicator_id"] == indicator_id else i for i in record["indicators"]]
+        after = indicator_rows(per_point, rules, finance, [changed])[0]
+    payment_change = (after.payment - before.payment) if finance and after.payment is not None \
+        and before.payment is not None else None
+    return WhatIf(before, after, after.points - before.points, payment_change)

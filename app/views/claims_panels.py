@@ -1,0 +1,126 @@
+"""The dashboard's panels for item-of-service claims: vaccination programmes by month (with QOF VI001–
+VI004), and an enhanced service against its cap (LD register, referral allocation)."""
+
+from __future__ import annotations
+
+from datetime import date
+from fractions import Fraction
+
+from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+
+from app.services.claims_view import ClaimRow, VaccinationView
+from app.views import format as fmt
+from app.views.charts import ChartView
+from app.views.qof_panel import indicator_columns
+from app.views.record_table import Column, RecordTable
+
+
+def _attr(name: str):  # noqa: ANN202  (a getter for Column.value)
+    return lambda row: getattr(row, name)
+
+
+def _item(name: str) -> str:
+    return name.replace("_", " ").lower()
+
+
+class VaccinationPanel(QWidget):
+    """Doses per programme per month (and £ for Finance View), a chart of doses, and VI001–VI004."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.view: VaccinationView | None = None
+        self.finance = False
+        self.table = RecordTable([], name="vaccination programmes",
+                                 empty_message="No vaccination claims yet.")
+        self.indicators = RecordTable(indicator_columns(False), name="QOF vaccination indicators",
+                                      empty_message="No QOF vaccination indicators in this extract.")
+        self.chart = ChartView(name="Doses by month")
+        tabs = QTabWidget()
+        tabs.addTab(self.table, "&Programmes")
+        tabs.addTab(self.chart, "&Doses chart")
+        tabs.addTab(self.indicators, "&QOF VI001–VI004")
+        tabs.currentChanged.connect(lambda index: self._draw_chart() if index == 1 else None)
+        self.tabs = tabs
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(tabs, 1)
+
+    def show_view(self, view: VaccinationView, finance: bool) -> None:
+        self.view, self.finance = view, finance
+        columns = [Column("Programme", lambda row: row["name"])]
+        for index, month in enumerate(view.months):
+            columns.append(Column(fmt.month_year(month), lambda row, i=index: row["doses"][i], fmt.count,
+                                  numeric=True))
+        columns.append(Column("Doses", lambda row: sum(row["doses"]), fmt.count, numeric=True))
+        if finance:
+            columns.append(Column("£ claimed", lambda row: row["payment"], fmt.money, numeric=True))
+        rows = []
+        for code, name in view.programmes:
+            claims = [row for row in view.rows if row.service == code]
+            payments = [row.payment for row in claims if row.payment is not None]
+            payment = sum(payments, start=Fraction(0)) if finance else None
+            rows.append({"code": code, "name": name, "doses": view.doses(code), "payment": payment})
+        self.table.model.set_columns(columns)
+        self.table.set_rows(rows)
+        self.indicators.model.set_columns(indicator_columns(finance))
+        self.indicators.set_rows(view.qof_indicators)  # type: ignore[arg-type]
+        self._draw_chart()
+
+    def _draw_chart(self) -> None:
+        if self.view is None or self.tabs.currentIndex() != 1:
+            return
+        from app.views.charts import doses_painter
+
+        series = {name: self.view.doses(code) for code, name in self.view.programmes}
+        self.chart.draw(doses_painter(self.view.months, series, title="Vaccination doses by month",
+                                      font_size=self.font().pointSizeF()),
+                        description="; ".join(f"{name}: {sum(doses)} doses"
+                                              for name, doses in series.items()))
+
+
+class EnhancedPanel(QWidget):
+    """One enhanced service month by month: done, the cap, paid for, and what the cap leaves unpaid."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.table = RecordTable([], name="enhanced service claims", empty_message="No claims yet.")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table, 1)
+
+    def show_rows(self, rows: tuple[ClaimRow, ...], finance: bool, when: date | None = None) -> None:
+        item = _item(rows[0].item) if rows else "items"
+        columns = [Column("Achievement date", _attr("achievement_date"), fmt.uk_date),
+                   Column(f"{item.capitalize()} done", _attr("count"), fmt.count, numeric=True),
+                   Column("Cap", _attr("cap"), lambda n: "" if n is None else fmt.count(n), numeric=True,
+                          tooltip=lambda row: "The most that can be paid: e.g. the LD register or the "
+                                              "referral allocation."),
+                   Column("Paid for", _attr("paid_count"), fmt.count, numeric=True),
+                   Column("Over the cap", _attr("over_cap"), fmt.count, numeric=True)]
+        if finance:
+            columns += [Column("£ claimed", _attr("payment"), fmt.money, numeric=True),
+                        Column("£ still claimable", _attr("headroom"), fmt.money, numeric=True)]
+        columns.append(Column("Waiting for", _attr("waiting_for"), lambda w: w or ""))
+        self.table.model.set_columns(columns)
+        self.table.set_rows(rows)  # type: ignore[arg-type]
+        chosen = [row for row in rows if row.achievement_date == when] or list(rows[:1])
+        self.summary.setText(self._summary(chosen[0], item, finance) if chosen else "")
+
+    @staticmethod
+    def _summary(latest: ClaimRow, item: str, finance: bool) -> str:
+        text = f"{fmt.uk_date(latest.achievement_date)}: {fmt.count(latest.count)} {item}"
+        if latest.cap is not None:
+            text += f" against a cap of {fmt.count(latest.cap)}"
+            if latest.over_cap:
+                text += f"; {fmt.count(latest.over_cap)} over the cap will not be paid"
+        if finance and latest.headroom is not None:
+            text += f"; {fmt.money(latest.headroom)} still claimable"
+        return text + "."
+
+
+def latest_first(dates: tuple[date, ...]) -> list[str]:
+    """Labels for the achievement-date picker: the newest marked as the latest extract."""
+    return [f"{fmt.uk_date(when)}{' (latest)' if index == 0 else ''}" for index, when in enumerate(dates)]

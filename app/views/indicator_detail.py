@@ -1,0 +1,153 @@
+"""One indicator in detail: its rule and source, its monthly history, and a what-if editor.
+
+The what-if recalculates at once with ``app.services.dashboard.what_if`` (exact, on the GUI thread: one
+indicator is microseconds of work). It is only a what-if: nothing is stored or sent anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QLabel,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.calculation import CalculationError
+from app.services.dashboard import IndicatorRow, QofDashboard, what_if, year_end
+from app.services.projection import project
+from app.services.rules import RuleSet
+from app.views import fonts
+from app.views import format as fmt
+from app.views.charts import ChartView, trend_painter
+
+MAX_COUNT = 1_000_000
+
+
+def _percent(value: Fraction | None) -> str:
+    return f"{fmt.points(value).rstrip('0').rstrip('.')}%"
+
+
+def _signed(text: str) -> str:
+    return text if text.startswith(("−", "-")) else f"+{text}"
+
+
+class IndicatorDetail(QDialog):
+    def __init__(self, row: IndicatorRow, dashboard: QofDashboard, record: Mapping[str, Any], rules: RuleSet,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.row, self.dashboard, self.record, self.rules = row, dashboard, record, rules
+        self.setWindowTitle(f"{row.indicator_id}: indicator detail")
+        rule = rules.indicators[row.indicator_id]
+
+        heading = QLabel(f"{row.indicator_id}: {row.description}")
+        heading.setWordWrap(True)
+        fonts.relative(heading, fonts.PROMINENT, bold=True)
+        facts = QFormLayout()
+        facts.addRow("Clinical group:", QLabel(row.group))
+        thresholds = (f"{_percent(rule.lower_threshold)} to {_percent(rule.upper_threshold)}"
+                      if rule.lower_threshold is not None else "none (paid when the register exists)")
+        facts.addRow("Thresholds:", QLabel(thresholds))
+        facts.addRow("Points available:", QLabel(fmt.points(rule.max_points)))
+        weighted = ", ".join(rule.registers) or "the practice list (CPI) only"
+        facts.addRow("Paid by prevalence of:", QLabel(weighted))
+        now = (f"{fmt.count(row.numerator)} of {fmt.count(row.denominator)} "
+               f"({fmt.percent(row.achievement)}), {fmt.count(row.pca)} PCA: {fmt.points(row.points)} points")
+        if row.payment is not None:
+            now += f", {fmt.money(row.payment)}"
+        facts.addRow(f"At {fmt.uk_date(dashboard.summary.achievement_date)}:", QLabel(f"{now} ({row.band})"))
+        source = QLabel(rule.source)
+        source.setWordWrap(True)
+        source.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        facts.addRow("Source:", source)
+
+        self.chart = ChartView(name=f"{row.indicator_id} monthly achievement")
+        history = dashboard.history.get(row.indicator_id, ())
+        projection = project(history, year_end(dashboard.summary.year), 1) if history else None
+        self.chart.draw(trend_painter(history, projection, title=f"{row.indicator_id}: achievement by month",
+                                      as_percent=True, maximum=None, y_label="Achievement (%)",
+                                      font_size=self.font().pointSizeF()),
+                        description="; ".join(f"{fmt.uk_date(when)} {fmt.percent(value)}"
+                                              for when, value in history))
+
+        body = QWidget()
+        content = QVBoxLayout(body)
+        content.addWidget(heading)
+        content.addLayout(facts)
+        content.addWidget(self.chart, 1)
+        content.addWidget(self._what_if_box(rule.registers))
+        scroll = QScrollArea()  # small screens and large text: scroll rather than overlap
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(buttons)
+        self.recalculate()
+        screen = self.screen().availableGeometry()
+        wanted = body.sizeHint()
+        self.resize(min(max(wanted.width() + 40, 720), screen.width() - 40),
+                    min(wanted.height() + 80, screen.height() - 60))
+
+    def _what_if_box(self, registers: tuple[str, ...]) -> QGroupBox:
+        box = QGroupBox("What if… (not saved or sent anywhere)")
+        form = QFormLayout(box)
+        self.numerator = self._spin(self.row.numerator, "Numerator")
+        self.denominator = self._spin(self.row.denominator, "Denominator")
+        form.addRow("&Numerator:", self.numerator)
+        form.addRow("&Denominator:", self.denominator)
+        self.registers: dict[str, QSpinBox] = {}
+        for register in registers:
+            spin = self._spin(int(self.record["registers"].get(register, 0)), f"{register} register size")
+            self.registers[register] = spin
+            form.addRow(f"{register} register:", spin)
+        self.result = QLabel()
+        self.result.setWordWrap(True)
+        self.result.setAccessibleName("What-if result")
+        form.addRow(self.result)
+        return box
+
+    def _spin(self, value: int, name: str) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setRange(0, MAX_COUNT)
+        spin.setValue(value)
+        spin.setGroupSeparatorShown(True)
+        spin.setAccessibleName(name)
+        spin.valueChanged.connect(lambda _value: self.recalculate())
+        return spin
+
+    def recalculate(self) -> None:
+        numerator, denominator = self.numerator.value(), self.denominator.value()
+        if numerator > denominator:
+            self.result.setText("The numerator cannot be more than the denominator.")
+            return
+        changed = {name: spin.value() for name, spin in self.registers.items()
+                   if spin.value() != int(self.record["registers"].get(name, 0))}
+        try:
+            result = what_if(self.record, self.rules, self.row.indicator_id, numerator=numerator,
+                             denominator=denominator, registers=changed or None,
+                             finance=self.dashboard.finance)
+        except CalculationError as error:
+            self.result.setText(str(error))
+            return
+        after = result.after
+        text = (f"What-if: {fmt.percent(after.achievement)} achieved gives {fmt.points(after.points)} points "
+                f"({_signed(fmt.points(result.points_change))})")
+        if result.payment_change is not None:
+            text += f", {fmt.money(after.payment)} ({_signed(fmt.money(result.payment_change))})"
+        if after.patients_to_upper:
+            text += f". {fmt.count(after.patients_to_upper)} more patients would reach the upper threshold"
+        self.result.setText(text + ".")

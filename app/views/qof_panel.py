@@ -1,0 +1,248 @@
+"""The QOF part of the dashboard: summary cards, the ranked worklist of indicators, and the charts.
+
+Everything shown comes from a :class:`~app.services.dashboard.QofDashboard`; without Finance View its
+£ fields are None and the £ cards and columns are not built at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.dashboard import IndicatorRow, QofDashboard
+from app.services.projection import METHOD
+from app.views import fonts
+from app.views import format as fmt
+from app.views.record_table import Column, RecordTable
+
+ALL_GROUPS = "All clinical groups"
+BAND_COLOURS = {"below lower threshold": "#fde2e0", "between thresholds": "#fff4cc", "at maximum": "#dff3e5"}
+
+
+def _attr(name: str):  # noqa: ANN202  (a getter for Column.value)
+    return lambda row: getattr(row, name)
+
+
+def _threshold(value: Fraction | None) -> str:
+    return "" if value is None else f"{fmt.points(value).rstrip('0').rstrip('.')}%"
+
+
+def _thresholds(row: IndicatorRow) -> str:
+    if row.lower_threshold is None or row.upper_threshold is None:
+        return ""
+    return f"{_threshold(row.lower_threshold).rstrip('%')}–{_threshold(row.upper_threshold)}"
+
+
+def indicator_columns(finance: bool) -> list[Column]:
+    """The worklist's columns: what is left to earn first, then where the indicator stands, counts last."""
+    unclaimed = (Column("£ unclaimed", _attr("gbp_unclaimed"), fmt.money, numeric=True) if finance else
+                 Column("Points unclaimed", _attr("points_unclaimed"), fmt.points, numeric=True))
+    columns = [
+        Column("Indicator", _attr("indicator_id"), tooltip=lambda row: row.description),
+        unclaimed,
+        Column("To upper", _attr("patients_to_upper"), lambda n: "" if n is None else fmt.count(n),
+               numeric=True, tooltip=lambda row: "More patients achieving the indicator needed to reach "
+                                                 "the upper threshold (full points)."),
+        Column("Achieved", _attr("achievement"), fmt.percent, numeric=True,
+               tooltip=lambda row: f"Thresholds {_thresholds(row)}" if _thresholds(row) else None),
+        Column("Band", _attr("band"), lambda b: str(b).capitalize(),
+               background=lambda row: BAND_COLOURS.get(row.band)),
+        Column("Points", _attr("points"), fmt.points, numeric=True,
+               tooltip=lambda row: f"{fmt.points(row.points)} of {fmt.points(row.max_points)} points"),
+        Column("Of", _attr("max_points"), fmt.points, numeric=True),
+    ]
+    if finance:
+        columns += [Column("£ next patient", _attr("gbp_next_patient"), fmt.money, numeric=True),
+                    Column("£ earned", _attr("payment"), fmt.money, numeric=True)]
+    return [*columns,
+            Column("Description", _attr("description"), tooltip=lambda row: row.description),
+            Column("Thresholds", _thresholds, numeric=True),
+            Column("Num", _attr("numerator"), fmt.count, numeric=True),
+            Column("Den", _attr("denominator"), fmt.count, numeric=True),
+            Column("PCA", _attr("pca"), fmt.count, numeric=True)]
+
+
+class Card(QFrame):
+    """One headline figure with a line of detail."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.title = QLabel(title)
+        self.title.setWordWrap(True)
+        self.value = QLabel("—")
+        self.value.setWordWrap(True)  # narrow windows and large text: wrap rather than cut off
+        fonts.relative(self.value, fonts.HEADING, bold=True)
+        self.detail = QLabel("")
+        self.detail.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        for label in (self.title, self.value, self.detail):
+            layout.addWidget(label)
+        self.setAccessibleName(title)
+
+    def show_figures(self, value: str, detail: str = "") -> None:
+        self.value.setText(value)
+        self.detail.setText(detail)
+        self.setAccessibleDescription(f"{value}. {detail}")
+
+
+class QofPanel(QWidget):
+    indicator_opened = Signal(object)  # an IndicatorRow (double-click or Enter)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.dashboard: QofDashboard | None = None
+        self._finance: bool | None = None
+        self.cards_row = QHBoxLayout()
+        self.points_card = Card("Points")
+        self.payment_card = Card("Payment")
+        self.aspiration_card = Card("Aspiration received")
+        self.projection_card = Card("Year-end projection")
+        self.projection_card.setToolTip(METHOD + ".")
+        for card in (self.points_card, self.payment_card, self.aspiration_card, self.projection_card):
+            self.cards_row.addWidget(card, 1)
+
+        self.group = QComboBox()
+        self.group.setAccessibleName("Clinical group")
+        self.group.currentIndexChanged.connect(lambda _index: self._show_rows())
+        self.table = RecordTable(indicator_columns(False), name="indicators",
+                                 empty_message="No indicators in this group.")
+        self.table.row_activated.connect(self.indicator_opened)
+        self.table.view.selectionModel().currentRowChanged.connect(lambda *_: self._draw_charts())
+
+        from app.views.charts import ChartView  # matplotlib itself loads on the first draw
+
+        self.thresholds_chart = ChartView(name="Achievement against thresholds")
+        self.trend_chart = ChartView(name="Monthly trend and projection")
+        charts_body = QWidget()
+        chart_layout = QVBoxLayout(charts_body)
+        chart_layout.addWidget(self.thresholds_chart, 3)
+        chart_layout.addWidget(self.trend_chart, 2)
+        charts = QScrollArea()  # on a small screen the charts keep their size and scroll
+        charts.setWidgetResizable(True)
+        charts.setFrameShape(QFrame.Shape.NoFrame)
+        charts.setWidget(charts_body)
+        worklist = QWidget()
+        worklist_layout = QVBoxLayout(worklist)
+        worklist_layout.setContentsMargins(0, 4, 0, 0)
+        filters = QHBoxLayout()
+        filters.addWidget(QLabel("Clinical &group:", buddy=self.group))
+        filters.addWidget(self.group)
+        hint = QLabel("Ranked by what is still to earn. Double-click for detail and a what-if.")
+        hint.setWordWrap(True)
+        filters.addWidget(hint, 1)
+        worklist_layout.addLayout(filters)
+        worklist_layout.addWidget(self.table, 1)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(worklist, "&Worklist")
+        self.tabs.addTab(charts, "C&harts")
+        self.tabs.currentChanged.connect(lambda _index: self._draw_charts())
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self.cards_row)
+        layout.addWidget(self.tabs, 1)
+
+    def show_dashboard(self, dashboard: QofDashboard) -> None:
+        self.dashboard = dashboard
+        finance = dashboard.finance
+        if finance != self._finance:
+            self._finance = finance
+            self.table.model.set_columns(indicator_columns(finance))
+            self.payment_card.setVisible(finance)
+            self.aspiration_card.setVisible(finance)
+            self.table.view.sortByColumn(self._worklist_column(), Qt.SortOrder.DescendingOrder)
+        self._show_cards(dashboard)
+        chosen = self.group.currentText()
+        self.group.blockSignals(True)
+        self.group.clear()
+        self.group.addItems([ALL_GROUPS, *dashboard.groups])
+        self.group.setCurrentIndex(max(0, self.group.findText(chosen)))
+        self.group.blockSignals(False)
+        self._show_rows()
+
+    def _worklist_column(self) -> int:
+        titles = [column.title for column in self.table.model.columns]
+        return titles.index("£ unclaimed" if self._finance else "Points unclaimed")
+
+    def _show_cards(self, dashboard: QofDashboard) -> None:
+        # Short details (the longer explanation is the tooltip): the cards must fit 1024×768 at 150% text.
+        summary = dashboard.summary
+        share = summary.points / summary.max_points if summary.max_points else None
+        self.points_card.show_figures(f"{fmt.points(summary.points)} of {fmt.points(summary.max_points)}",
+                                      f"{fmt.percent(share)} at {fmt.uk_date(summary.achievement_date)}")
+        projected = summary.projected_points
+        detail = "by 31 March"
+        if dashboard.finance and summary.projected_payment is not None:
+            detail = f"About {fmt.money(summary.projected_payment)} by 31 March"
+        self.projection_card.show_figures(f"{fmt.points(projected)} points" if projected is not None else "—",
+                                          detail)
+        if not dashboard.finance:
+            return
+        self.payment_card.show_figures(fmt.money(summary.payment), f"of {fmt.money(summary.max_payment)}")
+        if summary.aspiration_total is None:
+            self.aspiration_card.show_figures("Not known", "No result for last year")
+            self.aspiration_card.setToolTip("Aspiration payments are a share of last year's QOF achievement, "
+                                            "and last year's result is not in CQRS.")
+        else:
+            self.aspiration_card.show_figures(
+                fmt.money(summary.aspiration_to_date),
+                f"{summary.aspiration_months} of 12 payments, of {fmt.money(summary.aspiration_total)}")
+            self.aspiration_card.setToolTip("Aspiration is paid monthly from last year's achievement; the "
+                                            "balance against this year's achievement is paid after year end.")
+
+    def visible_rows(self) -> list[IndicatorRow]:
+        if self.dashboard is None:
+            return []
+        group = self.group.currentText()
+        return [row for row in self.dashboard.indicators if group in ("", ALL_GROUPS) or row.group == group]
+
+    def _show_rows(self) -> None:
+        self.table.set_rows(self.visible_rows())  # type: ignore[arg-type]
+        self._draw_charts()
+
+    def _chart_rows(self) -> tuple[str, Sequence[IndicatorRow]]:
+        """The clinical group to chart: the one chosen, else the selected row's, else the worklist's top."""
+        assert self.dashboard is not None
+        group = self.group.currentText()
+        if group in ("", ALL_GROUPS):
+            chosen = self.table.selected_row() or (self.table.model.row(
+                self.table.proxy.mapToSource(self.table.proxy.index(0, 0)).row())
+                if self.table.proxy.rowCount() else None)
+            group = chosen.group if chosen is not None else self.dashboard.groups[0]
+        return group, [row for row in self.dashboard.indicators if row.group == group]
+
+    def _draw_charts(self) -> None:
+        if self.dashboard is None or self.tabs.currentIndex() != 1 or not self.dashboard.indicators:
+            return  # charts are drawn when their tab is open (matplotlib loads on first use)
+        from app.views.charts import thresholds_painter, trend_painter
+
+        size = self.font().pointSizeF()
+        group, rows = self._chart_rows()
+        self.thresholds_chart.draw(
+            thresholds_painter(rows, self.dashboard.benchmarks, title=f"{group}: achievement against "
+                               "thresholds", font_size=size),
+            description=f"{group}: " + "; ".join(f"{row.indicator_id} {fmt.percent(row.achievement)} "
+                                                 f"({row.band})" for row in rows))
+        summary = self.dashboard.summary
+        self.trend_chart.draw(
+            trend_painter(self.dashboard.points_history, self.dashboard.points_projection,
+                          title=f"QOF points, {summary.year.replace('-', '/')}", as_percent=False,
+                          maximum=summary.max_points, y_label="Points", font_size=size),
+            description=f"Points by month, {fmt.points(summary.points)} at "
+                        f"{fmt.uk_date(summary.achievement_date)}; projected "
+                        f"{fmt.points(summary.projected_points)} at 31 March.")

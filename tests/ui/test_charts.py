@@ -1,0 +1,274 @@
+"""app.views.charts: matplotlib loads only on the first draw; painters draw what the data says."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QLabel
+
+from app.services.calculation import AT_MAXIMUM, BELOW_LOWER, BETWEEN, NOT_SCORED
+from app.services.dashboard import Benchmark, IndicatorRow
+from app.services.projection import METHOD, month_ends_after, project
+from app.views.charts import ChartView, doses_painter, month_labels, thresholds_painter, trend_painter
+
+REPO = Path(__file__).resolve().parents[2]
+RED, AMBER, GREEN = "#d5281b", "#ffb81c", "#007f3b"
+
+
+def indicator(indicator_id: str, achievement: Fraction | None, lower: int | None, upper: int | None,
+              band: str) -> IndicatorRow:
+    return IndicatorRow(
+        indicator_id=indicator_id, group="Diabetes", description=f"{indicator_id} description",
+        source="QOF 2025/26 business rules", numerator=0, denominator=0, pca=0, achievement=achievement,
+        lower_threshold=None if lower is None else Fraction(lower),
+        upper_threshold=None if upper is None else Fraction(upper),
+        points=Fraction(0), max_points=Fraction(10), points_unclaimed=Fraction(0), patients_to_upper=None,
+        band=band, payment=None, gbp_next_patient=None, gbp_unclaimed=None)
+
+
+ROWS = (
+    indicator("DM006", Fraction(34, 100), 40, 90, BELOW_LOWER),
+    indicator("DM012", Fraction(81, 100), 50, 90, BETWEEN),
+    indicator("DM036", Fraction(95, 100), 50, 90, AT_MAXIMUM),
+    indicator("DM034", None, 40, 90, BELOW_LOWER),
+    indicator("DM_REG", None, None, None, NOT_SCORED),
+)
+BENCHMARKS = {
+    "DM006": Benchmark(pcn=Fraction(6, 10), icb=Fraction(65, 100), all_practices=Fraction(7, 10)),
+    "DM012": Benchmark(pcn=Fraction(7, 10), icb=None, all_practices=Fraction(72, 100)),
+}
+MONTHS = [date(2025, 4, 30), *month_ends_after(date(2025, 4, 30), date(2025, 11, 30))]  # Apr-Nov
+POINTS = [(when, Fraction(50 * (index + 1))) for index, when in enumerate(MONTHS)]
+
+
+def figure(width: float = 10, height: float = 4):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    drawn = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(drawn)
+    return drawn
+
+
+def texts(drawn) -> list[str]:
+    from matplotlib.text import Text
+
+    return [text.get_text() for text in drawn.findobj(Text)]
+
+
+def hex_colour(artist) -> str:
+    from matplotlib.colors import to_hex
+
+    return to_hex(artist.get_facecolor())
+
+
+def test_importing_the_module_does_not_load_matplotlib() -> None:
+    code = "import sys, app.views.charts; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "False"
+
+
+def test_the_first_draw_loads_matplotlib_and_replaces_the_placeholder(qtbot) -> None:
+    view = ChartView(name="Achievement against thresholds")
+    qtbot.addWidget(view)
+    assert view.accessibleName() == "Achievement against thresholds"
+    assert view.minimumHeight() >= 200
+    assert view.figure is None
+    assert [label.text() for label in view.findChildren(QLabel)] == ["Loading chart…"]
+
+    view.draw(thresholds_painter(ROWS, BENCHMARKS, title="Diabetes"), description="DM006 34.0%")
+
+    assert "matplotlib" in sys.modules
+    assert view.figure is not None and len(view.figure.axes) == 1
+    qtbot.waitUntil(lambda: not view.findChildren(QLabel))
+    assert view.accessibleDescription() == "DM006 34.0%"
+
+
+def test_thresholds_draws_one_bar_per_indicator_coloured_by_band() -> None:
+    drawn = figure()
+    thresholds_painter(ROWS, BENCHMARKS, title="Diabetes: achievement against thresholds")(drawn)
+    axes = drawn.axes[0]
+    bars = axes.containers[0]
+
+    assert [bar.get_width() for bar in bars] == pytest.approx([34, 81, 95, 0, 0])
+    assert [hex_colour(bar) for bar in bars] == [RED, AMBER, GREEN, RED, "#aeb7bd"]
+    assert [label.get_text() for label in axes.get_yticklabels()] == ["DM006", "DM012", "DM036", "DM034",
+                                                                      "DM_REG"]
+    bottom, top = axes.get_ylim()
+    assert bottom > top  # the first indicator is at the top
+    assert axes.get_xlim() == (0, 100)
+    assert axes.get_xlabel() == "Achievement (%)"
+    assert axes.get_title(loc="left") == "Diabetes: achievement against thresholds"
+    assert texts(drawn).count("no patients") == 2
+    assert {"34.0%", "81.0%", "95.0%"} <= set(texts(drawn))
+
+
+def test_thresholds_marks_both_thresholds_and_explains_everything_in_words() -> None:
+    drawn = figure()
+    thresholds_painter(ROWS, BENCHMARKS, title="Diabetes")(drawn)
+    axes = drawn.axes[0]
+
+    lower, upper = axes.collections  # one short vertical tick per indicator with thresholds
+    assert [segment[0][0] for segment in lower.get_segments()] == [40, 50, 50, 40]
+    assert [segment[0][0] for segment in upper.get_segments()] == [90, 90, 90, 90]
+    assert lower.get_linestyle() != upper.get_linestyle()
+
+    legend = [text.get_text() for text in axes.get_legend().get_texts()]
+    assert legend == ["Below lower threshold", "Between thresholds", "At maximum", "Not scored",
+                      "Lower threshold", "Upper threshold", "PCN average", "ICB average", "All practices"]
+
+
+def test_thresholds_places_benchmarks_on_their_indicators_bars() -> None:
+    drawn = figure()
+    thresholds_painter(ROWS, BENCHMARKS, title="Diabetes")(drawn)
+    markers = {line.get_label(): line for line in drawn.axes[0].lines}
+
+    assert list(markers["PCN average"].get_xdata()) == pytest.approx([60, 70])
+    assert list(markers["ICB average"].get_xdata()) == pytest.approx([65])
+    assert list(markers["All practices"].get_xdata()) == pytest.approx([70, 72])
+    assert [round(y) for y in markers["PCN average"].get_ydata()] == [0, 1]  # DM006 and DM012 rows
+    assert round(markers["ICB average"].get_ydata()[0]) == 0
+    shapes = {markers[name].get_marker() for name in ("PCN average", "ICB average", "All practices")}
+    assert len(shapes) == 3
+
+
+def test_thresholds_leaves_out_benchmarks_nobody_has() -> None:
+    drawn = figure()
+    thresholds_painter(ROWS[:3], {}, title="Diabetes")(drawn)
+    legend = [text.get_text() for text in drawn.axes[0].get_legend().get_texts()]
+    assert legend == ["Below lower threshold", "Between thresholds", "At maximum", "Lower threshold",
+                      "Upper threshold"]
+    assert len(drawn.axes[0].lines) == 0
+
+
+def test_an_empty_chart_says_so() -> None:
+    drawn = figure()
+    thresholds_painter([], {}, title="Diabetes")(drawn)
+    assert "No data yet" in texts(drawn)
+
+
+def test_trend_projects_to_31_march_and_says_how() -> None:
+    projection = project(POINTS, date(2026, 3, 31), Fraction(635))
+    assert projection is not None
+    drawn = figure()
+    trend_painter(POINTS, projection, title="QOF points, 2025/26", as_percent=False, maximum=Fraction(635),
+                  y_label="Points")(drawn)
+    axes = drawn.axes[0]
+    lines = [line for line in axes.lines if len(line.get_xdata()) > 1]
+    actual, projected = lines[0], lines[1]
+
+    assert list(actual.get_xdata()) == MONTHS
+    assert list(actual.get_ydata()) == pytest.approx([50, 100, 150, 200, 250, 300, 350, 400])
+    assert projected.get_xdata()[0] == date(2025, 11, 30)
+    assert projected.get_xdata()[-1] == date(2026, 3, 31)
+    assert projected.get_ydata()[-1] == pytest.approx(float(projection.year_end_value))
+    assert projected.get_linestyle() != actual.get_linestyle()
+    assert METHOD in texts(drawn)
+    assert axes.get_ylim()[0] == 0
+    assert axes.get_ylabel() == "Points"
+    assert "Maximum 635.00" in texts(drawn)
+    assert any(line.get_ydata()[0] == 635 for line in axes.lines if len(line.get_ydata()) == 2)
+    assert "Projection:\n600.00 by 31 Mar" in [text.get_text() for text in axes.get_legend().get_texts()]
+
+
+def test_trend_shows_fractions_as_percentages() -> None:
+    history = [(when, Fraction(52 + 2 * index, 100)) for index, when in enumerate(MONTHS)]
+    drawn = figure()
+    trend_painter(history, project(history, date(2026, 3, 31), Fraction(1)), title="DM006",
+                  as_percent=True, maximum=Fraction(1), y_label="Achievement (%)")(drawn)
+    axes = drawn.axes[0]
+
+    assert list(axes.lines[0].get_ydata()) == pytest.approx([52, 54, 56, 58, 60, 62, 64, 66])
+    assert axes.get_ylim()[0] == 0 and axes.get_ylim()[1] >= 100
+    assert "Maximum 100.0%" in texts(drawn)
+    drawn.canvas.draw()
+    assert "100%" in [label.get_text() for label in axes.get_yticklabels()]
+
+
+def test_trend_month_labels_carry_the_year_where_it_starts_and_thin_out_when_narrow() -> None:
+    projection = project(POINTS, date(2026, 3, 31), Fraction(635))
+    wide, narrow = figure(10, 4), figure(3, 3)
+    for drawn in (wide, narrow):
+        trend_painter(POINTS, projection, title="Points", as_percent=False, maximum=None, y_label="Points",
+                      font_size=9)(drawn)
+        drawn.canvas.draw()
+
+    labels = [label.get_text() for label in wide.axes[0].get_xticklabels()]
+    assert labels == ["Apr\n2025", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Jan\n2026",
+                      "Feb", "Mar"]
+    assert 1 < len(narrow.axes[0].get_xticklabels()) < 12
+
+
+def test_month_labels() -> None:
+    assert month_labels([date(2025, 9, 30), date(2025, 10, 31)]) == ["Sep\n2025", "Oct"]
+    assert month_labels([date(2025, 11, 30), date(2026, 2, 28)]) == ["Nov\n2025", "Feb\n2026"]
+    assert month_labels([date(2025, 3, 31), date(2025, 4, 30), date(2025, 5, 31)]) == [
+        "Mar\n2025", "Apr\n2025", "May"]
+
+
+def test_doses_stacks_programmes_by_month() -> None:
+    months = [date(2025, 9, 30), date(2025, 10, 31), date(2025, 11, 30)]
+    drawn = figure()
+    doses_painter(months, {"Flu": [120, 480, 300], "COVID-19": [60, 310, 150]}, title="Doses")(drawn)
+    axes = drawn.axes[0]
+    flu, covid = axes.containers
+
+    assert [bar.get_height() for bar in flu] == [120, 480, 300]
+    assert [bar.get_y() for bar in covid] == [120, 480, 300]
+    assert [bar.get_height() for bar in covid] == [60, 310, 150]
+    assert [text.get_text() for text in axes.get_legend().get_texts()] == ["COVID-19", "Flu"]
+    assert axes.get_ylabel() == "Doses"
+
+
+def test_doses_refuses_series_of_the_wrong_length() -> None:
+    with pytest.raises(ValueError, match="Flu"):
+        doses_painter([date(2025, 9, 30)], {"Flu": [1, 2]}, title="Doses")
+
+
+def test_charts_never_show_money() -> None:
+    thresholds, trend = figure(), figure()
+    thresholds_painter(ROWS, BENCHMARKS, title="Diabetes")(thresholds)
+    trend_painter(POINTS, project(POINTS, date(2026, 3, 31), Fraction(635)), title="Points",
+                  as_percent=False, maximum=Fraction(635), y_label="Points")(trend)
+    for drawn in (thresholds, trend):
+        drawn.canvas.draw()
+        assert not any("£" in text for text in texts(drawn))
+
+
+def test_chart_text_follows_the_font_size() -> None:
+    drawn = figure()
+    thresholds_painter(ROWS, BENCHMARKS, title="Diabetes", font_size=13.5)(drawn)
+    axes = drawn.axes[0]
+    assert {label.get_fontsize() for label in axes.get_yticklabels()} == {13.5}
+    assert axes.xaxis.label.get_fontsize() == 13.5
+
+
+def test_render_png_writes_the_printed_size_and_leaves_the_screen_alone(qtbot, tmp_path: Path) -> None:
+    view = ChartView(name="Monthly trend and projection")
+    qtbot.addWidget(view)
+    view.resize(900, 320)
+    with pytest.raises(RuntimeError):
+        view.render_png(tmp_path / "nothing.png")
+    view.draw(trend_painter(POINTS, project(POINTS, date(2026, 3, 31), Fraction(635)), title="Points",
+                            as_percent=False, maximum=Fraction(635), y_label="Points",
+                            font_size=view.font_size),
+              description="Points by month, 400.00 at 30 Nov 2025; projected 600.00 at 31 March.")
+    on_screen = view.figure
+    assert on_screen is not None
+    size, dpi = tuple(on_screen.get_size_inches()), on_screen.dpi
+
+    written = view.render_png(tmp_path / "trend.png")
+
+    image = QImage(str(written))
+    assert (image.width(), image.height()) == (1200, 500)
+    assert view.figure is on_screen
+    assert tuple(on_screen.get_size_inches()) == size and on_screen.dpi == dpi
+    assert view.accessibleDescription().startswith("Points by month")
+    odd = view.render_png(tmp_path / "odd.png", width_px=1001, height_px=333, dpi=96)
+    assert QImage(str(odd)).size().toTuple() == (1001, 333)
