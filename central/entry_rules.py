@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
-from app.services.rules import QOF_SERVICE, RulesError, RuleSet, load_rules
+from app.services.rules import QOF_SERVICE, qof_year, rules_for
 
 ITEM_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,39}$")
 SERVICE_CODE = re.compile(r"^[A-Z0-9]{2,10}$")
@@ -19,17 +18,6 @@ MAX_COUNT = 10_000_000
 WHOLE = "Must be a whole number of 0 or more."
 
 
-def qof_year(day: date) -> str:
-    start = day.year if day.month >= 4 else day.year - 1
-    return f"{start}-{(start + 1) % 100:02d}"
-
-
-@lru_cache(maxsize=8)
-def rules_for(year: str) -> RuleSet | None:
-    try:
-        return load_rules(year)
-    except RulesError:
-        return None
 
 
 def service_problems(service: str, achievement_date: date) -> dict[str, str]:

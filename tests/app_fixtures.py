@@ -2,6 +2,7 @@
 
 - ``app_data_dir``: a private temporary data folder for app.paths, reset afterwards.
 - ``cache_db``: the local cache opened (and migrated) in that folder.
+- ``fresh_hub``: a signal hub with no connections, and background tasks stopped afterwards (UI tests).
 - ``memory_keyring`` / ``no_keyring``: an in-memory keyring backend, or keyring's 'fail' backend.
 - ``tls_files``: a throwaway CA and a server certificate for 127.0.0.1 / localhost.
 - ``https_server``: a real HTTPS server on 127.0.0.1 (random port) with scripted replies.
@@ -43,6 +44,19 @@ def cache_db(app_data_dir: Path) -> Iterator[Path]:
     database.open_cache()
     yield paths.cache_db_path()
     database.close_cache()
+
+
+@pytest.fixture
+def fresh_hub(cache_db: Path, qtbot: Any) -> Iterator[None]:
+    """A signal hub with no connections; background tasks delivered and stopped before the cache closes."""
+    from app.services import tasks
+    from app.signals import reset_hub
+
+    reset_hub()
+    yield
+    tasks.wait_for_idle()
+    tasks.shutdown()
+    reset_hub()
 
 
 class MemoryKeyring(KeyringBackend):

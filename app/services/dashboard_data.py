@@ -6,29 +6,14 @@ Run these through the task runner (database work): the views receive only the fr
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 from app.services import cache_store
 from app.services.claims_view import ClaimRow, VaccinationView, enhanced, vaccinations
 from app.services.dashboard import QOF, Choice, QofDashboard, choices, qof_dashboard
-from app.services.rules import RulesError, RuleSet, load_rules
+from app.services.rules import qof_year, rules_for
 
 DashboardView = QofDashboard | VaccinationView | tuple[ClaimRow, ...]
-
-
-def qof_year(when: date) -> str:
-    """The QOF year an achievement date falls in: 1 April to 31 March, e.g. "2025-26"."""
-    start = when.year if when.month >= 4 else when.year - 1
-    return f"{start}-{(start + 1) % 100:02d}"
-
-
-@lru_cache(maxsize=4)
-def rules_for(year: str) -> RuleSet | None:
-    try:
-        return load_rules(year)
-    except RulesError:
-        return None  # a year this version of the app does not ship rules for
 
 
 def load_choices(ods: str) -> list[Choice]:

@@ -11,8 +11,10 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
@@ -354,3 +356,18 @@ def _toml_number(value: object) -> Fraction | None:
     if isinstance(value, Decimal) and not value.is_finite():
         return None
     return Fraction(value)
+
+
+def qof_year(day: date) -> str:
+    """The QOF year a date falls in (1 April to 31 March), e.g. 31 March 2026 -> "2025-26"."""
+    start = day.year if day.month >= 4 else day.year - 1
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+@lru_cache(maxsize=8)
+def rules_for(year: str) -> RuleSet | None:
+    """The rules of ``year``, loaded once; None for a year this version does not ship."""
+    try:
+        return load_rules(year)
+    except RulesError:
+        return None

@@ -16,9 +16,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from app.services.rules import qof_year, rules_for
 from central import audit, feed, idempotency
 from central.deps import DB, Member, Now, PracticeAccess, needs, source_address
-from central.entry_rules import qof_year, rules_for, service_problems, value_problems
+from central.entry_rules import service_problems, value_problems
 from central.errors import ApiError, invalid
 from central.ingest import recalculate
 from central.models import APPROVED, REJECTED, SUBMITTED, ManualEntry

@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 
 from app.models import database
 from app.models.outbox import OutboxStatus
-from app.services import cache_store, outbox, tasks
+from app.services import cache_store, outbox
 from app.services.auth import Auth, SignInRequired
 from app.services.profile import PracticeAccess, Profile
 from app.services.secrets import TokenStore
 from app.services.sync import SyncController, SyncEngine, SyncStopped, forget_practices_with_new_roles
-from app.signals import hub, reset_hub
+from app.signals import hub
 from central.models import ManualEntry
 from central.server import RunningServer
 
@@ -187,15 +187,6 @@ def test_new_roles_make_a_practice_sync_again_from_the_start(engine: SyncEngine)
     assert forget_practices_with_new_roles(old, old) == []
     assert forget_practices_with_new_roles(old, new) == [ODS]
     assert cache_store.cursor(ODS) is None and cache_store.counts(ODS) == {}
-
-
-@pytest.fixture
-def fresh_hub(qapp: object) -> Iterator[None]:
-    reset_hub()
-    yield
-    tasks.wait_for_idle()
-    tasks.shutdown()
-    reset_hub()
 
 
 def test_the_controller_reports_through_the_hub(qtbot: object, fresh_hub: None, engine: SyncEngine) -> None:

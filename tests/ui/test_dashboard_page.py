@@ -30,7 +30,7 @@ from app import settings
 from app.services import cache_store, outbox, tasks
 from app.services.dashboard import IndicatorRow
 from app.services.profile import FINANCE_VIEW, PracticeAccess, Profile
-from app.signals import hub, reset_hub
+from app.signals import hub
 from app.views import format as fmt
 from app.views.charts import ChartView
 from app.views.dashboard_page import DashboardPage
@@ -51,16 +51,6 @@ BAND_WORDS = {"Below lower threshold", "Between thresholds", "At maximum"}
 
 
 # --- fixtures and helpers -------------------------------------------------------------------------------
-
-@pytest.fixture
-def fresh_hub(cache_db: Path, qtbot) -> Iterator[None]:
-    """A hub with no connections; background tasks delivered and stopped before the cache closes."""
-    reset_hub()
-    yield
-    tasks.wait_for_idle()
-    tasks.shutdown()
-    reset_hub()
-
 
 @pytest.fixture
 def filled(fresh_hub) -> None:

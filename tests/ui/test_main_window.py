@@ -30,7 +30,7 @@ from qof_records import COUNTS, MARCH, feed_changes
 from app import settings
 from app.services import cache_store, outbox, tasks
 from app.services.profile import FINANCE_VIEW, USER_ADMINISTRATOR, PracticeAccess, Profile
-from app.signals import Hub, hub, reset_hub
+from app.signals import Hub, hub
 from app.views.main_window import SECTIONS, MainWindow
 from app.views.record_pages import RecordsPage
 from app.views.record_table import RecordTable
@@ -84,16 +84,6 @@ def profile(roles: tuple[str, ...] = ALL_ROLES, *, second_practice: bool = False
         practices.append(PracticeAccess(OTHER_ODS, "Castle Street Surgery", roles))
     return Profile("https://cqrs.example.nhs.uk", "castle.manager@nhs.net", "Helen", "Marsh",
                    tuple(practices))
-
-
-@pytest.fixture
-def fresh_hub(cache_db: Path, qtbot) -> Iterator[None]:
-    """A hub with no connections; background tasks delivered and stopped before the cache closes."""
-    reset_hub()
-    yield
-    tasks.wait_for_idle()
-    tasks.shutdown()
-    reset_hub()
 
 
 @pytest.fixture

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from app import paths, settings
-from app.services import cache_store, tasks
+from app.services import cache_store
 from app.services.profile import PracticeAccess, Profile, load_profile, save_profile
 from app.services.secrets import TokenStore
 from app.shell import Shell
-from app.signals import hub, reset_hub
+from app.signals import hub
 
 ODS = "Z99001"
 
@@ -23,15 +22,6 @@ def closed_port_url() -> str:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return f"https://127.0.0.1:{sock.getsockname()[1]}"
-
-
-@pytest.fixture
-def fresh(qapp: object, cache_db: Path) -> Iterator[None]:
-    reset_hub()
-    yield
-    tasks.wait_for_idle()
-    tasks.shutdown()
-    reset_hub()
 
 
 @pytest.fixture
@@ -59,7 +49,7 @@ def cached_practice(server_url: str) -> Profile:
 
 
 def test_with_the_server_down_the_app_opens_on_the_cache_and_says_it_is_offline(
-        qtbot, fresh: None, shells: list[Shell], memory_keyring) -> None:
+        qtbot, fresh_hub: None, shells: list[Shell], memory_keyring) -> None:
     url = closed_port_url()
     profile = cached_practice(url)
     store = settings.load()
@@ -78,7 +68,7 @@ def test_with_the_server_down_the_app_opens_on_the_cache_and_says_it_is_offline(
     assert shell.window.practice_name.text() == "Riverside Medical Practice (Z99001)"
 
 
-def test_without_a_session_the_sign_in_form_opens(qtbot, fresh: None, shells: list[Shell],
+def test_without_a_session_the_sign_in_form_opens(qtbot, fresh_hub: None, shells: list[Shell],
                                                   memory_keyring) -> None:
     shell = Shell(settings.load(), TokenStore())
     shells.append(shell)
@@ -89,8 +79,8 @@ def test_without_a_session_the_sign_in_form_opens(qtbot, fresh: None, shells: li
     assert shell.window.practice_name.text() == "Not signed in"
 
 
-def test_signing_out_offline_forgets_the_profile_and_the_stored_token(qtbot, fresh: None, shells: list[Shell],
-                                                                      memory_keyring) -> None:
+def test_signing_out_offline_forgets_the_profile_and_the_stored_token(
+        qtbot, fresh_hub: None, shells: list[Shell], memory_keyring) -> None:
     url = closed_port_url()
     profile = cached_practice(url)
     tokens = TokenStore()
