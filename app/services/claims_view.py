@@ -46,6 +46,11 @@ class VaccinationView:
         by_month = {row.achievement_date: row.count for row in self.rows if row.service == code}
         return [by_month.get(month, 0) for month in self.months]
 
+    def payments(self, code: str) -> list[Fraction | None]:
+        """£ claimed per month (None without Finance View, or for a month with no claim)."""
+        by_month = {row.achievement_date: row.payment for row in self.rows if row.service == code}
+        return [by_month.get(month) for month in self.months]
+
 
 def _money(value: Any, finance: bool) -> Fraction | None:
     return Fraction(value) if finance and value is not None else None

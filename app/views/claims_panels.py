@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from fractions import Fraction
 
-from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from app.services.claims_view import ClaimRow, VaccinationView
 from app.views import format as fmt
@@ -35,8 +35,21 @@ class VaccinationPanel(QWidget):
         self.indicators = RecordTable(indicator_columns(False), name="QOF vaccination indicators",
                                       empty_message="No QOF vaccination indicators in this extract.")
         self.chart = ChartView(name="Doses by month")
+        self.measure = QComboBox()  # the monthly cells: doses, or £ claimed (Finance View only)
+        self.measure.setAccessibleName("Show in the monthly columns")
+        self.measure.currentIndexChanged.connect(lambda _index: self._fill_table())
+        self.measure_label = QLabel("S&how each month:", buddy=self.measure)
+        programmes = QWidget()
+        programme_layout = QVBoxLayout(programmes)
+        programme_layout.setContentsMargins(0, 4, 0, 0)
+        chooser = QHBoxLayout()
+        chooser.addWidget(self.measure_label)
+        chooser.addWidget(self.measure)
+        chooser.addStretch(1)
+        programme_layout.addLayout(chooser)
+        programme_layout.addWidget(self.table, 1)
         tabs = QTabWidget()
-        tabs.addTab(self.table, "&Programmes")
+        tabs.addTab(programmes, "&Programmes")
         tabs.addTab(self.chart, "&Doses chart")
         tabs.addTab(self.indicators, "&QOF VI001–VI004")
         tabs.currentChanged.connect(lambda index: self._draw_chart() if index == 1 else None)
@@ -47,24 +60,37 @@ class VaccinationPanel(QWidget):
 
     def show_view(self, view: VaccinationView, finance: bool) -> None:
         self.view, self.finance = view, finance
-        columns = [Column("Programme", lambda row: row["name"])]
-        for index, month in enumerate(view.months):
-            columns.append(Column(fmt.month_year(month), lambda row, i=index: row["doses"][i], fmt.count,
-                                  numeric=True))
-        columns.append(Column("Doses", lambda row: sum(row["doses"]), fmt.count, numeric=True))
-        if finance:
-            columns.append(Column("£ claimed", lambda row: row["payment"], fmt.money, numeric=True))
-        rows = []
-        for code, name in view.programmes:
-            claims = [row for row in view.rows if row.service == code]
-            payments = [row.payment for row in claims if row.payment is not None]
-            payment = sum(payments, start=Fraction(0)) if finance else None
-            rows.append({"code": code, "name": name, "doses": view.doses(code), "payment": payment})
-        self.table.model.set_columns(columns)
-        self.table.set_rows(rows)
+        self.measure_label.setVisible(finance)
+        self.measure.setVisible(finance)
+        self.measure.blockSignals(True)
+        chosen = self.measure.currentIndex()
+        self.measure.clear()
+        self.measure.addItems(["Doses", "£ claimed"] if finance else ["Doses"])  # no £ at all otherwise
+        self.measure.setCurrentIndex(chosen if finance and chosen > 0 else 0)
+        self.measure.blockSignals(False)
+        self._fill_table()
         self.indicators.model.set_columns(indicator_columns(finance))
         self.indicators.set_rows(view.qof_indicators)  # type: ignore[arg-type]
         self._draw_chart()
+
+    def _fill_table(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        money = self.finance and self.measure.currentIndex() == 1
+        cell, show = ("pounds", fmt.money) if money else ("doses", fmt.count)
+        columns = [Column("Programme", lambda row: row["name"])]
+        for index, month in enumerate(view.months):
+            columns.append(Column(fmt.month_year(month), lambda row, i=index: row[cell][i], show,
+                                  numeric=True))
+        columns.append(Column("Doses", lambda row: sum(row["doses"]), fmt.count, numeric=True))
+        if self.finance:
+            columns.append(Column("£ claimed", lambda row: sum((p for p in row["pounds"] if p is not None),
+                                                               start=Fraction(0)), fmt.money, numeric=True))
+        rows = [{"code": code, "name": name, "doses": view.doses(code),
+                 "pounds": view.payments(code) if self.finance else []} for code, name in view.programmes]
+        self.table.model.set_columns(columns)
+        self.table.set_rows(rows)
 
     def _draw_chart(self) -> None:
         if self.view is None or self.tabs.currentIndex() != 1:

@@ -85,7 +85,8 @@ class IndicatorDetail(QDialog):
         content = QVBoxLayout(body)
         content.addWidget(heading)
         content.addLayout(facts)
-        content.addWidget(self.chart, 1)
+        self.chart.setMaximumHeight(self.fontMetrics().height() * 16)  # leave room for the what-if
+        content.addWidget(self.chart)
         content.addWidget(self._what_if_box(rule.registers))
         scroll = QScrollArea()  # small screens and large text: scroll rather than overlap
         scroll.setWidgetResizable(True)

@@ -429,6 +429,10 @@ def test_the_vaccinations_panel_has_one_row_per_programme_with_doses_per_month(q
     assert row_texts(panel.table, "Shingles") == ["Shingles", "11", "14", "9", "34", "£342.04"]
     assert [row.indicator_id for row in shown_rows(panel.indicators)] == ["VI001"]
 
+    panel.measure.setCurrentIndex(1)  # £ claimed each month: 243, 96 and 17 doses at £10.06
+    assert row_texts(panel.table, "Seasonal influenza (adult)") == [
+        "Seasonal influenza (adult)", "£2,444.58", "£965.76", "£171.02", "356", "£3,581.36"]
+
 
 def test_the_ld_health_checks_panel_shows_the_cap_and_what_is_over_it(qtbot, open_page) -> None:
     page = open_page(FINANCE_ROLES)
