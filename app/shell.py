@@ -50,6 +50,7 @@ class Shell(QObject):
         self.window.practice_chosen.connect(self.choose_practice)
         self.window.section_shown.connect(lambda key: self._show_facts() if key == "help" else None)
         hub().sync_finished.connect(self._first_sync_finished)
+        hub().queued.connect(lambda _kind: self._send_soon())
         tasks.set_failure_handler(lambda error: self.window.show_message(tasks.describe_error(error)))
         self._settled = False
 
@@ -170,6 +171,12 @@ class Shell(QObject):
             return
         if not self.sync.sync_now():
             self.window.show_message("A sync is already running.")
+
+    def _send_soon(self) -> None:
+        """Something was queued: push it now if signed in (offline, the next sync sends it)."""
+        hub().outbox_changed.emit(-1)  # the status bar re-reads the count
+        if self.sync is not None and self.profile is not None and not self.sync.busy:
+            self.sync.sync_now()
 
     def choose_practice(self, ods: str) -> None:
         self.store.set(settings.LAST_PRACTICE_ODS, ods)

@@ -15,6 +15,7 @@ class Hub(QObject):
     data_changed = Signal(str)  # record kind, e.g. "achievement", "offer", or "*" for everything
     online_changed = Signal(bool)
     outbox_changed = Signal(int)  # items waiting to be sent
+    queued = Signal(str)  # a write was put in the outbox (its kind): the shell syncs soon to send it
 
 
 _hub: Hub | None = None

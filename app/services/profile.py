@@ -15,8 +15,14 @@ from app import paths
 
 log = logging.getLogger(__name__)
 
+# Practice roles, as in CQRS (the service checks them too; the app only hides what a role cannot do).
 USER_ADMINISTRATOR = "User Administrator"
 FINANCE_VIEW = "Finance View"
+VIEW = "View"
+ACHIEVEMENT_ENTRY = "Achievement Entry"
+SERVICE_MANAGEMENT = "Service Management"
+DECLARATION_MANAGEMENT = "Declaration Management"
+SUPERVISOR = "Supervisor"
 
 
 @dataclass(frozen=True)

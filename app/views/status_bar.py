@@ -47,6 +47,9 @@ class StatusBar(QStatusBar):
         self.online.style().polish(self.online)
 
     def set_waiting(self, count: int) -> None:
+        if count < 0:  # "changed, count unknown": read it from the outbox
+            self.refresh()
+            return
         self.waiting.setText("Nothing waiting to be sent" if count == 0
                              else f"{count} item{'s' * (count != 1)} waiting to be sent")
 
