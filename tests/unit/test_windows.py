@@ -19,7 +19,8 @@ def test_entry_window_open_before_and_after() -> None:
     assert entry_window(EVENTS, "LDHC", MARCH, date(2026, 4, 8)).open
     assert entry_window(EVENTS, "LDHC", MARCH, date(2026, 4, 8)).message == "Open until 14 Apr 2026."
     before = entry_window(EVENTS, "LDHC", MARCH, date(2026, 3, 20))
-    assert not before.open and before.message == "The entry window opens on 1 Apr 2026 and closes on 14 Apr 2026."
+    assert not before.open
+    assert before.message == "The entry window opens on 1 Apr 2026 and closes on 14 Apr 2026."
     after = entry_window(EVENTS, "LDHC", MARCH, date(2026, 4, 15))
     assert not after.open and after.message == "The entry window closed on 14 Apr 2026."
     assert entry_window(EVENTS, "WM", date(2026, 2, 28), date(2026, 3, 12)).open  # the last day counts
