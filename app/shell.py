@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from app import paths, settings
 from app.services import outbox, tasks
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from app.services.sync import SyncController
 
 log = logging.getLogger(__name__)
+RECONNECT_MS = 60_000
 
 
 class Shell(QObject):
@@ -53,6 +54,7 @@ class Shell(QObject):
         hub().queued.connect(lambda _kind: self._send_soon())
         tasks.set_failure_handler(lambda error: self.window.show_message(tasks.describe_error(error)))
         self._settled = False
+        self._connecting = False
 
     # --- start-up --------------------------------------------------------------------------------
 
@@ -66,11 +68,18 @@ class Shell(QObject):
             self.window.show_message("Starting the demo CQRS service…")
             tasks.run(self._start_demo, self._signed_in, self._start_failed, kind="net")
         elif self.profile is not None and self.store.get(settings.SERVER_URL):
-            server, email = self.store.get(settings.SERVER_URL), self.profile.email
-            tasks.run(lambda: self._resume(self._new_auth(server), email), self._signed_in,
-                      self._start_failed, kind="net")
+            self._connect()
         else:
             self.ask_sign_in("")
+
+    def _connect(self) -> None:
+        """Renew the saved session in the background (the server may be down: then try again later)."""
+        if self.auth is not None or self.profile is None or self._connecting:
+            return
+        self._connecting = True
+        server, email = self.store.get(settings.SERVER_URL), self.profile.email
+        tasks.run(lambda: self._resume(self._new_auth(server), email), self._signed_in,
+                  self._start_failed, kind="net")
 
     def _start_demo(self) -> tuple[Auth, Profile]:
         from app import demo_server  # only in demo mode: keeps the central service off the normal path
@@ -98,12 +107,14 @@ class Shell(QObject):
     def _start_failed(self, error: BaseException) -> None:
         from app.services.auth import SignInRequired
 
+        self._connecting = False
         if isinstance(error, SignInRequired) or self.demo:
             self.ask_sign_in(tasks.describe_error(error) if self.demo else "")
             return
         hub().online_changed.emit(False)
         self.window.show_message(tasks.describe_error(error))
-        # Offline with a saved session: keep showing the cache and try again at the usual interval.
+        # Offline with a saved session: keep showing the cache and try again in a minute (or on F5).
+        QTimer.singleShot(RECONNECT_MS, self._connect)
         self._settle()
 
     # --- signing in and out ------------------------------------------------------------------------
@@ -134,6 +145,7 @@ class Shell(QObject):
 
     def _signed_in(self, result: tuple[Auth, Profile]) -> None:
         auth, profile = result
+        self._connecting = False
         if self.auth is not None and self.auth is not auth:
             self.auth.close()
         self.auth, self.profile = auth, profile
@@ -166,6 +178,9 @@ class Shell(QObject):
     # --- the rest ------------------------------------------------------------------------------------
 
     def sync_now(self) -> None:
+        if self.sync is None and self.profile is not None and not self.demo:
+            self._connect()  # offline since start-up: F5 tries the server again
+            return
         if self.sync is None or self.profile is None:
             self.window.show_message("Sign in to sync with CQRS.")
             return
