@@ -118,7 +118,7 @@ LAST_PRACTICE_ODS: Setting[str | None] = declare(
 WINDOW_GEOMETRY: Setting[str | None] = declare(
     "window_geometry", str, None, "Window position and size", optional=True)
 REQUIRE_SECOND_PERSON: Setting[bool] = declare(
-    "require_second_person", bool, False, "Ask a second person to confirm declarations")
+    "require_second_person", bool, False, "Ask a second person to confirm manual entries before sending")
 TEXT_SCALE: Setting[float] = declare("text_scale", float, 1.0, "Text size", check=_between(0.75, 2.0))
 
 

@@ -8,6 +8,7 @@ window has been painted.
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -150,6 +151,12 @@ class Shell(QObject):
             self.auth.close()
         self.auth, self.profile = auth, profile
         self.window.clear_message()  # e.g. "Starting the demo CQRS service…"
+        if self.demo_server is not None:  # a second person signs in to the demo service, with its own CA
+            from app.services import manual_entry
+
+            self.window.manual_entry.confirm_second_person = functools.partial(
+                manual_entry.confirm_second_person, server_url=auth.server_url,
+                ca_file=str(self.demo_server.ca_path))
         self._show(profile)
         if self.sync is None:
             from app.services.sync import SyncController, SyncEngine

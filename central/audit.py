@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.models import AuditEntry, User
@@ -25,3 +26,14 @@ def record(session: Session, *, now: datetime, actor: User | str, action: str, t
         source_address=source,
         detail=detail or {},
     ))
+
+
+def history(session: Session, target_type: str, target_id: object) -> list[dict[str, Any]]:
+    """What was done to one thing, oldest first: ``[{"action", "at", "by"}]`` (``by`` is an email).
+
+    Includes entries added to the current transaction but not yet committed (the session autoflushes).
+    """
+    rows = session.scalars(select(AuditEntry).where(
+        AuditEntry.target_type == target_type, AuditEntry.target_id == str(target_id),
+    ).order_by(AuditEntry.at, AuditEntry.id))
+    return [{"action": row.action, "at": row.at.isoformat(), "by": row.actor} for row in rows]

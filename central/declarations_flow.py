@@ -19,18 +19,21 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from app.services.rules import (  # noqa: F401  (the statuses are used as flow.PAID etc. elsewhere)
+    APPROVED,
+    AWAITING_COMMISSIONER,
+    AWAITING_PROVIDER,
+    DECLARATION_STATUSES,
+    FINANCE_APPROVED,
+    PAID,
+)
 from central import audit, feed
 from central.errors import ApiError
 from central.models import DONE, PENDING, CalculatedResult, Declaration, Organisation, Recalculation, User
 from central.records import declaration_record
 from central.settings import Clock, system_clock
 
-AWAITING_PROVIDER = "Awaiting Service Provider Approval"
-AWAITING_COMMISSIONER = "Awaiting Commissioning Organisation Approval"
-APPROVED = "Approved"
-FINANCE_APPROVED = "Finance Approved"
-PAID = "Paid"
-STATUSES = (AWAITING_PROVIDER, AWAITING_COMMISSIONER, APPROVED, FINANCE_APPROVED, PAID)
+STATUSES = DECLARATION_STATUSES
 REOPENABLE = (AWAITING_COMMISSIONER, APPROVED, FINANCE_APPROVED)
 RECALCULATED = "Achievement was recalculated"
 

@@ -44,10 +44,12 @@ def offer_record(offer: Offer) -> dict[str, Any]:
             "responded_at": _iso(offer.responded_at)}
 
 
-def manual_entry_record(entry: ManualEntry) -> dict[str, Any]:
+def manual_entry_record(entry: ManualEntry, history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``history`` is the entry's audit trail (``central.audit.history``): who did what, when."""
     return {"id": entry.id, "service": entry.service, "achievement_date": _iso(entry.achievement_date),
             "values": entry.values, "notes": entry.notes, "status": entry.status, "version": entry.version,
-            "rejection_reason": entry.rejection_reason, "updated_at": _iso(entry.updated_at)}
+            "rejection_reason": entry.rejection_reason, "updated_at": _iso(entry.updated_at),
+            "history": list(history or [])}
 
 
 def declaration_record(declaration: Declaration) -> dict[str, Any]:

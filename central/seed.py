@@ -13,7 +13,7 @@ that date, moving on in real time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -145,7 +145,9 @@ def _offers(session: Session, organisations: dict[str, Organisation], now: datet
                 response_deadline=deadline,
                 participation_only=participation_only,
                 created_at=now,
-                responded_at=now if status != PENDING else None,
+                # Answered before the year began (or by the deadline), as a practice would have.
+                responded_at=None if status == PENDING else datetime.combine(
+                    min(deadline, date(2025, 3, 20)) if deadline else date(2025, 3, 20), time(10), UTC),
             )
             session.add(offer)
             session.flush()

@@ -10,6 +10,9 @@ Every function is one transaction. The sync engine pushes the outbox before it p
 
 Items left "sending" by a crash go back to "queued" through ``recover_interrupted()`` at start-up;
 replaying them is safe because the server honours the Idempotency-Key.
+
+A manual-entry draft and its outbox item change hands in one transaction: ``queue_draft`` stores the
+item and deletes the draft; ``set_aside`` turns a refused or conflicting item back into the draft.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ NEEDS_ATTENTION = (OutboxStatus.CONFLICT.value, OutboxStatus.FAILED.value)
 
 class UnknownItem(LookupError):
     """No outbox item has this key."""
+
+
+class NotReplaceable(ValueError):
+    """The item is waiting to be sent or was sent: only one needing attention can be replaced or set aside."""
 
 
 @dataclass(frozen=True)
@@ -68,18 +75,23 @@ def _entry(item: OutboxItem) -> OutboxEntry:
                        item.created_at, item.updated_at)
 
 
-def enqueue(practice: str, kind: str, method: str, path: str, body: Mapping[str, Any] | None = None, *,
-            if_match: str | int | None = None, key: str | None = None) -> OutboxEntry:
-    """Queue a write; it is on disk when this returns. ``if_match`` is the version being amended."""
+def _new_item(practice: str, kind: str, method: str, path: str, body: Mapping[str, Any] | None,
+              if_match: str | int | None, key: str | None) -> OutboxItem:
     method = method.upper()
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
     if not path.startswith("/"):
         raise ValueError(f"path must start with '/', not {path!r}")
-    item = OutboxItem(key=key or str(uuid.uuid4()), practice=practice, kind=kind, method=method, path=path,
+    return OutboxItem(key=key or str(uuid.uuid4()), practice=practice, kind=kind, method=method, path=path,
                       body=dict(body) if body is not None else None,
                       if_match=str(if_match) if if_match is not None else None,
                       status=OutboxStatus.QUEUED.value, attempts=0)
+
+
+def enqueue(practice: str, kind: str, method: str, path: str, body: Mapping[str, Any] | None = None, *,
+            if_match: str | int | None = None, key: str | None = None) -> OutboxEntry:
+    """Queue a write; it is on disk when this returns. ``if_match`` is the version being amended."""
+    item = _new_item(practice, kind, method, path, body, if_match, key)
     with session_scope() as session:
         session.add(item)
         session.flush()
@@ -235,3 +247,55 @@ def drafts(practice: str) -> list[DraftEntry]:
         rows = session.scalars(select(Draft).where(Draft.practice == practice)
                                .order_by(Draft.achievement_date.desc(), Draft.service))
         return [_draft_entry(draft) for draft in rows]
+
+
+# --- Drafts and the outbox together --------------------------------------------------------------
+
+def queue_draft(practice: str, service: str, achievement_date: date, method: str, path: str,
+                body: Mapping[str, Any] | None, *, if_match: str | int | None = None,
+                kind: str = "manual_entry", replaces: str | None = None) -> OutboxEntry:
+    """Queue a write AND delete the draft of ``service`` at ``achievement_date``, in ONE transaction.
+
+    A crash leaves either the draft (not queued yet) or the queued item, never both and never neither.
+    ``replaces`` is the key of an item needing attention (failed or conflict) that this one takes the
+    place of; it is deleted in the same transaction.
+    """
+    item = _new_item(practice, kind, method, path, body, if_match, None)
+    with session_scope() as session:
+        if replaces is not None:
+            session.delete(_attention_item(session, replaces))
+        session.execute(delete(Draft).where(
+            Draft.practice == practice, Draft.service == service, Draft.achievement_date == achievement_date))
+        session.add(item)
+        session.flush()
+        return _entry(item)
+
+
+def set_aside(key: str, service: str, achievement_date: date, values: Mapping[str, Any],
+              notes: str = "") -> DraftEntry:
+    """Take an item needing attention out of the outbox and keep ``values`` as the draft, in one transaction.
+
+    Used when the user keeps the server's version after a conflict, or goes back to editing a refused
+    item: their values are never dropped, they become the draft of ``service`` at ``achievement_date``.
+    """
+    with session_scope() as session:
+        item = _attention_item(session, key)
+        draft = _find_draft(session, item.practice, service, achievement_date)
+        if draft is None:
+            draft = Draft(practice=item.practice, service=service, achievement_date=achievement_date)
+            session.add(draft)
+        draft.values = dict(values)
+        draft.notes = notes
+        draft.updated_at = utcnow()
+        session.delete(item)
+        session.flush()
+        return _draft_entry(draft)
+
+
+def _attention_item(session: Any, key: str) -> OutboxItem:
+    item = session.scalar(select(OutboxItem).where(OutboxItem.key == key))
+    if item is None:
+        raise UnknownItem(key)
+    if item.status not in NEEDS_ATTENTION:
+        raise NotReplaceable(f"outbox item {key} is {item.status}, not failed or conflict")
+    return item

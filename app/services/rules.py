@@ -18,6 +18,14 @@ from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
+# A declaration's statuses in order (as in CQRS); a recalculation sends it back to the first.
+AWAITING_PROVIDER = "Awaiting Service Provider Approval"
+AWAITING_COMMISSIONER = "Awaiting Commissioning Organisation Approval"
+APPROVED = "Approved"
+FINANCE_APPROVED = "Finance Approved"
+PAID = "Paid"
+DECLARATION_STATUSES = (AWAITING_PROVIDER, AWAITING_COMMISSIONER, APPROVED, FINANCE_APPROVED, PAID)
+
 RULES_ROOT = Path(__file__).resolve().parents[2] / "resources" / "rules"
 INDICATOR_COLUMNS = (
     "indicator_id",
@@ -371,3 +379,17 @@ def rules_for(year: str) -> RuleSet | None:
         return load_rules(year)
     except RulesError:
         return None
+
+
+OTHER_SERVICE_NAMES = {QOF_SERVICE: "Quality and Outcomes Framework", "NCD": "Network Contract DES"}
+
+
+def service_name(code: str, day: date | None = None) -> str:
+    """A service's plain-English name: from the rules of ``day``'s QOF year first, then any shipped year."""
+    years = [qof_year(day)] if day is not None else []
+    for year in (*years, *available_years()):
+        rules = rules_for(year)
+        found = rules.services.get(code) if rules is not None else None
+        if found is not None:
+            return found.name
+    return OTHER_SERVICE_NAMES.get(code, code)

@@ -105,7 +105,7 @@ class SyncEngine:
                 else:
                     outbox.mark_sent(item.key)
                     report.pushed += 1
-                report.kinds.add(item.kind)
+                report.kinds.update((item.kind, "outbox"))  # pages showing what waits to be sent refresh
 
     # --- pull ------------------------------------------------------------------------------------
 

@@ -30,13 +30,18 @@ from app.services.profile import Profile
 from app.signals import hub
 from app.views import fonts
 from app.views.dashboard_page import DashboardPage
+from app.views.declarations_page import DeclarationsPage
 from app.views.help_page import HelpPage, InstallationFacts
+from app.views.manual_entry_page import ManualEntryPage
+from app.views.offers_page import OffersPage
 from app.views.record_pages import PAGES, RecordsPage
 from app.views.status_bar import StatusBar
 
-SECTIONS = (("dashboard", "Dashboard"), *((spec.key, spec.title) for spec in PAGES), ("help", "Help"))
+SECTIONS = (("dashboard", "Dashboard"), ("manual-entry", "Manual entry"), ("declarations", "Declarations"),
+            ("offers", "Offers"), *((spec.key, spec.title) for spec in PAGES), ("help", "Help"))
 MINIMUM_SIZE = (1000, 700)  # fits a 1024×768 screen with the taskbar
 DEFAULT_SIZE = (1280, 800)
+Page = DashboardPage | ManualEntryPage | DeclarationsPage | OffersPage | RecordsPage
 MESSAGE_MS = 12_000
 
 
@@ -73,8 +78,13 @@ class MainWindow(GeometryMixin, QMainWindow):
         self._ready_sent = False
 
         self.dashboard = DashboardPage()
-        self.pages: dict[str, DashboardPage | RecordsPage] = {
-            "dashboard": self.dashboard, **{spec.key: RecordsPage(spec) for spec in PAGES}}
+        self.manual_entry = ManualEntryPage()
+        self.declarations = DeclarationsPage()
+        self.offers = OffersPage()
+        # In the order of SECTIONS. Each page: show_practice(access), reload(), loaded, kinds (and today).
+        self.pages: dict[str, Page] = {
+            "dashboard": self.dashboard, "manual-entry": self.manual_entry, "declarations": self.declarations,
+            "offers": self.offers, **{spec.key: RecordsPage(spec) for spec in PAGES}}
         self._pending = set(self.pages)  # pages still loading; "ready" waits for show_profile to load them
         self.help_page = HelpPage()
         self.stack = QStackedWidget()
@@ -174,7 +184,9 @@ class MainWindow(GeometryMixin, QMainWindow):
         self._fill_account_menu()
         self.practice_picker.clear()
         access = profile.practice(ods) if profile else None
-        self.dashboard.today = (lambda: profile.server_now().date()) if profile else date.today
+        today = (lambda: profile.server_now().date()) if profile else date.today  # the service's date
+        for page in (self.dashboard, self.manual_entry, self.declarations, self.offers):
+            page.today = today
         if profile is not None:
             for practice in profile.practices:
                 self.practice_picker.addItem(practice.label, practice.ods)

@@ -1,48 +1,32 @@
-"""The main window's record pages: what each shows from the local cache, and in which columns.
+"""The main window's plain record pages (timetable, users): what each shows from the local cache.
 
 Each page reads the cache through the task runner (never on the GUI thread) and shows the rows in a
-sortable, filterable table. Money columns appear only for users with the Finance View role.
+sortable, filterable table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from app.services import cache_store, outbox, tasks
-from app.services.profile import FINANCE_VIEW, USER_ADMINISTRATOR, PracticeAccess
+from app.services import cache_store, tasks
+from app.services.profile import USER_ADMINISTRATOR, PracticeAccess
+from app.services.rules import service_name
 from app.views import fonts
 from app.views import format as fmt
 from app.views.record_table import Column, RecordTable, field
 
 Row = dict[str, Any]
-RULES_YEARS = ("2025-26", "2024-25")
-
-
-@lru_cache(maxsize=1)
-def service_names() -> dict[str, str]:
-    """Service code -> name from the shipped rules (newest year wins), plus QOF itself."""
-    from app.services.rules import RulesError, load_rules  # read on a worker, after the first paint
-
-    names = {"QOF": "Quality and Outcomes Framework", "NCD": "Network Contract DES"}
-    for year in reversed(RULES_YEARS):
-        try:
-            names.update({code: service.name for code, service in load_rules(year).services.items()})
-        except RulesError:
-            continue
-    return names
 
 
 def _with_service_names(rows: list[Row]) -> list[Row]:
-    names = service_names()
     for row in rows:
         code = row.get("service")
-        row["service_name"] = row.get("name") or names.get(code, code)
+        row["service_name"] = row.get("name") or (service_name(code) if code else None)
     return rows
 
 
@@ -52,37 +36,6 @@ def _yes_no(value: Any) -> str:
 
 def _capitalised(value: Any) -> str:
     return str(value or "").capitalize()
-
-
-def _money_column(title: str, name: str) -> Column:
-    return Column(title, field(name), fmt.money, numeric=True)
-
-
-# --- loaders: run on the database worker, return plain dicts ----------------------------------------
-
-def load_manual_entries(ods: str) -> list[Row]:
-    rows = _with_service_names(cache_store.records(ods, "manual_entry"))
-    for row in rows:
-        row["summary"] = _values(row.get("values"))
-        row["where"] = "CQRS"
-    drafts = [{"service": d.service, "achievement_date": d.achievement_date.isoformat(), "status": "draft",
-               "summary": _values(d.values), "updated_at": d.updated_at.isoformat(), "where": "This PC only"}
-              for d in outbox.drafts(ods)]
-    return rows + _with_service_names(drafts)
-
-
-def _values(values: Any) -> str:
-    if not isinstance(values, Mapping):
-        return ""
-    return ", ".join(f"{name.replace('_', ' ').title()}: {value}" for name, value in sorted(values.items()))
-
-
-def load_declarations(ods: str) -> list[Row]:
-    return _with_service_names(cache_store.records(ods, "declaration"))
-
-
-def load_offers(ods: str) -> list[Row]:
-    return _with_service_names(cache_store.records(ods, "offer"))
 
 
 def load_timetable(ods: str) -> list[Row]:
@@ -113,32 +66,6 @@ class PageSpec:
     needs_role: str | None = None
 
 
-def _manual_entry_columns(_access: PracticeAccess) -> list[Column]:
-    return [Column("Achievement date", field("achievement_date"), fmt.uk_date),
-            Column("Service", field("service_name")), Column("Values", field("summary")),
-            Column("Status", field("status"), _capitalised),
-            Column("Held", field("where")), Column("Last changed", field("updated_at"), fmt.uk_datetime),
-            Column("Reason refused", field("rejection_reason"))]
-
-
-def _declaration_columns(access: PracticeAccess) -> list[Column]:
-    columns = [Column("Achievement date", field("achievement_date"), fmt.uk_date),
-               Column("Service", field("service_name")), Column("Status", field("status")),
-               Column("Points", field("points"), fmt.points, numeric=True)]
-    if access.has(FINANCE_VIEW):
-        columns.append(_money_column("Payment", "payment"))
-    return columns + [Column("Declared", field("declared_at"), fmt.uk_date),
-                      Column("Last change", field("updated_at"), fmt.uk_datetime)]
-
-
-def _offer_columns(_access: PracticeAccess) -> list[Column]:
-    return [Column("Service", field("service_name")), Column("Status", field("status"), _capitalised),
-            Column("From", field("start_date"), fmt.uk_date), Column("To", field("end_date"), fmt.uk_date),
-            Column("Respond by", field("response_deadline"), fmt.uk_date),
-            Column("Participation only", field("participation_only"), _yes_no),
-            Column("Responded", field("responded_at"), fmt.uk_date)]
-
-
 def _timetable_columns(_access: PracticeAccess) -> list[Column]:
     return [Column("From", field("starts"), fmt.uk_date), Column("To", field("ends"), fmt.uk_date),
             Column("What", field("title")), Column("Kind", field("kind"), _capitalised),
@@ -154,14 +81,6 @@ def _user_columns(_access: PracticeAccess) -> list[Column]:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("manual-entry", "Manual entry", "Values entered by hand for services CQRS cannot extract, "
-             "including drafts kept on this PC until they are sent.", load_manual_entries,
-             _manual_entry_columns, "No manual entries yet.", ("manual_entry", "outbox")),
-    PageSpec("declarations", "Declarations", "Achievement declared to the commissioner, and where each "
-             "declaration has got to.", load_declarations, _declaration_columns,
-             "Nothing has been declared for this practice yet.", ("declaration",)),
-    PageSpec("offers", "Offers", "Services the commissioner has offered this practice.", load_offers,
-             _offer_columns, "The commissioner has not offered any services yet.", ("offer",), 2),
     PageSpec("timetable", "Timetable", "Extractions, manual entry windows, declaration deadlines and "
              "payment dates.", load_timetable, _timetable_columns, "The timetable has not been synced yet.",
              ("timetable_event",), 0, False),

@@ -2,8 +2,11 @@
 
 Create with a required ``Idempotency-Key`` (a replay returns the first response). Amend with
 ``If-Match: <version>``: a stale version gets 409 with the current record; an approved entry cannot
-be amended; both creating and amending need the service's entry window to be open (timetable).
+be amended; both creating and amending need the service's entry window to be open (timetable). An
+amendment may carry an ``Idempotency-Key`` too, so an outbox item re-sent after a crash is applied once.
 The commissioner (Approval Management) approves or rejects submitted entries.
+
+Every record carries ``history``: the entry's audit trail (who did what, when).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ router = APIRouter(tags=["manual entries"])
 AchievementEntry = needs(ACHIEVEMENT_ENTRY)
 Approver = needs(APPROVAL_MANAGEMENT)
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
+OptionalIdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
+AUDIT_TARGET = "manual_entry"
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=40)]
 
 
@@ -76,25 +81,32 @@ def create(body: NewEntry, request: Request, idempotency_key: IdempotencyKey, ac
 @router.get("/practices/{ods}/manual-entries/{entry_id}")
 def read(entry_id: int, access: Member, db: DB) -> Response:
     entry = _entry(db, access, entry_id)
-    return JSONResponse(manual_entry_record(entry), headers={"ETag": f'"{entry.version}"'})
+    return JSONResponse(_record(db, entry), headers={"ETag": f'"{entry.version}"'})
 
 
 @router.put("/practices/{ods}/manual-entries/{entry_id}")
 def amend(entry_id: int, body: EntryChange, request: Request, access: AchievementEntry, db: DB, now: Now,
-          if_match: IfMatch = None) -> Response:
+          if_match: IfMatch = None, idempotency_key: OptionalIdempotencyKey = None) -> Response:
     entry = _entry(db, access, entry_id)
     if if_match is None:
         raise ApiError(428, "if_match_required", "Send If-Match with the version you are amending.")
     expected = if_match.strip().removeprefix("W/").strip('"')
     if not expected.isdigit():
         raise invalid({"If-Match": "Must be the entry's version number."})
+    print_ = idempotency.fingerprint("PUT", request.url.path,
+                                     {"body": body.model_dump(mode="json"), "if_match": expected})
+    if idempotency_key is not None:
+        # Checked before the version: a replay of an applied amendment would otherwise look stale.
+        replayed = idempotency.replay(db, access.user.id, idempotency_key, print_)
+        if replayed is not None:
+            return replayed
     if int(expected) != entry.version:
         raise ApiError(409, "version_conflict",
                        "Someone changed this entry since you opened it; the current version is attached.",
-                       extra={"current": manual_entry_record(entry)})
+                       extra={"current": _record(db, entry)})
     if entry.status == APPROVED:
         raise ApiError(409, "already_approved", "An approved entry cannot be amended.",
-                       extra={"current": manual_entry_record(entry)})
+                       extra={"current": _record(db, entry)})
     problems = value_problems(body.values)
     if problems:
         raise invalid(problems)
@@ -103,6 +115,8 @@ def amend(entry_id: int, body: EntryChange, request: Request, access: Achievemen
     entry.version += 1
     entry.rejection_reason, entry.updated_by_id, entry.updated_at = None, access.user.id, now
     record = _saved(db, access, entry, "manual entry amended", now, request)
+    if idempotency_key is not None:
+        idempotency.remember(db, access.user.id, idempotency_key, print_, 200, record, now)
     db.commit()
     return JSONResponse(record, headers={"ETag": f'"{entry.version}"'})
 
@@ -124,7 +138,7 @@ def _review(db: Session, access: PracticeAccess, entry_id: int, status: str, rea
     if entry.status != SUBMITTED:
         raise ApiError(409, "not_submitted",
                        f"Only a submitted entry can be {status}; this one is {entry.status}.",
-                       extra={"current": manual_entry_record(entry)})
+                       extra={"current": _record(db, entry)})
     entry.status, entry.rejection_reason, entry.reviewed_by_id = status, reason, access.user.id
     entry.version += 1
     entry.updated_at = now
@@ -146,14 +160,18 @@ def _check_window(db: Session, service: str, achievement_date: date, now: dateti
         raise ApiError(409, "entry_window_closed", problem)
 
 
+def _record(db: Session, entry: ManualEntry) -> dict[str, Any]:
+    return manual_entry_record(entry, audit.history(db, AUDIT_TARGET, entry.id))
+
+
 def _saved(db: Session, access: PracticeAccess, entry: ManualEntry, action: str, now: datetime,
            request: Request) -> dict[str, Any]:
     db.flush()
-    record = manual_entry_record(entry)
-    audit.record(db, now=now, actor=access.user, action=action, target_type="manual_entry",
+    audit.record(db, now=now, actor=access.user, action=action, target_type=AUDIT_TARGET,
                  target_id=entry.id,
                  organisation_id=access.practice.id, source=source_address(request),
                  detail={"service": entry.service, "version": entry.version, "status": entry.status})
+    record = _record(db, entry)  # after the audit entry, so the history includes this change
     feed.publish(db, access.practice.id, feed.MANUAL_ENTRY, entry.id, record)
     rules = rules_for(qof_year(entry.achievement_date))
     if rules is not None:  # the entered counts feed the practice's calculated achievement at once

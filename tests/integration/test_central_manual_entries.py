@@ -143,3 +143,66 @@ def test_drafts_are_kept_and_an_entry_of_another_practice_is_404(api: Api, world
     assert draft["status"] == "draft"
     neighbour = api.token(world.manager(world.neighbour))
     assert api.get(f"/practices/Z91002/manual-entries/{draft['id']}", neighbour).status_code == 404
+
+
+def _feed_copy(api: Api, token: str, entry_id: int) -> dict:
+    """The newest copy of one manual entry in the practice's change feed."""
+    since, latest = 0, None
+    while True:
+        page = api.get(f"/practices/Z91001/changes?since={since}&limit=500", token).json()
+        for change in page["changes"]:
+            if change["type"] == "manual_entry" and change["id"] == str(entry_id):
+                latest = change["data"]
+        since = page["next"]
+        if not page["more"]:
+            return latest
+
+
+def test_every_published_record_carries_its_history_of_who_did_what_when(api: Api, world: World,
+                                                                          clock: FakeClock) -> None:
+    manager = world.manager()
+    token = api.token(manager)
+    approver_email = world.commissioner("Approval Management")
+    approver = api.token(approver_email)
+    created = _create(api, token).json()
+    assert [(h["action"], h["by"]) for h in created["history"]] == [("manual entry created", manager)]
+    assert created["history"][0]["at"].startswith("2025-11-05T10:00")
+    assert _feed_copy(api, token, created["id"])["history"] == created["history"]
+
+    clock.advance(hours=2)
+    token, approver = api.token(manager), api.token(approver_email)  # access tokens are short-lived
+    url = f"{ENTRIES}/{created['id']}"
+    amended = api.call("PUT", url, token, json={"values": {"REFERRALS": 13, "ALLOCATION": 40}},
+                       headers={"If-Match": "1"}).json()
+    assert [h["action"] for h in amended["history"]] == ["manual entry created", "manual entry amended"]
+    assert amended["history"][1]["at"].startswith("2025-11-05T12:00")
+    rejected = api.post(f"{url}/reject", approver, json={"reason": "Allocation is 30"}).json()
+    assert rejected["history"][-1] == {"action": "manual entry rejected", "at": rejected["history"][-1]["at"],
+                                       "by": approver_email}
+    fixed = api.call("PUT", url, token, json={"values": {"REFERRALS": 13, "ALLOCATION": 30}},
+                     headers={"If-Match": str(rejected["version"])}).json()
+    approved = api.post(f"{url}/approve", approver).json()
+    assert [h["action"] for h in approved["history"]] == [
+        "manual entry created", "manual entry amended", "manual entry rejected", "manual entry amended",
+        "manual entry approved"]
+    assert len(fixed["history"]) == 4
+    assert _feed_copy(api, token, created["id"])["history"] == approved["history"]
+    assert api.get(url, token).json()["history"] == approved["history"]
+    stale = api.call("PUT", url, token, json={"values": {"REFERRALS": 1}}, headers={"If-Match": "1"})
+    assert stale.json()["current"]["history"] == approved["history"]  # the conflict copy has it too
+
+
+def test_a_replayed_amendment_with_the_same_key_is_applied_once(api: Api, world: World) -> None:
+    token = api.token(world.manager())
+    created = _create(api, token).json()
+    url = f"{ENTRIES}/{created['id']}"
+    change = {"values": {"REFERRALS": 15, "ALLOCATION": 40}}
+    headers = {"If-Match": "1", "Idempotency-Key": "outbox-amend-1"}
+    first = api.call("PUT", url, token, json=change, headers=headers)
+    assert first.status_code == 200 and first.json()["version"] == 2
+    replay = api.call("PUT", url, token, json=change, headers=headers)  # sent again after a crash
+    assert replay.status_code == 200 and replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.json() == first.json()
+    assert api.get(url, token).json()["version"] == 2
+    other = api.call("PUT", url, token, json={"values": {"REFERRALS": 16}}, headers=headers)
+    assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_key_reused"

@@ -104,3 +104,45 @@ def test_drafts_save_load_replace_delete(cache_db: Path) -> None:
     assert outbox.delete_draft(ODS, "QOF", when) is True
     assert outbox.delete_draft(ODS, "QOF", when) is False
     assert outbox.load_draft(ODS, "QOF", when) is None
+
+
+LD = ("LDHC", date(2025, 10, 31))
+
+
+def test_queue_draft_stores_the_item_and_deletes_the_draft_together(cache_db: Path) -> None:
+    outbox.save_draft(ODS, *LD, {"LD_REG": 58}, "From the register report")
+    item = outbox.queue_draft(ODS, *LD, "post", f"/practices/{ODS}/manual-entries",
+                              {"values": {"LD_REG": 58}}, if_match=None)
+    assert item.status is OutboxStatus.QUEUED and item.kind == "manual_entry" and item.method == "POST"
+    assert outbox.load_draft(ODS, *LD) is None and [i.key for i in outbox.items(ODS)] == [item.key]
+    with pytest.raises(ValueError, match="path must start"):  # refused whole: the draft stays
+        outbox.save_draft(ODS, *LD, {"LD_REG": 59})
+        outbox.queue_draft(ODS, *LD, "POST", "no-slash", {})
+    assert outbox.load_draft(ODS, *LD).values == {"LD_REG": 59}
+
+
+def test_queue_draft_can_replace_a_refused_item_but_not_one_waiting(cache_db: Path) -> None:
+    refused = queue_entry()
+    with pytest.raises(outbox.NotReplaceable):
+        outbox.queue_draft(ODS, *LD, "POST", "/x", {}, replaces=refused.key)  # still queued
+    outbox.next_batch()
+    outbox.mark_failed(refused.key, "You need the Achievement Entry role")
+    outbox.save_draft(ODS, *LD, {"LD_REG": 58})
+    corrected = outbox.queue_draft(ODS, *LD, "POST", "/x", {"values": {"LD_REG": 58}}, replaces=refused.key)
+    assert outbox.get(refused.key) is None and outbox.load_draft(ODS, *LD) is None
+    assert [i.key for i in outbox.items(ODS)] == [corrected.key]
+    with pytest.raises(outbox.UnknownItem):
+        outbox.queue_draft(ODS, *LD, "POST", "/x", {}, replaces="no-such-key")
+    assert [i.key for i in outbox.items(ODS)] == [corrected.key]  # nothing half-done
+
+
+def test_set_aside_turns_a_conflict_back_into_the_draft(cache_db: Path) -> None:
+    item = queue_entry()
+    with pytest.raises(outbox.NotReplaceable):
+        outbox.set_aside(item.key, *LD, {"LD_REG": 58})
+    outbox.next_batch()
+    outbox.mark_conflict(item.key, {"version": 2}, "Changed by someone else")
+    draft = outbox.set_aside(item.key, *LD, {"LD_REG": 58}, "ours")
+    assert (draft.values, draft.notes) == ({"LD_REG": 58}, "ours")
+    assert outbox.get(item.key) is None and outbox.load_draft(ODS, *LD) == draft
+    assert outbox.attention_count() == 0

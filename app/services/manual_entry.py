@@ -1,0 +1,701 @@
+"""Manual entry: forms built from each service's manual items, checks as the user types, drafts, sending
+through the outbox, amendments, conflicts and each entry's history.
+
+No Qt. Functions that read or write the cache run on the database worker (``tasks.run(..., kind="db")``);
+``confirm_second_person`` goes to the network (``kind="net"``).
+
+One form per service and achievement date. For one of those the app keeps at most one of: a draft, or an
+outbox item (waiting, refused or in conflict). Queuing deletes the draft in the same transaction as the
+item is stored; keeping the server's version (or going back to edit a refused item) turns the item back
+into the draft. So a crash can neither lose what the user typed nor send it twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+from app.services import cache_store, outbox
+from app.services.outbox import DraftEntry, OutboxEntry
+from app.services.profile import DECLARATION_MANAGEMENT, SUPERVISOR
+from app.services.rules import RuleSet, Service, qof_year, rules_for, service_name
+from app.services.windows import ENTRY_WINDOW, WindowState, entry_window
+
+KIND = "manual_entry"
+TIMETABLE = "timetable_event"
+MAX_COUNT = 10_000_000  # the central service refuses more (central/entry_rules.py)
+MAX_NOTES = 2000
+COUNT, YES_NO = "count", "yes_no"
+
+# Statuses of a row in the list of entries.
+DRAFT, QUEUED, SUBMITTED, APPROVED, REJECTED, CONFLICT, FAILED = (
+    "draft", "queued", "submitted", "approved", "rejected", "conflict", "failed")
+_WAITING = (outbox.OutboxStatus.QUEUED, outbox.OutboxStatus.SENDING)
+_ATTENTION = (outbox.OutboxStatus.CONFLICT, outbox.OutboxStatus.FAILED)
+
+# Plain-English labels, short labels (for lists) and hints for the items a practice enters by hand.
+ITEM_TEXT: dict[str, tuple[str, str, str]] = {
+    "LD_REG": ("People on the learning disability register", "LD register",
+               "Health checks are paid for up to this number of people."),
+    "REFERRALS": ("Referrals made", "Referrals", "Referrals to a weight management service in the month."),
+    "ALLOCATION": ("Referral allocation", "Allocation",
+                   "The number of referrals the commissioner allocated to you."),
+    "DOSES": ("Doses given", "Doses", "Vaccinations given in the month that CQRS cannot extract."),
+    "NUMERATOR": ("Patients who met the indicator (numerator)", "Numerator", ""),
+    "DENOMINATOR": ("Eligible patients (denominator)", "Denominator", ""),
+}
+# What a cap is called in a warning: "only up to the allocation is paid".
+CAP_WORDS = {"ALLOCATION": "allocation", "LD_REG": "register size"}
+_ACTION_WORDS = {"manual entry created": "Submitted", "manual entry amended": "Amended",
+                 "manual entry approved": "Approved", "manual entry rejected": "Rejected"}
+_WHOLE = re.compile(r"^\d+$|^\d{1,3}(,\d{3})+$")  # 1234 or 1,234
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+class EntryRefused(ValueError):
+    """The entry cannot be saved or queued as it is; ``user_message`` says why, ``fields`` per field."""
+
+    def __init__(self, user_message: str, fields: Mapping[str, str] | None = None) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+        self.fields = dict(fields or {})
+
+
+class SecondPersonRefused(ValueError):
+    """The second person could not confirm (wrong password, not allowed, the same person...)."""
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+# --- form definitions ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FieldDefinition:
+    name: str  # the item code sent to CQRS, e.g. LD_REG
+    label: str
+    kind: str = COUNT  # COUNT (a whole number) or YES_NO (1 or 0)
+    minimum: int = 0
+    maximum: int = MAX_COUNT
+    required: bool = True
+    hint: str = ""
+    short: str = ""  # for lists: "LD register"
+
+    @property
+    def short_label(self) -> str:
+        return self.short or self.label
+
+
+@dataclass(frozen=True)
+class CapRule:
+    """``item`` above ``cap`` is allowed (the count is true) but only up to the cap is paid: a warning."""
+
+    item: str
+    cap: str
+    word: str  # "allocation"
+
+
+@dataclass(frozen=True)
+class FormDefinition:
+    service: str
+    service_name: str
+    achievement_date: date
+    fields: tuple[FieldDefinition, ...]
+    caps: tuple[CapRule, ...] = ()
+    note: str = ""  # the rules' note on the service, e.g. when referrals must be entered
+
+    @property
+    def title(self) -> str:
+        return f"{self.service_name}, {uk_day(self.achievement_date)}"
+
+    def field(self, name: str) -> FieldDefinition:
+        return next(f for f in self.fields if f.name == name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+
+def uk_day(value: date) -> str:
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def _rules(achievement_date: date) -> RuleSet:
+    rules = rules_for(qof_year(achievement_date))
+    if rules is None:
+        raise EntryRefused(f"This version of the app has no rules for {qof_year(achievement_date)}.")
+    return rules
+
+
+def field_for(item: str) -> FieldDefinition:
+    """The field of one item code, whatever the service and year (labels for lists and summaries)."""
+    label, short, hint = ITEM_TEXT.get(item, (item.replace("_", " ").capitalize(), "", ""))
+    return FieldDefinition(item, label, hint=hint, short=short)
+
+
+def _form(service: Service, achievement_date: date) -> FormDefinition:
+    fields = tuple(field_for(item) for item in service.manual)
+    caps = ()
+    if service.cap_item and {service.item, service.cap_item} <= set(service.manual):
+        caps = (CapRule(service.item, service.cap_item, CAP_WORDS.get(service.cap_item, "limit")),)
+    return FormDefinition(service.code, service.name, achievement_date, fields, caps, service.note)
+
+
+def form_for(service: str, achievement_date: date) -> FormDefinition:
+    """The form of ``service`` for ``achievement_date``, from that QOF year's manual items."""
+    rules = _rules(achievement_date)
+    found = rules.services.get(service)
+    if found is None or not found.manual:
+        raise EntryRefused(f"{service} has nothing to enter by hand in {rules.year}.")
+    return _form(found, achievement_date)
+
+
+def manual_services(achievement_date: date) -> list[tuple[str, str]]:
+    """(code, name) of every service with items entered by hand in that date's QOF year."""
+    rules = rules_for(qof_year(achievement_date))
+    if rules is None:
+        return []
+    return [(code, s.name) for code, s in rules.services.items() if s.manual]
+
+
+# --- checking what the user typed ----------------------------------------------------------------
+
+def _text(raw: Any) -> str:
+    return "" if raw is None else str(raw).strip()
+
+
+def _parse(definition: FieldDefinition, raw: Any) -> tuple[int | None, str | None]:
+    """(value, problem) for one field; (None, None) when it is empty and may be."""
+    text = _text(raw)
+    if definition.kind == YES_NO:
+        answer = {"yes": 1, "y": 1, "1": 1, "no": 0, "n": 0, "0": 0}.get(text.lower())
+        if answer is None:
+            return None, "Choose yes or no." if text or definition.required else None
+        return answer, None
+    if not text:
+        return None, "Enter a whole number (0 if there were none)." if definition.required else None
+    if text.startswith("-") and _WHOLE.match(text[1:]):
+        return None, f"Must be {definition.minimum:,} or more."
+    if not _WHOLE.match(text):
+        if re.fullmatch(r"[\d,]*\.\d*", text):
+            return None, "Enter a whole number, without decimals."
+        return None, "Enter a whole number using digits only, such as 58."
+    value = int(text.replace(",", ""))
+    if value < definition.minimum:
+        return None, f"Must be {definition.minimum:,} or more."
+    if value > definition.maximum:
+        return None, f"Must be no more than {definition.maximum:,}."
+    return value, None
+
+
+def validate(form: FormDefinition, raw_texts: Mapping[str, Any]) -> dict[str, str]:
+    """Problems that stop the entry being queued, per field (empty when it can be queued)."""
+    problems: dict[str, str] = {}
+    values: dict[str, int] = {}
+    for definition in form.fields:
+        value, problem = _parse(definition, raw_texts.get(definition.name))
+        if problem:
+            problems[definition.name] = problem
+        elif value is not None:
+            values[definition.name] = value
+    numerator, denominator = values.get("NUMERATOR"), values.get("DENOMINATOR")
+    if numerator is not None and denominator is not None and numerator > denominator:
+        problems["NUMERATOR"] = f"Cannot be more than the denominator ({denominator:,})."
+    if not problems and not values:
+        problems[form.fields[0].name] = "Enter at least one value."
+    return problems
+
+
+def warnings(form: FormDefinition, raw_texts: Mapping[str, Any]) -> dict[str, str]:
+    """Things worth knowing that do not stop queuing, per field (e.g. referrals above the allocation)."""
+    found: dict[str, str] = {}
+    for rule in form.caps:
+        item, _ = _parse(form.field(rule.item), raw_texts.get(rule.item))
+        cap, _ = _parse(form.field(rule.cap), raw_texts.get(rule.cap))
+        if item is not None and cap is not None and item > cap:
+            found[rule.item] = (f"More than the {rule.word} of {cap:,}: only up to the {rule.word} is paid. "
+                                "You can still send it.")
+    return found
+
+
+def values_of(form: FormDefinition, raw_texts: Mapping[str, Any]) -> dict[str, int]:
+    """The valid, non-empty values as whole numbers (what is sent)."""
+    values = {}
+    for definition in form.fields:
+        value, problem = _parse(definition, raw_texts.get(definition.name))
+        if value is not None and problem is None:
+            values[definition.name] = value
+    return values
+
+
+def draft_values(form: FormDefinition, raw_texts: Mapping[str, Any]) -> dict[str, int | str]:
+    """What a draft keeps: whole numbers where they are valid, otherwise the text as typed."""
+    kept: dict[str, int | str] = {}
+    for definition in form.fields:
+        text = _text(raw_texts.get(definition.name))
+        if text:
+            value, problem = _parse(definition, text)
+            kept[definition.name] = value if value is not None and problem is None else text
+    return kept
+
+
+# --- the list of entries -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HistoryItem:
+    at: datetime
+    by: str
+    what: str
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    key: str  # unique in the list: "entry:12", "outbox:<key>", "draft:WM:2025-10-31"
+    service: str
+    service_name: str
+    achievement_date: date
+    values: dict[str, Any]  # what this row holds: ours when a change of ours is waiting or in conflict
+    notes: str
+    status: str  # draft, queued, submitted, approved, rejected, conflict or failed
+    status_text: str  # the status in words, with the reason where there is one
+    held: str  # "This PC only", "Waiting to send", "CQRS"
+    entry_id: int | None = None  # the entry on CQRS, once it has one
+    version: int | None = None  # its version, as last synced
+    outbox_key: str | None = None
+    message: str | None = None  # the rejection reason or the server's message
+    server_copy: dict[str, Any] | None = None  # the server's version, for a conflict
+    updated_at: datetime | None = None
+    history: tuple[HistoryItem, ...] = ()
+    window: WindowState | None = None  # the entry window on the day asked about
+
+    @property
+    def can_amend(self) -> bool:
+        """Whether this entry may be changed and queued today (approved ones and closed windows may not)."""
+        return (self.status in (DRAFT, SUBMITTED, REJECTED, FAILED)
+                and (self.window is None or self.window.open))
+
+
+def status_words(status: str, message: str | None = None, server_copy: Mapping[str, Any] | None = None
+                 ) -> str:
+    if status == DRAFT:
+        return "Draft, kept on this PC"
+    if status == QUEUED:
+        return "Queued, waiting to be sent"
+    if status == SUBMITTED:
+        return "Submitted, awaiting approval"
+    if status == APPROVED:
+        return "Approved"
+    if status == REJECTED:
+        return f"Rejected: {message}" if message else "Rejected"
+    if status == CONFLICT:
+        if server_copy and server_copy.get("status") == APPROVED:
+            return "Conflict: approved on CQRS before your change arrived"
+        return "Conflict: choose a version"  # the conflict view explains what happened
+    return f"Not accepted: {message}" if message else "Not accepted by CQRS"
+
+
+def _as_date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _server_history(record: Mapping[str, Any]) -> list[HistoryItem]:
+    items = []
+    for step in record.get("history") or []:
+        at = _as_datetime(step.get("at"))
+        if at is not None:
+            action = str(step.get("action", ""))
+            items.append(HistoryItem(at, str(step.get("by", "")),
+                                     _ACTION_WORDS.get(action, action.capitalize())))
+    return items
+
+
+def _entry_id(path: str) -> int | None:
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    return int(last) if last.isdigit() else None
+
+
+def _window(events: list[dict[str, Any]], service: str, achievement_date: date,
+            today: date | None) -> WindowState | None:
+    return None if today is None else entry_window(events, service, achievement_date, today)
+
+
+def _item_row(item: OutboxEntry, record: Mapping[str, Any] | None, events: list[dict[str, Any]],
+              today: date | None) -> EntryRow | None:
+    body = item.body or {}
+    source: Mapping[str, Any] = record or item.server_copy or body
+    service, when = str(source.get("service") or ""), _as_date(source.get("achievement_date"))
+    if not service or when is None:
+        return None  # an amendment of an entry this PC has not synced: shown once it has
+    if item.status in _WAITING:
+        status = QUEUED
+    elif item.status is outbox.OutboxStatus.CONFLICT and item.server_copy:
+        status = CONFLICT
+    else:  # refused, or a 409 without the server's copy (e.g. the entry window had closed)
+        status = FAILED
+    history = _server_history(record) if record else []
+    history.append(HistoryItem(_aware(item.created_at), "This PC",
+                               "Amendment queued" if item.method == "PUT" else "Queued to send"))
+    if status in (CONFLICT, FAILED):
+        history.append(HistoryItem(_aware(item.updated_at), "CQRS", status_words(status, item.server_message,
+                                                                                   item.server_copy)))
+    return EntryRow(
+        key=f"outbox:{item.key}", service=service, service_name=service_name(service, when),
+        achievement_date=when, values=dict(body.get("values") or {}), notes=str(body.get("notes") or ""),
+        status=status, status_text=status_words(status, item.server_message, item.server_copy),
+        held="Waiting to send" if status == QUEUED else "This PC, needs you",
+        entry_id=_entry_id(item.path) if item.method == "PUT" else None,
+        version=int(item.if_match) if item.if_match and item.if_match.isdigit() else None,
+        outbox_key=item.key, message=item.server_message, server_copy=item.server_copy,
+        updated_at=_aware(item.updated_at), history=tuple(sorted(history, key=lambda h: h.at)),
+        window=_window(events, service, when, today))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _record_row(record: Mapping[str, Any], events: list[dict[str, Any]], today: date | None
+                ) -> EntryRow | None:
+    service, when = str(record.get("service") or ""), _as_date(record.get("achievement_date"))
+    if not service or when is None:
+        return None
+    status = str(record.get("status") or SUBMITTED)
+    reason = record.get("rejection_reason")
+    # A draft kept on CQRS (the service allows one) is not a draft on this PC.
+    words = "Draft, kept on CQRS (not submitted)" if status == DRAFT else status_words(status, reason)
+    return EntryRow(
+        key=f"entry:{record['id']}", service=service, service_name=service_name(service, when),
+        achievement_date=when, values=dict(record.get("values") or {}), notes=str(record.get("notes") or ""),
+        status=status, status_text=words, held="CQRS",
+        entry_id=int(record["id"]), version=record.get("version"), message=reason,
+        updated_at=_as_datetime(record.get("updated_at")), history=tuple(_server_history(record)),
+        window=_window(events, service, when, today))
+
+
+def _draft_row(draft: DraftEntry, record: Mapping[str, Any] | None, events: list[dict[str, Any]],
+               today: date | None) -> EntryRow:
+    history = _server_history(record) if record else []
+    history.append(HistoryItem(_aware(draft.updated_at), "This PC", "Draft saved"))
+    return EntryRow(
+        key=f"draft:{draft.service}:{draft.achievement_date.isoformat()}", service=draft.service,
+        service_name=service_name(draft.service, draft.achievement_date),
+        achievement_date=draft.achievement_date, values=dict(draft.values), notes=draft.notes, status=DRAFT,
+        status_text=status_words(DRAFT) + (" (changes to a sent entry)" if record else ""),
+        held="This PC only", entry_id=int(record["id"]) if record else None,
+        version=record.get("version") if record else None, updated_at=_aware(draft.updated_at),
+        history=tuple(sorted(history, key=lambda h: h.at)),
+        window=_window(events, draft.service, draft.achievement_date, today))
+
+
+def _newest_records(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Per (service, achievement date), the newest entry on CQRS: the one a form amends."""
+    newest: dict[tuple[str, str], dict[str, Any]] = {}
+    for record in sorted(records, key=lambda r: int(r["id"])):
+        newest[(str(record.get("service")), str(record.get("achievement_date")))] = record
+    return newest
+
+
+def entries(ods: str, today: date | None = None) -> list[EntryRow]:
+    """Drafts, outbox items and synced entries of a practice in one list, newest achievement date first.
+
+    A change of ours waiting to be sent, refused or in conflict stands in for the synced entry it
+    amends (its values are ours; the server's are in ``server_copy`` for a conflict). With ``today``,
+    each row also says whether its entry window is open.
+    """
+    records = cache_store.records(ods, KIND)
+    by_id = {int(r["id"]): r for r in records}
+    events = cache_store.records(ods, TIMETABLE) if today is not None else []
+    rows: dict[str, EntryRow] = {}
+    for record in records:
+        row = _record_row(record, events, today)
+        if row is not None:
+            rows[row.key] = row
+    for item in outbox.items(ods, (*_WAITING, *_ATTENTION)):
+        if item.kind != KIND:
+            continue
+        entry_id = _entry_id(item.path) if item.method == "PUT" else None
+        row = _item_row(item, by_id.get(entry_id) if entry_id else None, events, today)
+        if row is None:
+            continue
+        if entry_id is not None:
+            rows.pop(f"entry:{entry_id}", None)  # our change stands in for the entry it amends
+        rows[row.key] = row
+    newest = _newest_records(records)
+    for draft in outbox.drafts(ods):
+        record = newest.get((draft.service, draft.achievement_date.isoformat()))
+        row = _draft_row(draft, record, events, today)
+        rows[row.key] = row
+    return sorted(rows.values(), key=lambda r: (-r.achievement_date.toordinal(), r.service, r.key))
+
+
+# --- choosing what to enter ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EntryChoice:
+    service: str
+    service_name: str
+    achievement_date: date
+    window: WindowState
+
+    @property
+    def label(self) -> str:
+        return f"{self.service_name}, {uk_day(self.achievement_date)}"
+
+
+def choices(ods: str, today: date) -> list[EntryChoice]:
+    """Services with manual items and the achievement dates of the timetable's entry windows, newest first.
+
+    Dates whose window opens more than a month ahead are left out; closed ones stay, so a late draft can
+    still be kept and the form says when the window closed.
+    """
+    events = cache_store.records(ods, TIMETABLE)
+    horizon = today + timedelta(days=31)
+    windows: dict[date, set[str | None]] = {}  # achievement date -> services its windows cover (None: all)
+    for event in events:
+        when, starts = _as_date(event.get("achievement_date")), _as_date(event.get("starts"))
+        if event.get("kind") == ENTRY_WINDOW and when and starts and starts <= horizon:
+            windows.setdefault(when, set()).add(event.get("service"))
+    found = []
+    for when in sorted(windows, reverse=True):
+        for code, name in manual_services(when):
+            if None in windows[when] or code in windows[when]:  # the QOF year-end window is QOF's only
+                found.append(EntryChoice(code, name, when, entry_window(events, code, when, today)))
+    return found
+
+
+def window_for(ods: str, service: str, achievement_date: date, today: date) -> WindowState:
+    """The entry window of one form on ``today``, from the synced timetable."""
+    return entry_window(cache_store.records(ods, TIMETABLE), service, achievement_date, today)
+
+
+# --- saving, queuing and amending -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Target:
+    """What the app holds for one service and achievement date."""
+
+    record: dict[str, Any] | None
+    waiting: OutboxEntry | None = None
+    attention: OutboxEntry | None = None
+
+
+def _target(ods: str, service: str, achievement_date: date) -> _Target:
+    records = cache_store.records(ods, KIND)
+    by_id = {int(r["id"]): r for r in records}
+    record = _newest_records(records).get((service, achievement_date.isoformat()))
+    waiting = attention = None
+    for item in outbox.items(ods, (*_WAITING, *_ATTENTION)):
+        if item.kind != KIND:
+            continue
+        body = item.body or {}
+        if item.method == "PUT":
+            entry_id = _entry_id(item.path)
+            source = by_id.get(entry_id) if entry_id is not None else None
+            source = source or item.server_copy or {}
+        else:
+            source = body
+        if source.get("service") != service or source.get("achievement_date") != achievement_date.isoformat():
+            continue
+        if item.status in _WAITING:
+            waiting = item
+        else:
+            attention = item
+    return _Target(record, waiting, attention)
+
+
+_WAITING_MESSAGE = ("Your last change to this entry is waiting to be sent. You can change it again once it "
+                    "has reached CQRS.")
+_CONFLICT_MESSAGE = "CQRS holds a newer version of this entry. Choose which version to keep first."
+_APPROVED_MESSAGE = "This entry has been approved, so it can no longer be amended."
+
+
+def _check(form: FormDefinition, raw: Mapping[str, Any], notes: str) -> dict[str, int]:
+    problems = validate(form, raw)
+    if len(notes) > MAX_NOTES:
+        problems["notes"] = f"Notes can be up to {MAX_NOTES:,} characters."
+    if problems:
+        raise EntryRefused("Some values need correcting before this can be sent.", problems)
+    return values_of(form, raw)
+
+
+def _check_open(ods: str, form: FormDefinition, today: date) -> None:
+    window = window_for(ods, form.service, form.achievement_date, today)
+    if not window.open:
+        raise EntryRefused(f"This entry cannot be sent now. {window.message}")
+
+
+def save_draft(ods: str, form: FormDefinition, raw_texts: Mapping[str, Any], notes: str = "") -> DraftEntry:
+    """Keep what the user typed as the draft of this form (valid or not, window open or not; no network).
+
+    A refused item for the same form becomes this draft in the same transaction.
+    """
+    target = _target(ods, form.service, form.achievement_date)
+    if target.waiting is not None:
+        raise EntryRefused(_WAITING_MESSAGE)
+    values = draft_values(form, raw_texts)
+    if target.attention is not None:
+        if target.attention.status is outbox.OutboxStatus.CONFLICT and target.attention.server_copy:
+            raise EntryRefused(_CONFLICT_MESSAGE)
+        return outbox.set_aside(target.attention.key, form.service, form.achievement_date, values, notes)
+    return outbox.save_draft(ods, form.service, form.achievement_date, values, notes)
+
+
+def delete_draft(ods: str, service: str, achievement_date: date) -> bool:
+    """Throw a draft away (the user asked to)."""
+    return outbox.delete_draft(ods, service, achievement_date)
+
+
+def queue(ods: str, form: FormDefinition, values: Mapping[str, Any], notes: str, today: date) -> OutboxEntry:
+    """Put the entry in the outbox to be sent (deleting its draft in the same transaction).
+
+    Refuses (EntryRefused) invalid values and a closed entry window. When CQRS already holds an entry
+    for this service and date, this amends it instead, against the version last synced.
+    """
+    checked = _check(form, values, notes)
+    _check_open(ods, form, today)
+    target = _target(ods, form.service, form.achievement_date)
+    if target.record is not None:
+        return amend(ods, int(target.record["id"]), values, notes, target.record.get("version") or 1, today)
+    replaces = _replaceable(target)
+    body = {"service": form.service, "achievement_date": form.achievement_date.isoformat(),
+            "values": checked, "notes": notes or None, "status": SUBMITTED}
+    return outbox.queue_draft(ods, form.service, form.achievement_date, "POST",
+                              f"/practices/{ods}/manual-entries", body, kind=KIND, replaces=replaces)
+
+
+def _replaceable(target: _Target) -> str | None:
+    if target.waiting is not None:
+        raise EntryRefused(_WAITING_MESSAGE)
+    if target.attention is None:
+        return None
+    if target.attention.status is outbox.OutboxStatus.CONFLICT and target.attention.server_copy:
+        raise EntryRefused(_CONFLICT_MESSAGE)
+    return target.attention.key  # a refused item: the corrected one takes its place
+
+
+def amend(ods: str, entry_id: int, values: Mapping[str, Any], notes: str, version: int | str,
+          today: date) -> OutboxEntry:
+    """Queue a change to an entry on CQRS, sent with ``If-Match: version`` (the version the user saw).
+
+    Refused while the entry is approved (as last synced) or its window is closed. CQRS checks both again,
+    and answers a stale version with the current record: the item then becomes a conflict.
+    """
+    record = cache_store.record(ods, KIND, entry_id)
+    if record is None:
+        raise EntryRefused("This entry is not on this PC yet. Sync, then try again.")
+    if record.get("status") == APPROVED:
+        raise EntryRefused(_APPROVED_MESSAGE)
+    when = _as_date(record.get("achievement_date"))
+    assert when is not None
+    form = form_for(str(record["service"]), when)
+    checked = _check(form, values, notes)
+    _check_open(ods, form, today)
+    replaces = _replaceable(_target(ods, form.service, when))
+    body = {"values": checked, "notes": notes or None, "status": SUBMITTED}
+    return outbox.queue_draft(ods, form.service, when, "PUT", f"/practices/{ods}/manual-entries/{entry_id}",
+                              body, if_match=version, kind=KIND, replaces=replaces)
+
+
+def resolve_conflict(key: str, keep: Literal["mine", "theirs"], *, today: date | None = None
+                     ) -> OutboxEntry | DraftEntry:
+    """Settle a conflict. "mine": send our values again over the server's version (If-Match: theirs).
+    "theirs": keep the server's version; ours become the draft, so nothing typed is lost.
+    """
+    item = outbox.get(key)
+    if item is None or item.status not in _ATTENTION:
+        raise EntryRefused("This change has already been dealt with.")
+    if keep == "theirs":
+        return keep_as_draft(key)
+    theirs = item.server_copy
+    if item.status is not outbox.OutboxStatus.CONFLICT or not theirs:
+        raise EntryRefused("There is no newer version on CQRS to compare with.")
+    if theirs.get("status") == APPROVED:
+        raise EntryRefused(_APPROVED_MESSAGE + " Use theirs; your values will be kept as a draft.")
+    when = _as_date(theirs.get("achievement_date"))
+    if today is not None and when is not None:
+        _check_open(item.practice, form_for(str(theirs.get("service")), when), today)
+    return outbox.resubmit(key, if_match=theirs.get("version"))
+
+
+def keep_as_draft(key: str) -> DraftEntry:
+    """Take a refused or conflicting item out of the outbox, keeping its values as the draft."""
+    item = outbox.get(key)
+    if item is None:
+        raise EntryRefused("This change has already been dealt with.")
+    body = item.body or {}
+    source: Mapping[str, Any] = body
+    if item.method == "PUT":
+        entry_id = _entry_id(item.path)
+        source = (cache_store.record(item.practice, KIND, entry_id) if entry_id is not None else None) \
+            or item.server_copy or {}
+    when = _as_date(source.get("achievement_date"))
+    if not source.get("service") or when is None:
+        raise EntryRefused("The app cannot tell which entry this change was for. Sync, then try again.")
+    return outbox.set_aside(key, str(source["service"]), when, dict(body.get("values") or {}),
+                            str(body.get("notes") or ""))
+
+
+# --- a second person's confirmation ---------------------------------------------------------------
+
+CONFIRMING_ROLES = (DECLARATION_MANAGEMENT, SUPERVISOR)
+
+
+def confirm_second_person(ods: str, email: str, password: str, *, server_url: str | None = None,
+                          ca_file: str | None = None, signed_in_email: str | None = None) -> str:
+    """Check that someone else with Declaration Management or Supervisor at ``ods`` confirms; their name.
+
+    Signs that person in to CQRS (their sign-in is in its audit log), reads their roles, then signs them
+    out again. Nothing of theirs is kept: not the tokens, not the profile. Raises SecondPersonRefused.
+    Network I/O: run it with ``tasks.run(..., kind="net")``.
+    """
+    from app import settings
+    from app.services.api_client import Forbidden, Unauthorized, ValidationFailed
+    from app.services.auth import SIGN_IN_MESSAGES, Auth
+    from app.services.profile import load_profile, profile_from_me
+    from app.services.secrets import TokenStore
+
+    saved = load_profile()
+    server_url = server_url or (saved.server_url if saved else "")
+    signed_in_email = signed_in_email or (saved.email if saved else None)
+    email = email.strip().lower()
+    if not server_url:
+        raise SecondPersonRefused("Sign in first: the app does not know which CQRS server to ask.")
+    if signed_in_email and email == signed_in_email.strip().lower():
+        raise SecondPersonRefused("The second person must be someone other than you.")
+    if ca_file is None:
+        ca_file = settings.load().get(settings.CA_FILE)
+    auth = Auth(server_url, TokenStore(), ca_file=ca_file)
+    try:
+        try:
+            pair = auth.client.post("/auth/token", {"email": email, "password": password})
+        except (Unauthorized, Forbidden, ValidationFailed) as error:
+            raise SecondPersonRefused(SIGN_IN_MESSAGES.get(error.code or "", error.user_message)) from None
+        # Not Auth.sign_in: that would save this person's profile and token as the signed-in user's.
+        auth.client.set_token(pair["access_token"])
+        profile = profile_from_me(server_url, auth.client.get("/me"))
+        access = profile.practice(ods)
+        if access is None or not any(access.has(role) for role in CONFIRMING_ROLES):
+            raise SecondPersonRefused(f"{profile.display_name} does not have the Declaration Management or "
+                                      "Supervisor role at this practice, so cannot confirm.")
+        return profile.display_name
+    finally:
+        if auth.client.token:
+            auth.sign_out()  # ends their session on CQRS at once
+        auth.close()

@@ -1,0 +1,365 @@
+"""The Manual entry page: every entry of the practice with its status in words (drafts on this PC,
+queued, submitted, approved, rejected with the commissioner's reason, conflicts), "New entry…" and
+"Open", and the history of the selected entry (who did what, when).
+
+Entries are read in the background (app.services.manual_entry on the database worker); the forms are
+in app.views.manual_entry_form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import settings
+from app.services import manual_entry as me
+from app.services import tasks
+from app.services.profile import ACHIEVEMENT_ENTRY, PracticeAccess
+from app.services.windows import WindowState
+from app.views import fonts
+from app.views import format as fmt
+from app.views.manual_entry_form import (
+    ERROR,
+    GOOD,
+    ROLE_NEEDED,
+    ConflictDialog,
+    EntryForm,
+    fit_width,
+    value_text,
+    window_words,
+)
+from app.views.record_table import Column, RecordTable, field
+
+SecondPersonConfirmer = Callable[[str, str, str], str]  # (ods, email, password) -> their name
+EMPTY = "No manual entries yet. Use New entry… to enter the figures CQRS cannot extract."
+NEEDS_YOU = {me.CONFLICT: "#fde2e0", me.FAILED: "#fde2e0", me.REJECTED: "#fde2e0", me.DRAFT: "#fff9c4"}
+
+
+def summary(row: me.EntryRow) -> str:
+    """The values in the form's order, with short labels: "Referrals 11, Allocation 134"."""
+    try:
+        order = me.form_for(row.service, row.achievement_date).names
+    except me.EntryRefused:  # e.g. a year this version has no rules for
+        order = tuple(sorted(row.values))
+    fields = [me.field_for(name) for name in (*order, *sorted(set(row.values) - set(order)))]
+    return ", ".join(f"{d.short_label} {value_text(d, row.values[d.name])}" for d in fields
+                     if d.name in row.values)
+
+
+def _as_table_row(row: me.EntryRow) -> dict[str, Any]:
+    return {"key": row.key, "id": row.entry_id, "achievement_date": row.achievement_date,
+            "service_name": row.service_name, "summary": summary(row), "status": row.status,
+            "status_text": row.status_text, "held": row.held, "updated_at": row.updated_at, "entry": row}
+
+
+def _columns() -> list[Column]:
+    def attention(row: Any) -> str | None:
+        return NEEDS_YOU.get(row.get("status"))
+
+    return [Column("Achievement date", field("achievement_date"), fmt.uk_date),
+            Column("Service", field("service_name")),
+            Column("Status", field("status_text"), tooltip=lambda row: row.get("status_text"),
+                   background=attention),
+            # When and by whom each change was made is in the history below the list.
+            Column("Values", field("summary"), tooltip=lambda row: row.get("summary"))]
+
+
+class NewEntryDialog(QDialog):
+    """Choose the achievement date (newest first) and a service with items entered by hand."""
+
+    def __init__(self, choices: list[me.EntryChoice], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New manual entry")
+        self.setAccessibleName("New manual entry")
+        self.choices = choices
+        self.when = QComboBox()
+        self.when.setAccessibleName("Achievement date")
+        self.service = QComboBox()
+        self.service.setAccessibleName("Service")
+        for when in dict.fromkeys(choice.achievement_date for choice in choices):
+            self.when.addItem(fmt.uk_date(when), when.isoformat())  # Qt compares text data reliably
+        self.window_line = QLabel()
+        self.window_line.setWordWrap(True)
+        self.window_line.setAccessibleName("Entry window")
+        self.when.currentIndexChanged.connect(self._fill_services)
+        self.service.currentIndexChanged.connect(self._show_window)
+        form = QFormLayout()
+        form.addRow("&Achievement date:", self.when)
+        form.addRow("&Service:", self.service)
+        buttons = QDialogButtonBox.StandardButton
+        self.buttons = QDialogButtonBox(buttons.Ok | buttons.Cancel)
+        self.open_button = self.buttons.button(buttons.Ok)
+        self.open_button.setText("Open form")
+        self.open_button.setAccessibleName("Open form")
+        self.buttons.button(buttons.Cancel).setAccessibleName("Cancel")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        intro = QLabel("Services whose figures are entered by hand, for the months in the timetable.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.window_line)
+        layout.addWidget(self.buttons)
+        fit_width(self, 72)
+        self._fill_services()
+
+    def _fill_services(self, _index: int = 0) -> None:
+        when = self.when.currentData()
+        self.service.clear()
+        for choice in self.choices:
+            if choice.achievement_date.isoformat() == when:
+                self.service.addItem(choice.service_name, choice.service)
+        self._show_window()
+
+    def chosen(self) -> me.EntryChoice | None:
+        when, service = self.when.currentData(), self.service.currentData()
+        matches = (c for c in self.choices if c.achievement_date.isoformat() == when and c.service == service)
+        return next(matches, None)
+
+    def _show_window(self, _index: int = 0) -> None:
+        choice = self.chosen()
+        self.open_button.setEnabled(choice is not None)
+        if choice is None:
+            self.window_line.setText("")
+            return
+        self.window_line.setText(window_words(choice.window) + ("" if choice.window.open else
+                                 " You can still keep a draft."))
+        self.window_line.setStyleSheet(f"color: {GOOD if choice.window.open else ERROR};")
+
+
+class ManualEntryPage(QWidget):
+    """Manual entries of one practice: the list, New entry…, Open, and the selected entry's history."""
+
+    loaded = Signal()
+    kinds = ("manual_entry", "timetable_event", "outbox")  # feed record types whose change reloads the page
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("page-manual-entry")
+        self.today: Callable[[], date] = date.today  # the service's "today" once signed in
+        # Checks a second person's email and password (network): replaceable, e.g. for the demo's CA.
+        self.confirm_second_person: SecondPersonConfirmer = me.confirm_second_person
+        self.access: PracticeAccess | None = None
+        self.rows: list[me.EntryRow] = []
+        self.choices: list[me.EntryChoice] = []
+        self.dialog: QDialog | None = None  # the form, conflict view or chooser now open
+
+        heading = QLabel("Manual entry")
+        heading.setObjectName("pageHeading")
+        fonts.relative(heading, fonts.HEADING, bold=True)
+        intro = QLabel("Figures CQRS cannot extract, entered by hand for each service and month. Drafts stay "
+                       "on this PC until you send them; CQRS sends them on to your commissioner to approve.")
+        intro.setWordWrap(True)
+        self.role_note = QLabel(ROLE_NEEDED.replace(" this entry, but not change it", " entries and their "
+                                                                                       "history"))
+        self.role_note.setWordWrap(True)
+        self.role_note.setAccessibleName("Why you cannot enter figures")
+        self.role_note.setStyleSheet(f"color: {ERROR};")
+        self.role_note.hide()
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setAccessibleName("Message")
+        self.message.setStyleSheet(f"color: {ERROR};")
+        self.message.hide()
+
+        self.new_button = QPushButton("New entry…")
+        self.new_button.setAccessibleName("New entry")
+        self.new_button.clicked.connect(self.new_entry)
+        self.open_button = QPushButton("Open")
+        self.open_button.setAccessibleName("Open the selected entry")
+        self.open_button.clicked.connect(lambda: self.open_entry(self.selected()))
+        self.open_button.setEnabled(False)
+        actions = QHBoxLayout()
+        actions.addWidget(self.new_button)
+        actions.addWidget(self.open_button)
+        actions.addStretch(1)
+
+        self.table = RecordTable(_columns(), name="manual entries", empty_message=EMPTY)
+        self.table.row_activated.connect(lambda row: self.open_entry(row["entry"]))
+        self.table.view.selectionModel().selectionChanged.connect(lambda *_args: self._selection_changed())
+
+        self.history_box = QGroupBox("History of the selected entry")
+        self.history_box.setAccessibleName("History of the selected entry")
+        self.detail = QLabel("Select an entry to see its history.")
+        self.detail.setWordWrap(True)
+        self.detail.setAccessibleName("Selected entry")
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.history = QTableWidget(0, 3)
+        self.history.setAccessibleName("History: who did what, when")
+        self.history.setHorizontalHeaderLabels(["When", "Who", "What"])
+        self.history.verticalHeader().hide()
+        self.history.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.history.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        self.history.setTabKeyNavigation(False)
+        self.history.horizontalHeader().setStretchLastSection(True)
+        self.history.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        inner = QVBoxLayout(self.history_box)
+        inner.addWidget(self.detail)
+        inner.addWidget(self.history, 1)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.history_box)
+        splitter.setStretchFactor(0, 1)  # the list gets the room; the history keeps a few lines
+        splitter.setStretchFactor(1, 0)
+        splitter.setSizes([640, 260])  # proportions until the user drags the handle
+        self.history.setMinimumHeight(self.history.fontMetrics().lineSpacing() * 6)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(intro)
+        layout.addWidget(self.role_note)
+        layout.addLayout(actions)
+        layout.addWidget(self.message)
+        layout.addWidget(splitter, 1)
+        self._update_actions()
+
+    # --- the page interface --------------------------------------------------------------------------
+
+    def show_practice(self, access: PracticeAccess | None) -> None:
+        """Read the practice's entries and choices from the cache (in the background) and show them."""
+        self.access = access
+        self._update_actions()
+        if access is None:
+            self.table.set_empty_message("Sign in to see your practice's manual entries.")
+            self._show([], [])
+            return
+        self.table.set_empty_message(EMPTY)
+        ods, today = access.ods, self.today()
+        tasks.run(lambda: (me.entries(ods, today), me.choices(ods, today)),
+                  lambda found: self._loaded(ods, *found), lambda _error: self.loaded.emit())
+
+    def reload(self) -> None:
+        self.show_practice(self.access)
+
+    # --- showing -------------------------------------------------------------------------------------
+
+    @property
+    def can_enter(self) -> bool:
+        return self.access is not None and self.access.has(ACHIEVEMENT_ENTRY)
+
+    def _loaded(self, ods: str, rows: list[me.EntryRow], choices: list[me.EntryChoice]) -> None:
+        if self.access is None or self.access.ods != ods:
+            return  # another practice was chosen while this was loading
+        self._show(rows, choices)
+
+    def _show(self, rows: list[me.EntryRow], choices: list[me.EntryChoice]) -> None:
+        keep = self.selected()
+        self.rows, self.choices = rows, choices
+        self.table.set_rows([_as_table_row(row) for row in rows])
+        if keep is not None:
+            self.select(keep.key)
+        self._selection_changed()
+        self.loaded.emit()
+
+    def _update_actions(self) -> None:
+        signed_in = self.access is not None
+        self.role_note.setVisible(signed_in and not self.can_enter)
+        self.new_button.setEnabled(self.can_enter)
+        self.new_button.setToolTip("" if self.can_enter else "Needs the Achievement Entry role")
+
+    def selected(self) -> me.EntryRow | None:
+        row = self.table.selected_row()
+        return row["entry"] if row else None
+
+    def select(self, key: str) -> bool:
+        """Select the entry with ``key`` (tests, and keeping the selection across a reload)."""
+        proxy = self.table.proxy
+        for number in range(proxy.rowCount()):
+            row = proxy.index(number, 0).data(self.table.model.ROW_ROLE)
+            if row["key"] == key:
+                self.table.view.selectRow(number)
+                return True
+        return False
+
+    def _selection_changed(self) -> None:
+        row = self.selected()
+        self.open_button.setEnabled(row is not None)
+        self.history.setRowCount(0)
+        if row is None:
+            self.detail.setText("Select an entry to see its history.")
+            return
+        window = f" {window_words(row.window)}" if row.window and row.status not in (me.APPROVED,) else ""
+        notes = f"\nNotes: {row.notes}" if row.notes else ""
+        if row.status == me.CONFLICT:
+            window += " Open it to see both versions side by side and choose."
+        self.detail.setText(f"{row.service_name}, {fmt.uk_date(row.achievement_date)}: "
+                            f"{row.status_text.rstrip('.')}.{window}{notes}")
+        self.history.setRowCount(len(row.history))
+        for number, step in enumerate(reversed(row.history)):  # newest first
+            for column, text in enumerate((fmt.uk_datetime(step.at), step.by, step.what)):
+                self.history.setItem(number, column, QTableWidgetItem(text))
+
+    # --- actions -------------------------------------------------------------------------------------
+
+    def new_entry(self) -> None:
+        """Choose a service and achievement date, then open its form (or the entry it already has)."""
+        if not self.can_enter:
+            return
+        chooser = NewEntryDialog(self.choices, self)
+        chooser.accepted.connect(lambda: self._chosen(chooser.chosen()))
+        self.dialog = chooser
+        chooser.open()
+
+    def _chosen(self, choice: me.EntryChoice | None) -> None:
+        if choice is None:
+            return
+        existing = [row for row in self.rows if row.service == choice.service
+                    and row.achievement_date == choice.achievement_date]
+        # One form per service and date: a draft or change of ours first, else the entry on CQRS.
+        existing.sort(key=lambda row: row.held == "CQRS")
+        if existing:
+            self.open_entry(existing[0])
+            return
+        self._open_form(me.form_for(choice.service, choice.achievement_date), None, choice.window)
+
+    def open_entry(self, row: me.EntryRow | None) -> None:
+        """Open the form of ``row`` (read-only when it cannot be changed), or the conflict view."""
+        if row is None or self.access is None:
+            return
+        try:
+            form = me.form_for(row.service, row.achievement_date)
+        except me.EntryRefused as error:  # e.g. a year this version has no rules for
+            self.message.setText(error.user_message)
+            self.message.show()
+            return
+        self.message.hide()
+        if row.status == me.CONFLICT:
+            conflict = ConflictDialog(form, row, today=self.today(), can_enter=self.can_enter, parent=self)
+            conflict.changed.connect(self.reload)
+            self.dialog = conflict
+            conflict.open()
+            return
+        window = row.window or WindowState(False, "The entry window is not known yet. Sync, then try again.")
+        self._open_form(form, row, window)
+
+    def _open_form(self, form: me.FormDefinition, row: me.EntryRow | None, window: WindowState) -> None:
+        assert self.access is not None
+        ods, confirm = self.access.ods, self.confirm_second_person
+        dialog = EntryForm(ods, form, today=self.today(), window=window, row=row, can_enter=self.can_enter,
+                           require_second_person=settings.load().get(settings.REQUIRE_SECOND_PERSON),
+                           second_person=lambda email, password: confirm(ods, email, password), parent=self)
+        dialog.changed.connect(self.reload)
+        self.dialog = dialog
+        dialog.open()
