@@ -161,6 +161,7 @@ def _manual_entries(
     for practice in PRACTICES:
         org = organisations[practice.ods]
         manager = _manager(session, practice)
+        approver = session.query(User).filter_by(email="icb.approver@nhs.net").one()
         touched: set[date] = set()
         for service, months in manual_counts(rules, practice).items():
             for month, values in months.items():
@@ -180,7 +181,15 @@ def _manual_entries(
                 )
                 session.add(entry)
                 session.flush()
-                feed.publish(session, org.id, feed.MANUAL_ENTRY, entry.id, manual_entry_record(entry))
+                # Its history, as the service would have recorded it: entered, then approved by the ICB.
+                audit.record(session, now=entered, actor=manager, action="manual entry created",
+                             target_type="manual_entry", target_id=entry.id, organisation_id=org.id,
+                             detail={"service": service, "version": 1, "status": "submitted"})
+                audit.record(session, now=entered + timedelta(days=4), actor=approver,
+                             action="manual entry approved", target_type="manual_entry", target_id=entry.id,
+                             organisation_id=org.id, detail={"service": service, "version": 1})
+                record = manual_entry_record(entry, audit.history(session, "manual_entry", entry.id))
+                feed.publish(session, org.id, feed.MANUAL_ENTRY, entry.id, record)
                 touched.add(month)
         for month in sorted(touched):
             recalculate(session, rules, org, month, clock=clock)
