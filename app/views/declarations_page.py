@@ -211,6 +211,7 @@ class DeclarationsPage(QWidget):
         # Long statuses and next steps wrap onto a second line rather than being cut off at 1024 px.
         self.table.view.setWordWrap(True)
         self._natural: tuple[tuple[str, ...], list[int]] | None = None  # titles, fitted widths
+        self._rows_unfitted = False
         self._fit_rows_timer = QTimer(self)
         self._fit_rows_timer.setSingleShot(True)
         self._fit_rows_timer.timeout.connect(self._fit_rows)
@@ -367,6 +368,10 @@ class DeclarationsPage(QWidget):
 
     def _fit_rows(self) -> None:
         """Each row as tall as its wrapped text, with a little air above and below."""
+        if not self.isVisible():
+            self._rows_unfitted = True  # measured when the page is first shown: not at start-up
+            return
+        self._rows_unfitted = False
         view = self.table.view
         rows = view.verticalHeader()
         for row in range(self.table.proxy.rowCount()):
