@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Iterator
 from datetime import date
@@ -40,7 +39,6 @@ OTHER_ODS = "Z99002"
 ALL_ROLES = (USER_ADMINISTRATOR, FINANCE_VIEW, "View", "Achievement Entry", "Service Management",
              "Declaration Management", "Supervisor")
 STYLE = Path(__file__).resolve().parents[2] / "resources" / "styles" / "app.qss"
-SCREENSHOT_COPY = Path("/tmp/main_window_150.png")
 
 PRACTICE = {"ods": ODS, "name": "Riverside Medical Practice",
             "pcn": {"ods": "U99001", "name": "Riverside PCN"},
@@ -430,7 +428,6 @@ def test_the_window_at_1024_by_768_with_150_percent_text(qtbot, text_scale, make
     image = window.grab()
     path = tmp_path / "main_window_150.png"
     assert image.save(str(path))
-    shutil.copyfile(path, SCREENSHOT_COPY)
     assert not is_flat(image.toImage())
 
     # Nothing the user needs is pushed out of the window or squeezed below its own size.
