@@ -85,7 +85,9 @@ class MainWindow(GeometryMixin, QMainWindow):
         self.pages: dict[str, Page] = {
             "dashboard": self.dashboard, "manual-entry": self.manual_entry, "declarations": self.declarations,
             "offers": self.offers, **{spec.key: RecordsPage(spec) for spec in PAGES}}
-        self._pending = set(self.pages)  # pages still loading; "ready" waits for show_profile to load them
+        # The page on screen still loading: "ready" (painted with cached data) waits for it, and for
+        # show_profile to load it. The other pages load behind it, in the background.
+        self._pending = {SECTIONS[0][0]}
         self.help_page = HelpPage()
         self.stack = QStackedWidget()
         for page in [*self.pages.values(), self.help_page]:
@@ -195,9 +197,11 @@ class MainWindow(GeometryMixin, QMainWindow):
         self.practice_name.setText(access.label if access else "Not signed in")
         self.status.set_who(profile.display_name if profile else None, access.name if access else None,
                             access.ods if access else None)
-        self._pending = set(self.pages)
-        for page in self.pages.values():
-            page.show_practice(access)
+        current = self.current_section()
+        self._pending = {current} & set(self.pages)
+        # The page on screen first: the database worker takes the loads in order.
+        for key in sorted(self.pages, key=lambda key: key != current):
+            self.pages[key].show_practice(access)
 
     def show_facts(self, facts: InstallationFacts) -> None:
         self.help_page.show_facts(facts)
