@@ -7,13 +7,15 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from app import paths
 
 log = logging.getLogger(__name__)
+ENGLAND = ZoneInfo("Europe/London")
 
 # Practice roles, as in CQRS (the service checks them too; the app only hides what a role cannot do).
 USER_ADMINISTRATOR = "User Administrator"
@@ -61,6 +63,10 @@ class Profile:
     def server_now(self) -> datetime:
         """'Now' by the service's clock: windows and deadlines are judged by it."""
         return datetime.now(UTC) + timedelta(seconds=self.server_clock_offset_seconds)
+
+    def server_today(self) -> date:
+        """Today's date in England by the service's clock (the service judges windows the same way)."""
+        return self.server_now().astimezone(ENGLAND).date()
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)

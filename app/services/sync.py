@@ -26,7 +26,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.services import cache_store, outbox, tasks
-from app.services.api_client import ApiError, Conflict, Unauthorized, ValidationFailed
+from app.services.api_client import ApiError, Conflict, ServerError, Unauthorized, ValidationFailed
 from app.services.auth import Auth, SignInRequired
 from app.services.profile import Profile
 from app.signals import hub
@@ -102,6 +102,12 @@ class SyncEngine:
                         raise
                     outbox.mark_failed(item.key, error.user_message)  # refused (403, 404...): kept
                     report.failed += 1
+                except Exception:
+                    # Anything else (a reply the app cannot read, a locked database): nothing is lost,
+                    # this item and the rest of the batch go back in the queue for the next sync.
+                    for waiting in batch[position:]:
+                        outbox.mark_retry(waiting.key)
+                    raise
                 else:
                     outbox.mark_sent(item.key)
                     report.pushed += 1
@@ -116,7 +122,13 @@ class SyncEngine:
             page = self._call("GET", f"/practices/{ods}/changes",
                               params={"since": since, "limit": self.page_size})
             changes = page.get("changes", [])
-            cache_store.apply_feed_page(ods, changes, page.get("next", since))
+            following = page.get("next")
+            if not isinstance(following, int) or following < int(since) or (page.get("more") and
+                                                                          following == int(since)):
+                # Following a cursor that does not move forward would fetch the same page for ever.
+                raise ServerError("The CQRS server sent changes the app could not follow. It will try "
+                                  "again at the next sync.")
+            cache_store.apply_feed_page(ods, changes, following)
             report.pages += 1
             report.records += len(changes)
             report.kinds.update(str(change.get("type")) for change in changes)

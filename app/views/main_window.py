@@ -186,7 +186,7 @@ class MainWindow(GeometryMixin, QMainWindow):
         self._fill_account_menu()
         self.practice_picker.clear()
         access = profile.practice(ods) if profile else None
-        today = (lambda: profile.server_now().date()) if profile else date.today  # the service's date
+        today = profile.server_today if profile else date.today  # windows are judged on the service's date
         for page in (self.dashboard, self.manual_entry, self.declarations, self.offers):
             page.today = today
         if profile is not None:

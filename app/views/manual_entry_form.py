@@ -143,7 +143,7 @@ class EntryForm(QDialog):
         self.delete_button.clicked.connect(self._delete_draft)
         self.close_button = QPushButton("Close")
         self.close_button.setAccessibleName("Close")
-        self.close_button.clicked.connect(self.reject)
+        self.close_button.clicked.connect(self.reject)  # reject() keeps unsaved values as a draft
         self.save_button = QPushButton("Save draft")
         self.save_button.setAccessibleName("Save draft")
         self.save_button.setToolTip("Keep these values on this PC. Works offline; nothing is sent.")
@@ -177,6 +177,7 @@ class EntryForm(QDialog):
         fit_width(self, 100)
         self._touched.update(name for name, value in values.items() if value not in (None, ""))
         self.refresh_messages()
+        self._saved_state = (self.raw_values(), self.notes.toPlainText())  # what closing may leave as is
 
     # --- building --------------------------------------------------------------------------------
 
@@ -277,6 +278,7 @@ class EntryForm(QDialog):
         tasks.run(lambda: me.save_draft(ods, definition, raw, notes), self._draft_saved, self._refused)
 
     def _draft_saved(self, draft: Any) -> None:
+        self._saved_state = (self.raw_values(), self.notes.toPlainText())
         self.save_button.setEnabled(True)
         self._show_form_message(f"Draft saved on this PC at {fmt.uk_datetime(draft.updated_at)[-5:]}. "
                                 "It has not been sent.", GOOD)
@@ -284,6 +286,21 @@ class EntryForm(QDialog):
         self.delete_button.setEnabled(True)
         hub().data_changed.emit("outbox")
         self.changed.emit()
+
+    def reject(self) -> None:
+        """Close (the button or Esc). Values typed since the last save are kept as a draft, never lost."""
+        if self._unsaved() and self._can_keep_draft():
+            ods, definition = self.ods, self.definition
+            raw, notes = self.raw_values(), self.notes.toPlainText()
+            tasks.run(lambda: me.save_draft(ods, definition, raw, notes),
+                      lambda _draft: (hub().data_changed.emit("outbox"), self.changed.emit()))
+        super().reject()
+
+    def _unsaved(self) -> bool:
+        return (self.raw_values(), self.notes.toPlainText()) != self._saved_state
+
+    def _can_keep_draft(self) -> bool:
+        return self.save_button.isEnabled() and self.save_button.isVisible()
 
     def _refused(self, error: BaseException) -> None:
         self.save_button.setEnabled(True)
@@ -306,6 +323,7 @@ class EntryForm(QDialog):
     def _deleted(self) -> None:
         hub().data_changed.emit("outbox")
         self.changed.emit()
+        self._saved_state = (self.raw_values(), self.notes.toPlainText())  # deleted on purpose
         self.accept()
 
     def check_before_sending(self) -> None:
@@ -319,19 +337,20 @@ class EntryForm(QDialog):
             first = next(name for name in self.inputs if name in problems)
             self.inputs[first].setFocus()
             return
-        raw = self.raw_values()
+        raw, notes = self.raw_values(), self.notes.toPlainText()
         second_person = self.second_person if self.require_second_person else None
-        self.check_dialog = CheckDialog(self.definition, me.values_of(self.definition, raw),
-                                        self.notes.toPlainText(), me.warnings(self.definition, raw),
-                                        window=self.window, row=self.row, second_person=second_person,
-                                        parent=self)
-        self.check_dialog.accepted.connect(self.queue)
+        self.check_dialog = CheckDialog(self.definition, me.values_of(self.definition, raw), notes,
+                                        me.warnings(self.definition, raw), window=self.window, row=self.row,
+                                        second_person=second_person, parent=self)
+        # What is queued is exactly what was checked, even if the form is edited behind the dialog.
+        self.check_dialog.accepted.connect(lambda: self.queue(raw, notes))
         self.check_dialog.open()
 
-    def queue(self) -> None:
+    def queue(self, raw: Mapping[str, Any] | None = None, notes: str | None = None) -> None:
         """Put the entry in the outbox (deleting its draft in the same transaction)."""
-        ods, definition, today = self.ods, self.definition, self.today
-        raw, notes, row = self.raw_values(), self.notes.toPlainText(), self.row
+        ods, definition, today, row = self.ods, self.definition, self.today, self.row
+        raw = dict(raw) if raw is not None else self.raw_values()
+        notes = notes if notes is not None else self.notes.toPlainText()
         self.check_button.setEnabled(False)
         self._show_form_message("Queuing…", QUIET)
         tasks.run(lambda: _queue_or_amend(ods, definition, raw, notes, today, row), self._queued,
@@ -441,6 +460,8 @@ class CheckDialog(QDialog):
         tasks.run(lambda: check(email, password), self._confirmed, self._not_confirmed, kind="net")
 
     def _confirmed(self, name: str) -> None:
+        if not self.isVisible():
+            return  # "Go back" was pressed while the check ran: nothing is sent
         self.confirmed_by = name
         self.password.clear()
         self.accept()

@@ -187,6 +187,23 @@ def test_save_draft_works_with_no_server_at_all_and_the_draft_opens_again(open_p
     assert again.notes.toPlainText() == "From the referral log" and again.delete_button.isVisible()
 
 
+def test_closing_the_form_with_esc_keeps_what_was_typed_as_a_draft(open_page, qtbot) -> None:
+    page = open_page()
+    form = _new_form(page, "LDHC", OCTOBER)
+    qtbot.keyClicks(form.inputs["LD_REG"], "58")
+    qtbot.keyClicks(form.notes, "From the LD register search")
+    qtbot.keyClick(form, Qt.Key.Key_Escape)
+    settle()
+    draft = outbox.load_draft(ODS, "LDHC", OCTOBER)
+    assert draft is not None
+    assert (draft.values, draft.notes) == ({"LD_REG": 58}, "From the LD register search")
+
+    untouched = _new_form(page, "WM", OCTOBER)
+    untouched.reject()  # nothing typed: nothing saved
+    settle()
+    assert outbox.load_draft(ODS, "WM", OCTOBER) is None
+
+
 # --- entry windows --------------------------------------------------------------------------------------
 
 def test_outside_its_window_a_form_says_when_and_cannot_be_queued(open_page, qtbot) -> None:
