@@ -56,6 +56,7 @@ class Shell(QObject):
         tasks.set_failure_handler(lambda error: self.window.show_message(tasks.describe_error(error)))
         self._settled = False
         self._connecting = False
+        self._generation = 0  # which sign-in attempt counts: sign-out starts a new one
 
     # --- start-up --------------------------------------------------------------------------------
 
@@ -78,9 +79,10 @@ class Shell(QObject):
         if self.auth is not None or self.profile is None or self._connecting:
             return
         self._connecting = True
-        server, email = self.store.get(settings.SERVER_URL), self.profile.email
-        tasks.run(lambda: self._resume(self._new_auth(server), email), self._signed_in,
-                  self._start_failed, kind="net")
+        server, email, generation = self.store.get(settings.SERVER_URL), self.profile.email, self._generation
+        tasks.run(lambda: self._resume(self._new_auth(server), email),
+                  lambda result: self._signed_in(result) if generation == self._generation else
+                  self._discard(result), self._start_failed, kind="net")
 
     def _start_demo(self) -> tuple[Auth, Profile]:
         from app import demo_server  # only in demo mode: keeps the central service off the normal path
@@ -128,6 +130,7 @@ class Shell(QObject):
         self.dialog = SignInDialog(self._sign_in_with, server_url=server, email=email, message=message,
                                    server_editable=not self.demo, parent=self.window)
         self.dialog.finished.connect(self._dialog_closed)
+        self.dialog.abandoned.connect(self._discard)
         self._settle()  # a screenshot run stops here rather than wait for someone to type
         self.dialog.open()
 
@@ -170,6 +173,8 @@ class Shell(QObject):
 
     def sign_out(self) -> None:
         """Forget the session here at once; tell the service in the background (it may be unreachable)."""
+        self._generation += 1  # a sign-in still on its way is discarded when it arrives
+        self._connecting = False
         auth, profile = self.auth, self.profile
         if self.sync is not None:
             self.sync.stop()
@@ -183,6 +188,13 @@ class Shell(QObject):
             self.window.show_message("Signed out.")
 
     # --- the rest ------------------------------------------------------------------------------------
+
+    def _discard(self, result: tuple[Auth, Profile]) -> None:
+        """A session that arrived after sign-out or cancel: end it on the service and forget it here."""
+        auth, _profile = result
+        if self.profile is None:
+            paths.profile_path().unlink(missing_ok=True)  # written by that sign-in
+        tasks.run(auth.sign_out, lambda _none: auth.close(), kind="net")
 
     def sync_now(self) -> None:
         if self.sync is None and self.profile is not None and not self.demo:
@@ -240,8 +252,13 @@ class Shell(QObject):
 
         return Auth(server_url, self.tokens, ca_file=self.store.get(settings.CA_FILE))
 
-    def _first_sync_finished(self, _ok: bool, _message: str) -> None:
+    def _first_sync_finished(self, ok: bool, _message: str) -> None:
         hub().outbox_changed.emit(outbox.waiting_count())
+        report = self.sync.last_report if self.sync is not None else None
+        if ok and report is not None and report.profile is not None and report.profile != self.profile \
+                and self.profile is not None:
+            self.profile = report.profile  # roles changed on the service: show what they allow now
+            self._show(report.profile)
         self._settle()
 
     def _settle(self) -> None:

@@ -343,7 +343,7 @@ def _item_row(item: OutboxEntry, record: Mapping[str, Any] | None, events: list[
     service, when = str(source.get("service") or ""), _as_date(source.get("achievement_date"))
     if not service or when is None:
         return None  # an amendment of an entry this PC has not synced: shown once it has
-    if item.status in _WAITING:
+    if item.status in _WAITING or item.status is outbox.OutboxStatus.SENT:
         status = QUEUED
     elif item.status is outbox.OutboxStatus.CONFLICT and item.server_copy:
         status = CONFLICT
@@ -359,7 +359,8 @@ def _item_row(item: OutboxEntry, record: Mapping[str, Any] | None, events: list[
         key=f"outbox:{item.key}", service=service, service_name=service_name(service, when),
         achievement_date=when, values=dict(body.get("values") or {}), notes=str(body.get("notes") or ""),
         status=status, status_text=status_words(status, item.server_message, item.server_copy),
-        held="Waiting to send" if status == QUEUED else "This PC, needs you",
+        held=("Sent, shown from this PC until the next sync" if item.status is outbox.OutboxStatus.SENT
+              else "Waiting to send" if status == QUEUED else "This PC, needs you"),
         entry_id=_entry_id(item.path) if item.method == "PUT" else None,
         version=int(item.if_match) if item.if_match and item.if_match.isdigit() else None,
         outbox_key=item.key, message=item.server_message, server_copy=item.server_copy,
@@ -427,8 +428,9 @@ def entries(ods: str, today: date | None = None) -> list[EntryRow]:
         row = _record_row(record, events, today)
         if row is not None:
             rows[row.key] = row
-    for item in outbox.items(ods, (*_WAITING, *_ATTENTION)):
-        if item.kind != KIND:
+    newest = _newest_records(records)
+    for item in outbox.items(ods, (*_WAITING, *_ATTENTION, outbox.OutboxStatus.SENT)):
+        if item.kind != KIND or _synced(item, newest):
             continue
         entry_id = _entry_id(item.path) if item.method == "PUT" else None
         row = _item_row(item, by_id.get(entry_id) if entry_id else None, events, today)
@@ -437,7 +439,6 @@ def entries(ods: str, today: date | None = None) -> list[EntryRow]:
         if entry_id is not None:
             rows.pop(f"entry:{entry_id}", None)  # our change stands in for the entry it amends
         rows[row.key] = row
-    newest = _newest_records(records)
     for draft in outbox.drafts(ods):
         record = newest.get((draft.service, draft.achievement_date.isoformat()))
         row = _draft_row(draft, record, events, today)
@@ -501,8 +502,9 @@ def _target(ods: str, service: str, achievement_date: date) -> _Target:
     by_id = {int(r["id"]): r for r in records}
     record = _newest_records(records).get((service, achievement_date.isoformat()))
     waiting = attention = None
-    for item in outbox.items(ods, (*_WAITING, *_ATTENTION)):
-        if item.kind != KIND:
+    newest = _newest_records(records)
+    for item in outbox.items(ods, (*_WAITING, *_ATTENTION, outbox.OutboxStatus.SENT)):
+        if item.kind != KIND or _synced(item, newest):
             continue
         body = item.body or {}
         if item.method == "PUT":
@@ -513,11 +515,25 @@ def _target(ods: str, service: str, achievement_date: date) -> _Target:
             source = body
         if source.get("service") != service or source.get("achievement_date") != achievement_date.isoformat():
             continue
-        if item.status in _WAITING:
+        if item.status in _WAITING or item.status is outbox.OutboxStatus.SENT:
             waiting = item
         else:
             attention = item
     return _Target(record, waiting, attention)
+
+
+def _synced(item: OutboxEntry, newest: Mapping[tuple[str, str], Mapping[str, Any]]) -> bool:
+    """Whether a sent item is already in the cache (then the record shows it, not the item).
+
+    A new entry that reached CQRS but whose record has not been pulled yet (the pull failed after the
+    push) still shows, and still blocks a second new entry for the same service and date.
+    """
+    if item.status is not outbox.OutboxStatus.SENT:
+        return False
+    if item.method != "POST":
+        return True  # an amendment: the entry itself is already in the cache
+    body = item.body or {}
+    return (body.get("service"), body.get("achievement_date")) in newest
 
 
 _WAITING_MESSAGE = ("Your last change to this entry is waiting to be sent. You can change it again once it "

@@ -47,6 +47,7 @@ class SyncReport:
     records: int = 0
     kinds: set[str] = field(default_factory=set)  # record types that changed
     finished_at: datetime | None = None
+    profile: Profile | None = None  # who is signed in and their roles, as the service says now
 
     def summary(self) -> str:
         parts = [f"{self.records:,} record{'s' * (self.records != 1)} updated"]
@@ -73,8 +74,14 @@ class SyncEngine:
         try:
             report = SyncReport()
             self.push(report)
+            # Roles can change between syncs (e.g. Finance View removed): the service's answer counts.
+            before = self.auth.profile
+            report.profile = self.auth.refresh_profile()
+            forget_practices_with_new_roles(before, report.profile)
+            allowed = {p.ods for p in report.profile.practices}
             for ods in practices:
-                self.pull(ods, report)
+                if ods in allowed:
+                    self.pull(ods, report)
             report.finished_at = datetime.now(UTC)
             return report
         finally:

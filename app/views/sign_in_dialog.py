@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -28,6 +28,7 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class SignInDialog(QDialog):
+    abandoned = Signal(object)  # what sign_in returned after the dialog was cancelled
     def __init__(self, sign_in: SignIn, *, server_url: str = "", email: str = "", message: str = "",
                  server_editable: bool = True, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -113,8 +114,11 @@ class SignInDialog(QDialog):
         self.server.setEnabled(not busy and self._server_editable)
 
     def _succeeded(self, result: Any) -> None:
-        self.result_value = result
         self.password.clear()
+        if not self.isVisible():  # cancelled while signing in: that session must not stay behind
+            self.abandoned.emit(result)
+            return
+        self.result_value = result
         self.accept()
 
     def _failed(self, error: BaseException) -> None:

@@ -216,3 +216,20 @@ def test_the_controller_goes_offline_when_the_service_is_down(qtbot: object, fre
     assert online.args == [False]
     controller.stop()
     offline.close()
+
+
+def test_a_role_removed_on_the_service_is_gone_after_the_next_sync(engine: SyncEngine, auth: Auth,
+                                                                   world: World) -> None:
+    from sqlalchemy import delete
+
+    from central.models import RoleGrant, User
+
+    assert auth.profile.practice(ODS).has("Finance View")
+    with world.session() as session:
+        user = session.scalar(select(User).where(User.email == auth.email))
+        finance = RoleGrant.role == "Finance View"
+        session.execute(delete(RoleGrant).where(RoleGrant.user_id == user.id, finance))
+        session.commit()
+    report = engine.run([ODS])
+    assert not report.profile.practice(ODS).has("Finance View")
+    assert cache_store.cursor(ODS) is not None  # the practice was forgotten, then pulled again in full
