@@ -182,9 +182,19 @@ class Shell(QObject):
         paths.profile_path().unlink(missing_ok=True)
         self._show(None)
         if auth is not None:
-            tasks.run(auth.sign_out, lambda _none: self.window.show_message("Signed out."), kind="net")
+            tasks.run(auth.sign_out, kind="net")
         elif profile is not None:  # started offline: no session yet, but the keyring may hold a token
-            self.tokens.delete(profile.server_url, profile.email)
+            tokens = self.tokens
+            tasks.run(lambda: tokens.delete(profile.server_url, profile.email), kind="net")
+        tasks.run(outbox.waiting_count, self._signed_out)
+
+    def _signed_out(self, waiting: int) -> None:
+        if waiting:
+            items = "1 item queued on this PC has" if waiting == 1 else \
+                f"{waiting} items queued on this PC have"
+            self.window.show_message(f"Signed out. {items} not been sent yet: each is sent when the person "
+                                     "who made it next signs in here.")
+        else:
             self.window.show_message("Signed out.")
 
     # --- the rest ------------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ class OutboxItem(Base):
     key: Mapped[str] = mapped_column(String(36), unique=True)  # uuid4, the Idempotency-Key
     practice: Mapped[str] = mapped_column(String(16), index=True)
     kind: Mapped[str] = mapped_column(String(40))  # e.g. manual_entry, declaration, offer_response
+    # The email of the person who queued it: only their session sends it, so it goes in their name.
+    owner: Mapped[str | None] = mapped_column(String(254))
     method: Mapped[str] = mapped_column(String(8))
     path: Mapped[str] = mapped_column(String(500))
     body: Mapped[dict[str, Any] | None]

@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from app.models.base import utcnow
 from app.models.database import session_scope
 from app.models.outbox import Draft, OutboxItem, OutboxStatus
+from app.services.profile import load_profile
 
 METHODS = ("POST", "PUT", "PATCH", "DELETE")
 WAITING = (OutboxStatus.QUEUED.value, OutboxStatus.SENDING.value)
@@ -57,6 +58,7 @@ class OutboxEntry:
     attempts: int
     created_at: datetime
     updated_at: datetime
+    owner: str | None = None  # who queued it (None: queued before owners were kept)
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ class DraftEntry:
 def _entry(item: OutboxItem) -> OutboxEntry:
     return OutboxEntry(item.key, item.practice, item.kind, item.method, item.path, item.body, item.if_match,
                        OutboxStatus(item.status), item.server_message, item.server_copy, item.attempts,
-                       item.created_at, item.updated_at)
+                       item.created_at, item.updated_at, item.owner)
 
 
 def _new_item(practice: str, kind: str, method: str, path: str, body: Mapping[str, Any] | None,
@@ -85,7 +87,13 @@ def _new_item(practice: str, kind: str, method: str, path: str, body: Mapping[st
     return OutboxItem(key=key or str(uuid.uuid4()), practice=practice, kind=kind, method=method, path=path,
                       body=dict(body) if body is not None else None,
                       if_match=str(if_match) if if_match is not None else None,
-                      status=OutboxStatus.QUEUED.value, attempts=0)
+                      status=OutboxStatus.QUEUED.value, attempts=0, owner=_signed_in_email())
+
+
+def _signed_in_email() -> str | None:
+    """Who is queuing: the person signed in on this PC (from the saved profile), if anyone."""
+    profile = load_profile()
+    return profile.email if profile is not None else None
 
 
 def enqueue(practice: str, kind: str, method: str, path: str, body: Mapping[str, Any] | None = None, *,
@@ -98,12 +106,18 @@ def enqueue(practice: str, kind: str, method: str, path: str, body: Mapping[str,
         return _entry(item)
 
 
-def next_batch(limit: int = 20, practice: str | None = None) -> list[OutboxEntry]:
-    """The oldest queued items, now marked "sending" with one more attempt counted."""
+def next_batch(limit: int = 20, practice: str | None = None, owner: str | None = None) -> list[OutboxEntry]:
+    """The oldest queued items (of ``owner``, if given), now marked "sending" with one more attempt.
+
+    Someone else's items stay queued until they sign in again: a write is only ever sent in the name
+    of the person who made it. Items without an owner (queued by an older version) go with anyone.
+    """
     with session_scope() as session:
         query = select(OutboxItem).where(OutboxItem.status == OutboxStatus.QUEUED.value)
         if practice is not None:
             query = query.where(OutboxItem.practice == practice)
+        if owner is not None:
+            query = query.where(or_(OutboxItem.owner == owner.strip().lower(), OutboxItem.owner.is_(None)))
         items = list(session.scalars(query.order_by(OutboxItem.id).limit(limit)))
         for item in items:
             item.status = OutboxStatus.SENDING.value

@@ -90,7 +90,7 @@ class SyncEngine:
     # --- push ------------------------------------------------------------------------------------
 
     def push(self, report: SyncReport) -> None:
-        while batch := outbox.next_batch():
+        while batch := outbox.next_batch(owner=self.auth.email):
             for position, item in enumerate(batch):
                 try:
                     self._call(item.method, item.path, json=item.body, if_match=item.if_match,

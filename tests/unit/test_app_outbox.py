@@ -146,3 +146,22 @@ def test_set_aside_turns_a_conflict_back_into_the_draft(cache_db: Path) -> None:
     assert (draft.values, draft.notes) == ({"LD_REG": 58}, "ours")
     assert outbox.get(item.key) is None and outbox.load_draft(ODS, *LD) == draft
     assert outbox.attention_count() == 0
+
+
+def test_items_are_sent_only_in_the_name_of_whoever_queued_them(cache_db: Path) -> None:
+    from app.services.profile import Profile, save_profile
+
+    def signed_in(email: str) -> None:
+        save_profile(Profile("https://cqrs.example.nhs.uk", email, "A", "B", ()))
+
+    legacy = outbox.enqueue("A81001", "declaration", "POST", "/practices/A81001/declarations", {"n": 0})
+    signed_in("ann.lee@nhs.net")
+    ann = outbox.enqueue("A81001", "declaration", "POST", "/practices/A81001/declarations", {"n": 1})
+    signed_in("bob.khan@nhs.net")
+    bob = outbox.enqueue("A81001", "declaration", "POST", "/practices/A81001/declarations", {"n": 2})
+    assert (outbox.get(ann.key).owner, outbox.get(bob.key).owner) == ("ann.lee@nhs.net", "bob.khan@nhs.net")
+
+    sent_for_bob = {item.key for item in outbox.next_batch(owner="bob.khan@nhs.net")}
+    assert sent_for_bob == {bob.key, legacy.key}  # never Ann's in Bob's name
+    assert outbox.get(ann.key).status is OutboxStatus.QUEUED
+    assert [item.key for item in outbox.next_batch(owner="ann.lee@nhs.net")] == [ann.key]
