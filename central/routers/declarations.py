@@ -9,14 +9,15 @@ what a recalculation calls.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central import declarations_flow as flow
+from central import idempotency
 from central.declarations_flow import reopen_declarations
 from central.deps import DB, Caller, CurrentCaller, Member, Now, authorise, needs, source_address
 from central.entry_rules import service_problems
@@ -29,6 +30,7 @@ from central.windows import declaration_window_problem
 router = APIRouter(tags=["declarations"])
 __all__ = ["router", "reopen_declarations"]
 DeclarationManager = needs(DECLARATION_MANAGEMENT)
+OptionalIdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
 
 
 class NewDeclaration(BaseModel):
@@ -45,8 +47,14 @@ def list_declarations(access: Member, db: DB) -> dict[str, Any]:
 
 
 @router.post("/practices/{ods}/declarations", status_code=201)
-def declare(body: NewDeclaration, request: Request, access: DeclarationManager, db: DB,
-            now: Now) -> dict[str, Any]:
+def declare(body: NewDeclaration, request: Request, access: DeclarationManager, db: DB, now: Now,
+            idempotency_key: OptionalIdempotencyKey = None) -> Any:
+    # A client that lost the reply sends the same key again: it gets the first answer, not a refusal.
+    print_ = idempotency.fingerprint("POST", request.url.path, body.model_dump(mode="json"))
+    if idempotency_key is not None:
+        replayed = idempotency.replay(db, access.user.id, idempotency_key, print_)
+        if replayed is not None:
+            return replayed
     problems = service_problems(body.service, body.achievement_date)
     if problems:
         raise invalid(problems)
@@ -58,8 +66,11 @@ def declare(body: NewDeclaration, request: Request, access: DeclarationManager, 
         raise ApiError(409, "declaration_window_closed", problem)
     declaration = flow.declare(db, access.practice, body.service, body.achievement_date, access.user, now,
                                     source_address(request))
+    record = declaration_record(declaration)
+    if idempotency_key is not None:
+        idempotency.remember(db, access.user.id, idempotency_key, print_, 201, record, now)
     db.commit()
-    return declaration_record(declaration)
+    return record
 
 
 @router.post("/declarations/{declaration_id}/approve")

@@ -127,3 +127,17 @@ def test_a_recalculation_sends_the_declaration_back_to_the_practice(api: Api, wo
     redeclared = api.post("/practices/Z91106/declarations", manager, json=DECLARE)
     assert redeclared.status_code == 201
     assert redeclared.json()["status"] == "Awaiting Commissioning Organisation Approval"
+
+
+def test_a_declaration_sent_again_with_its_key_gets_the_first_answer(api: Api, world: World) -> None:
+    practice = _practice(world, "Z91109")
+    _results(world, practice)
+    manager = api.token(world.manager(practice))
+    headers = {"Idempotency-Key": "declare-z91109-october"}
+    first = api.post("/practices/Z91109/declarations", manager, json=DECLARE, headers=headers)
+    assert first.status_code == 201, first.text
+    replay = api.post("/practices/Z91109/declarations", manager, json=DECLARE, headers=headers)
+    assert replay.status_code == 201 and replay.json() == first.json()  # the reply was lost, not refused
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    fresh = api.post("/practices/Z91109/declarations", manager, json=DECLARE)  # no key: a real repeat
+    assert fresh.status_code == 409 and fresh.json()["error"]["code"] == "already_declared"
