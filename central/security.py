@@ -40,6 +40,9 @@ FINANCE_MANAGEMENT = "Finance Management"
 COMMISSIONING_MANAGEMENT = "Commissioning Management"
 COMMISSIONER_ROLES = (ADVANCED_USER_ADMINISTRATOR, APPROVAL_MANAGEMENT, FINANCE_MANAGEMENT,
                       COMMISSIONING_MANAGEMENT)
+# Roles that may see £ (payments, £ per point): Finance View at the practice; approval and finance at
+# the commissioner, who approve and pay the claims.
+MONEY_ROLES = (FINANCE_VIEW, APPROVAL_MANAGEMENT, FINANCE_MANAGEMENT)
 
 EXTRACT_UPLOAD = "Extract Upload"  # service accounts that upload GPES extracts
 ALL_ROLES = PRACTICE_ROLES + COMMISSIONER_ROLES + (EXTRACT_UPLOAD,)

@@ -134,7 +134,8 @@ def counts_of(record: Mapping[str, Any]) -> list[IndicatorCounts]:
 def indicator_rows(record: Mapping[str, Any], rules: RuleSet, finance: bool,
                    counts: Sequence[IndicatorCounts] | None = None) -> tuple[IndicatorRow, ...]:
     """One row per indicator of a QOF result record, recalculated exactly (optionally with other counts)."""
-    per_point = {i["indicator_id"]: Fraction(i["pounds_per_point"]) for i in record["indicators"]}
+    # Without Finance View the service sends no £ per point (nor any other £): the points stand alone.
+    per_point = {i["indicator_id"]: Fraction(i.get("pounds_per_point") or 0) for i in record["indicators"]}
     rows = []
     for item in counts if counts is not None else counts_of(record):
         rule = rules.indicators[item.indicator_id]

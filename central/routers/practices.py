@@ -12,7 +12,7 @@ from central.deps import DB, Member
 from central.directory import ancestor
 from central.models import COMMISSIONER, PCN, Offer
 from central.records import offer_record, practice_record
-from central.security import ADVANCED_USER_ADMINISTRATOR, USER_ADMINISTRATOR
+from central.security import ADVANCED_USER_ADMINISTRATOR, MONEY_ROLES, USER_ADMINISTRATOR
 
 router = APIRouter(tags=["practices"])
 
@@ -31,7 +31,9 @@ def changes(access: Member, db: DB, since: Annotated[int, Query(ge=0)] = 0,
     """Changes after ``since``, oldest first. Pass ``next`` back as ``since``; ``more``: another page waits.
 
     Users and their roles are included only for User Administrators (of the practice or, Advanced, of
-    its commissioner). Money fields are included; the client shows them only to Finance View.
+    its commissioner). £ fields only for roles that may see money: the client hides them too, but it is
+    never the only guard.
     """
     include_admin = access.has(USER_ADMINISTRATOR, ADVANCED_USER_ADMINISTRATOR)
-    return feed.page(db, access.practice.id, since, limit, include_admin=include_admin).as_json()
+    page = feed.page(db, access.practice.id, since, limit, include_admin=include_admin).as_json()
+    return page if access.has(*MONEY_ROLES) else feed.without_money(page)

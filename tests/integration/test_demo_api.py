@@ -76,6 +76,25 @@ def test_viewer_sees_no_users_and_cannot_act(demo):
     assert call(demo, "POST", f"/practices/Z99001/offers/{offer['id']}/accept", viewer).status_code == 403
 
 
+def keys(data):
+    """Every key at any depth of ``data``."""
+    if isinstance(data, dict):
+        return set(data) | {key for value in data.values() for key in keys(value)}
+    if isinstance(data, list):
+        return {key for item in data for key in keys(item)}
+    return set()
+
+
+def test_money_reaches_only_roles_that_may_see_it(demo):
+    viewer_keys = keys(whole_feed(demo, token(demo, "viewer@nhs.net"))[0])
+    money = {key for key in viewer_keys
+             if key.startswith(("payment", "gbp_")) or key in ("pounds_per_point", "unit_value")}
+    assert money == set()  # View only: points, never £
+    assert "points" in viewer_keys
+    manager_keys = keys(whole_feed(demo, token(demo, "practice.manager@nhs.net"))[0])
+    assert {"pounds_per_point", "payment_gbp", "gbp_unclaimed"} <= manager_keys  # Finance View
+
+
 def test_manager_accepts_the_pending_offer(demo):
     manager = token(demo, "practice.manager@nhs.net")
     changes, _ = whole_feed(demo, manager)

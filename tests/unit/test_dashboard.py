@@ -163,3 +163,15 @@ def test_claims_views() -> None:
     assert view.doses("FLU") == [17] and view.rows[0].payment == F(8551, 50)  # 17 × £10.06 = £171.02
     (ldhc,) = claims_view.enhanced(RESULTS, "LDHC", finance=True)
     assert (ldhc.count, ldhc.cap, ldhc.paid_count, ldhc.over_cap, ldhc.payment) == (62, 58, 58, 4, 8120)
+
+
+def test_records_without_any_pound_field_still_give_the_points() -> None:
+    # Users without Finance View get results with every £ field removed by the service.
+    from central.feed import without_money
+
+    stripped = [without_money(record) for record in RESULTS]
+    assert "pounds_per_point" not in str(stripped) and "payment" not in str(stripped[2])
+    built = dashboard.qof_dashboard(stripped, [], RULES, date(2026, 3, 31), finance=False,
+                                    today=date(2026, 4, 8))
+    assert built.summary.points == 18 and {row.indicator_id: row.points for row in built.indicators} == {
+        "AF006": 6, "AF008": 12, "DM014": 0}
