@@ -154,6 +154,9 @@ class Shell(QObject):
             self.auth.close()
         self.auth, self.profile = auth, profile
         self.window.clear_message()  # e.g. "Starting the demo CQRS service…"
+        if not self.tokens.persistent:
+            self.window.show_message("This PC has no keyring to keep your sign-in safely, so it lasts until "
+                                     "the app is closed: you will need to sign in again next time.")
         if self.demo_server is not None:  # a second person signs in to the demo service, with its own CA
             from app.services import manual_entry
 
