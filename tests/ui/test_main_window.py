@@ -99,11 +99,13 @@ def window(make_window) -> MainWindow:
 
 
 def open_on(qtbot, window: MainWindow, shown: Profile | None, ods: str | None = ODS) -> None:
-    """Show ``shown``'s practice and the window, and wait until it says it is ready."""
+    """Show ``shown``'s practice and the window, wait until it says it is ready (the page on screen
+    is painted), then until the pages behind it have loaded too."""
     with qtbot.waitSignal(window.ready, timeout=5000):
         window.show_profile(shown, ods)
         window.show()
     qtbot.waitExposed(window)
+    assert tasks.wait_for_idle(10.0)
 
 
 def table_headers(table: RecordTable) -> list[str]:
