@@ -266,7 +266,7 @@ class Shell(QObject):
         return Auth(server_url, self.tokens, ca_file=self.store.get(settings.CA_FILE))
 
     def _first_sync_finished(self, ok: bool, _message: str) -> None:
-        hub().outbox_changed.emit(outbox.waiting_count())
+        hub().outbox_changed.emit(-1)  # the status bar re-reads the count in the background
         report = self.sync.last_report if self.sync is not None else None
         if ok and report is not None and report.profile is not None and report.profile != self.profile \
                 and self.profile is not None:

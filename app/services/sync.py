@@ -235,7 +235,7 @@ class SyncController(QObject):
     def _succeeded(self, report: SyncReport) -> None:
         self._busy, self._failures, self.last_report = False, 0, report
         hub().online_changed.emit(True)
-        hub().outbox_changed.emit(outbox.waiting_count())
+        hub().outbox_changed.emit(-1)  # the status bar re-reads the count in the background
         for kind in sorted(report.kinds):
             hub().data_changed.emit(kind)
         hub().sync_finished.emit(True, report.summary())
@@ -243,7 +243,7 @@ class SyncController(QObject):
 
     def _failed(self, error: BaseException) -> None:
         self._busy = False
-        hub().outbox_changed.emit(outbox.waiting_count())
+        hub().outbox_changed.emit(-1)  # the status bar re-reads the count in the background
         hub().data_changed.emit("outbox")
         message = tasks.describe_error(error)
         if isinstance(error, SignInRequired):
