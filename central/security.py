@@ -20,16 +20,18 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.orm import Session
 
+from app.services.rules import (
+    ACHIEVEMENT_ENTRY,
+    DECLARATION_MANAGEMENT,
+    FINANCE_VIEW,
+    SERVICE_MANAGEMENT,
+    SUPERVISOR,
+    USER_ADMINISTRATOR,
+    VIEW,
+)
 from central.models import SignInThrottle
 
-# Practice roles, as in CQRS.
-USER_ADMINISTRATOR = "User Administrator"
-FINANCE_VIEW = "Finance View"
-VIEW = "View"
-ACHIEVEMENT_ENTRY = "Achievement Entry"
-SERVICE_MANAGEMENT = "Service Management"
-DECLARATION_MANAGEMENT = "Declaration Management"
-SUPERVISOR = "Supervisor"
+# Practice roles, as in CQRS (named once, in the rules the client shares).
 PRACTICE_ROLES = (USER_ADMINISTRATOR, FINANCE_VIEW, VIEW, ACHIEVEMENT_ENTRY, SERVICE_MANAGEMENT,
                   DECLARATION_MANAGEMENT, SUPERVISOR)
 

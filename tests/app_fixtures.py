@@ -2,6 +2,7 @@
 
 - ``app_data_dir``: a private temporary data folder for app.paths, reset afterwards.
 - ``cache_db``: the local cache opened (and migrated) in that folder.
+- ``text_scale``: larger application text (150% unless parametrised) with the app's style sheet.
 - ``fresh_hub``: a signal hub with no connections, and background tasks stopped afterwards (UI tests).
 - ``memory_keyring`` / ``no_keyring``: an in-memory keyring backend, or keyring's 'fail' backend.
 - ``tls_files``: a throwaway CA and a server certificate for 127.0.0.1 / localhost.
@@ -44,6 +45,23 @@ def cache_db(app_data_dir: Path) -> Iterator[Path]:
     database.open_cache()
     yield paths.cache_db_path()
     database.close_cache()
+
+
+STYLE_SHEET = Path(__file__).resolve().parents[1] / "resources" / "styles" / "app.qss"
+
+
+@pytest.fixture
+def text_scale(qapp: Any, request: pytest.FixtureRequest) -> Iterator[float]:
+    """The application font scaled (150% unless parametrised) and the app's style sheet, as main() does."""
+    scale = getattr(request, "param", 1.5)
+    font, style = qapp.font(), qapp.styleSheet()
+    scaled = qapp.font()
+    scaled.setPointSizeF(font.pointSizeF() * scale)
+    qapp.setFont(scaled)
+    qapp.setStyleSheet(STYLE_SHEET.read_text(encoding="utf-8"))
+    yield scaled.pointSizeF()
+    qapp.setStyleSheet(style)
+    qapp.setFont(font)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from app.services.calculation import IndicatorCounts, aspiration_plan, calculate_qof, indicator_result
+from app.services.format import uk_date
 from app.services.projection import Projection, project
 from app.services.rules import RuleSet
 
@@ -177,7 +178,7 @@ def qof_dashboard(results: Sequence[Mapping[str, Any]], benchmarks: Sequence[Map
     qof = sorted((r for r in results if r.get("service") == QOF), key=result_date)
     this_year = [r for r in qof if r.get("year") == year and result_date(r) <= achievement_date]
     if not this_year or result_date(this_year[-1]) != achievement_date:
-        raise LookupError(f"no QOF {year} result for {achievement_date:%d %b %Y}")
+        raise LookupError(f"no QOF {year} result for {uk_date(achievement_date)}")
     record = this_year[-1]
     rows = indicator_rows(record, rules, finance)
     points = sum((row.points for row in rows), ZERO)

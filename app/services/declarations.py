@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 from app.models.outbox import OutboxStatus
 from app.services import cache_store, outbox
+from app.services.format import uk_date
 from app.services.outbox import OutboxEntry
 from app.services.rules import (
     APPROVED,
@@ -52,7 +53,6 @@ _DECLARED_NOTES = {
     FINANCE_APPROVED: "Finance approved; waiting to be paid.",
     PAID: "Paid.",
 }
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 class DeclarationRefused(ValueError):
@@ -114,10 +114,6 @@ class DeclarationRow:
         return f"Sent back after a recalculation. {text}"
 
 
-def _day(value: date) -> str:
-    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
-
-
 def _fraction(value: Any) -> Fraction | None:
     if value is None or value == "":
         return None
@@ -176,7 +172,7 @@ def _row(service: str, when: date, result: Mapping[str, Any] | None, record: Map
     elif status not in DECLARABLE:
         why_not = _DECLARED_NOTES.get(status, f"Already declared ({status}).")
     elif result is None:
-        why_not = f"There is no calculated achievement for {_day(when)} to declare."
+        why_not = f"There is no calculated achievement for {uk_date(when)} to declare."
     elif not window.open:
         why_not = window.message
     else:
@@ -234,13 +230,13 @@ def declare(ods: str, service: str, achievement_date: date, today: date) -> Outb
     found = _rows(ods, finance=False, today=today, only=(service, achievement_date))
     if not found:
         raise DeclarationRefused(f"There is no calculated achievement for {service} on "
-                                 f"{_day(achievement_date)} to declare.")
+                                 f"{uk_date(achievement_date)} to declare.")
     row = found[0]
     if row.waiting in _PENDING:
-        raise DeclarationRefused(f"{row.service_name} for {_day(achievement_date)} is already declared on "
+        raise DeclarationRefused(f"{row.service_name} for {uk_date(achievement_date)} is already declared on "
                                  "this PC and waiting to be sent.")
     if not row.can_declare:
-        raise DeclarationRefused(f"{row.service_name} for {_day(achievement_date)} cannot be declared: "
+        raise DeclarationRefused(f"{row.service_name} for {uk_date(achievement_date)} cannot be declared: "
                                  f"{row.why_not}")
     return outbox.enqueue(ods, KIND, "POST", f"/practices/{ods}/declarations",
                           {"service": service, "achievement_date": achievement_date.isoformat()})

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from app.services import cache_store, outbox
+from app.services.format import uk_date
 from app.services.outbox import DraftEntry, OutboxEntry
 from app.services.profile import DECLARATION_MANAGEMENT, SUPERVISOR
 from app.services.rules import RuleSet, Service, qof_year, rules_for, service_name
@@ -52,7 +53,6 @@ CAP_WORDS = {"ALLOCATION": "allocation", "LD_REG": "register size"}
 _ACTION_WORDS = {"manual entry created": "Submitted", "manual entry amended": "Amended",
                  "manual entry approved": "Approved", "manual entry rejected": "Rejected"}
 _WHOLE = re.compile(r"^\d+$|^\d{1,3}(,\d{3})+$")  # 1234 or 1,234
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 class EntryRefused(ValueError):
@@ -110,7 +110,7 @@ class FormDefinition:
 
     @property
     def title(self) -> str:
-        return f"{self.service_name}, {uk_day(self.achievement_date)}"
+        return f"{self.service_name}, {uk_date(self.achievement_date)}"
 
     def field(self, name: str) -> FieldDefinition:
         return next(f for f in self.fields if f.name == name)
@@ -118,10 +118,6 @@ class FormDefinition:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
-
-
-def uk_day(value: date) -> str:
-    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
 
 
 def _rules(achievement_date: date) -> RuleSet:
@@ -457,7 +453,7 @@ class EntryChoice:
 
     @property
     def label(self) -> str:
-        return f"{self.service_name}, {uk_day(self.achievement_date)}"
+        return f"{self.service_name}, {uk_date(self.achievement_date)}"
 
 
 def choices(ods: str, today: date) -> list[EntryChoice]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from app.services import cache_store, outbox, rules
+from app.services.format import uk_date
 from app.services.outbox import OutboxEntry
 from app.services.rules import service_name
 
@@ -25,8 +25,6 @@ DEFAULT_YEAR = "2025-26"
 # Services offered that are not in the year's services.toml.
 OTHER_NAMES = {rules.QOF_SERVICE: "Quality and Outcomes Framework", "NCD": "Network Contract DES"}
 
-_LONDON = ZoneInfo("Europe/London")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _ANSWER_PATH = re.compile(r"^/practices/(?P<ods>[^/]+)/offers/(?P<id>\d+)/(?P<answer>accept|reject)$")
 
 
@@ -64,23 +62,16 @@ class OfferRow:
         if self.queued:
             return "An answer to this offer is already waiting to be sent."
         if not self.pending:
-            when = f" on {uk_day(self.responded_at)}" if self.responded_at else ""
+            when = f" on {uk_date(self.responded_at)}" if self.responded_at else ""
             return f"This offer was already {self.status}{when}. An answer cannot be changed once sent."
         if self.deadline_passed(today):
             assert self.response_deadline is not None
-            return (f"The deadline to answer this offer was {uk_day(self.response_deadline)}, so it can no "
+            return (f"The deadline to answer this offer was {uk_date(self.response_deadline)}, so it can no "
                     "longer be answered here. Contact your commissioner if you need to discuss it.")
         return None
 
     def can_respond(self, today: date) -> bool:
         return self.refusal(today) is None
-
-
-def uk_day(value: date | datetime) -> str:
-    """"27 Nov 2026"; a datetime gives its day in London (naive ones are UTC, as the service stores them)."""
-    if isinstance(value, datetime):
-        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(_LONDON).date()
-    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
 
 
 def answer_path(ods: str, offer_id: int, accept: bool) -> str:

@@ -10,21 +10,24 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from app import paths
+from app.services.format import to_london
+from app.services.rules import (  # the role names, for the views that check a profile's roles
+    ACHIEVEMENT_ENTRY,
+    DECLARATION_MANAGEMENT,
+    FINANCE_VIEW,
+    SERVICE_MANAGEMENT,
+    SUPERVISOR,
+    USER_ADMINISTRATOR,
+    VIEW,
+)
 
 log = logging.getLogger(__name__)
-ENGLAND = ZoneInfo("Europe/London")
 
-# Practice roles, as in CQRS (the service checks them too; the app only hides what a role cannot do).
-USER_ADMINISTRATOR = "User Administrator"
-FINANCE_VIEW = "Finance View"
-VIEW = "View"
-ACHIEVEMENT_ENTRY = "Achievement Entry"
-SERVICE_MANAGEMENT = "Service Management"
-DECLARATION_MANAGEMENT = "Declaration Management"
-SUPERVISOR = "Supervisor"
+__all__ = ["ACHIEVEMENT_ENTRY", "DECLARATION_MANAGEMENT", "FINANCE_VIEW", "SERVICE_MANAGEMENT", "SUPERVISOR",
+           "USER_ADMINISTRATOR", "VIEW", "PracticeAccess", "Profile", "load_profile", "profile_from_me",
+           "save_profile"]
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ class Profile:
 
     def server_today(self) -> date:
         """Today's date in England by the service's clock (the service judges windows the same way)."""
-        return self.server_now().astimezone(ENGLAND).date()
+        return to_london(self.server_now()).date()
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)

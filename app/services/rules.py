@@ -18,6 +18,15 @@ from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
+# Practice roles, as in CQRS: the service checks them, the app hides what a role cannot do.
+USER_ADMINISTRATOR = "User Administrator"
+FINANCE_VIEW = "Finance View"
+VIEW = "View"
+ACHIEVEMENT_ENTRY = "Achievement Entry"
+SERVICE_MANAGEMENT = "Service Management"
+DECLARATION_MANAGEMENT = "Declaration Management"
+SUPERVISOR = "Supervisor"
+
 # A declaration's statuses in order (as in CQRS); a recalculation sends it back to the first.
 AWAITING_PROVIDER = "Awaiting Service Provider Approval"
 AWAITING_COMMISSIONER = "Awaiting Commissioning Organisation Approval"

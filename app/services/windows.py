@@ -11,19 +11,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from app.services.format import uk_date
+
 ENTRY_WINDOW = "entry window"
 DECLARATION_DEADLINE = "declaration deadline"
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)
 class WindowState:
     open: bool
     message: str  # plain English: when it opens, closes or closed
-
-
-def _day(value: date) -> str:
-    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
 
 
 def _events(events: Iterable[Mapping[str, Any]], kind: str, service: str,
@@ -39,26 +36,27 @@ def entry_window(events: Iterable[Mapping[str, Any]], service: str, achievement_
     """Whether manual entry for ``service`` at ``achievement_date`` is open ``today``, and why not."""
     spans = _events(events, ENTRY_WINDOW, service, achievement_date)
     if not spans:
-        return WindowState(False, f"There is no entry window for {_day(achievement_date)} in the timetable.")
+        return WindowState(False, f"There is no entry window for {uk_date(achievement_date)} in the "
+                                  "timetable.")
     for starts, ends in spans:
         if starts <= today <= ends:
-            return WindowState(True, f"Open until {_day(ends)}.")
+            return WindowState(True, f"Open until {uk_date(ends)}.")
     upcoming = [span for span in spans if span[0] > today]
     if upcoming:
-        return WindowState(False, f"The entry window opens on {_day(upcoming[0][0])} "
-                                  f"and closes on {_day(upcoming[0][1])}.")
-    return WindowState(False, f"The entry window closed on {_day(spans[-1][1])}.")
+        return WindowState(False, f"The entry window opens on {uk_date(upcoming[0][0])} "
+                                  f"and closes on {uk_date(upcoming[0][1])}.")
+    return WindowState(False, f"The entry window closed on {uk_date(spans[-1][1])}.")
 
 
 def declaration_window(events: Iterable[Mapping[str, Any]], service: str, achievement_date: date,
                        today: date) -> WindowState:
     """Whether ``service`` at ``achievement_date`` can be declared ``today``, and why not."""
     if today <= achievement_date:
-        return WindowState(False, f"Declaring opens after the achievement date, {_day(achievement_date)}.")
+        return WindowState(False, f"Declaring opens after the achievement date, {uk_date(achievement_date)}.")
     deadlines = [starts for starts, _ends in _events(events, DECLARATION_DEADLINE, service, achievement_date)]
     if not deadlines:
-        return WindowState(False, f"There is no declaration deadline for {_day(achievement_date)} in the "
+        return WindowState(False, f"There is no declaration deadline for {uk_date(achievement_date)} in the "
                                   "timetable.")
     if today > max(deadlines):
-        return WindowState(False, f"Declaring closed on {_day(max(deadlines))}.")
-    return WindowState(True, f"Declare by {_day(max(deadlines))}.")
+        return WindowState(False, f"Declaring closed on {uk_date(max(deadlines))}.")
+    return WindowState(True, f"Declare by {uk_date(max(deadlines))}.")

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from app.services import format as fmt
 from app.services.calculation import AT_MAXIMUM, BELOW_LOWER, BETWEEN
 from app.services.dashboard import Benchmark, IndicatorRow
 from app.services.projection import Projection, month_ends_after
-from app.views import format as fmt
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

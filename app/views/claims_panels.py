@@ -8,8 +8,8 @@ from fractions import Fraction
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
 
+from app.services import format as fmt
 from app.services.claims_view import ClaimRow, VaccinationView
-from app.views import format as fmt
 from app.views.charts import ChartView
 from app.views.qof_panel import indicator_columns
 from app.views.record_table import Column, RecordTable

@@ -31,12 +31,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.services import declarations, tasks
+from app.services import format as fmt
 from app.services.declarations import DeclarationRow, HistoryStep
 from app.services.outbox import OutboxEntry
 from app.services.profile import DECLARATION_MANAGEMENT, FINANCE_VIEW, PracticeAccess
 from app.signals import hub
 from app.views import fonts
-from app.views import format as fmt
 from app.views.record_table import Column, RecordTable
 
 Row = dict[str, Any]

@@ -24,12 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.services import format as fmt
 from app.services.calculation import CalculationError
 from app.services.dashboard import IndicatorRow, QofDashboard, what_if, year_end
 from app.services.projection import project
 from app.services.rules import RuleSet
 from app.views import fonts
-from app.views import format as fmt
 from app.views.charts import ChartView, trend_painter
 
 MAX_COUNT = 1_000_000

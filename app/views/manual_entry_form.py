@@ -35,12 +35,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.services import format as fmt
 from app.services import manual_entry as me
 from app.services import tasks
 from app.services.windows import WindowState
 from app.signals import hub
 from app.views import fonts
-from app.views import format as fmt
 
 SecondPersonCheck = Callable[[str, str], str]  # (email, password) -> their name; raises when refused
 ERROR, WARNING, GOOD, QUIET = "#d5281b", "#8a5300", "#007f3b", "#425563"

@@ -31,12 +31,12 @@ from PySide6.QtWidgets import (
 )
 
 from app import settings
+from app.services import format as fmt
 from app.services import manual_entry as me
 from app.services import tasks
 from app.services.profile import ACHIEVEMENT_ENTRY, PracticeAccess
 from app.services.windows import WindowState
 from app.views import fonts
-from app.views import format as fmt
 from app.views.manual_entry_form import (
     ERROR,
     GOOD,

@@ -14,13 +14,13 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
+from app.services import format as fmt
 from app.services import offers, tasks
 from app.services.offers import OfferRow
 from app.services.outbox import OutboxEntry
 from app.services.profile import SERVICE_MANAGEMENT, PracticeAccess
 from app.signals import hub
 from app.views import fonts
-from app.views import format as fmt
 from app.views.record_table import Column, RecordTable, field
 
 Row = dict[str, Any]

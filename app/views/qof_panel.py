@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.services import format as fmt
 from app.services.dashboard import IndicatorRow, QofDashboard
 from app.services.projection import METHOD
 from app.views import fonts
-from app.views import format as fmt
 from app.views.record_table import Column, RecordTable
 
 ALL_GROUPS = "All clinical groups"

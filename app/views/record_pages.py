@@ -14,10 +14,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.services import cache_store, tasks
+from app.services import format as fmt
 from app.services.profile import USER_ADMINISTRATOR, PracticeAccess
 from app.services.rules import service_name
 from app.views import fonts
-from app.views import format as fmt
 from app.views.record_table import Column, RecordTable, field
 
 Row = dict[str, Any]

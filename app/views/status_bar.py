@@ -11,8 +11,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from app.services import cache_store, outbox, tasks
+from app.services import format as fmt
 from app.signals import hub
-from app.views import format as fmt
 
 
 class StatusBar(QStatusBar):

@@ -80,9 +80,9 @@ def test_the_dashboard_numbers_equal_cqrs_central_calculate_on_the_same_extract(
     from app import paths
     from app.models import database
     from app.services import cache_store
+    from app.services import format as fmt
     from app.services.dashboard import qof_dashboard
     from app.services.rules import load_rules
-    from app.views import format as fmt
     from central.demo_data import demo_extracts
 
     data, _shots, first = demo_run

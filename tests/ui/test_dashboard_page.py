@@ -5,10 +5,8 @@ central service's own builders."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -27,10 +25,10 @@ from qof_records import COUNTS, FEBRUARY, GROUPS, MARCH, change, feed_changes, q
 
 from app import settings
 from app.services import cache_store, outbox, tasks
+from app.services import format as fmt
 from app.services.dashboard import IndicatorRow
 from app.services.profile import FINANCE_VIEW, PracticeAccess, Profile
 from app.signals import hub
-from app.views import format as fmt
 from app.views.charts import ChartView
 from app.views.dashboard_page import DashboardPage
 from app.views.indicator_detail import IndicatorDetail
@@ -42,7 +40,6 @@ PRACTICE = "Riverside Medical Practice"
 FINANCE_ROLES = ("View", FINANCE_VIEW)
 VIEW_ONLY = ("View",)
 TODAY = date(2026, 4, 8)  # the demo service's "today": every 2025/26 month-end extract is in
-STYLE = Path(__file__).resolve().parents[2] / "resources" / "styles" / "app.qss"
 LD_CHECKS = "Learning disabilities health checks"
 WEIGHT_MANAGEMENT = "Weight management referrals"
 VACCINATIONS = "Vaccinations and immunisations"
@@ -459,20 +456,6 @@ def test_the_weight_management_summary_without_finance_view(qtbot, open_page) ->
 
 
 # --- screens ---------------------------------------------------------------------------------------------
-
-@pytest.fixture
-def text_scale(qapp, request) -> Iterator[float]:
-    """The application font scaled (parametrised) and the app's style sheet, as main() does."""
-    scale = request.param
-    font, style = qapp.font(), qapp.styleSheet()
-    scaled = qapp.font()
-    scaled.setPointSizeF(font.pointSizeF() * scale)
-    qapp.setFont(scaled)
-    qapp.setStyleSheet(STYLE.read_text(encoding="utf-8"))
-    yield scaled.pointSizeF()
-    qapp.setStyleSheet(style)
-    qapp.setFont(font)
-
 
 def open_window(qtbot, size: tuple[int, int], roles: tuple[str, ...] = FINANCE_ROLES) -> MainWindow:
     window = MainWindow(settings.load())

@@ -28,9 +28,9 @@ from qof_records import FEBRUARY, MARCH, change, feed_changes, qof, results
 
 from app.models.outbox import OutboxStatus
 from app.services import cache_store, declarations, outbox, tasks
+from app.services import format as fmt
 from app.services.profile import DECLARATION_MANAGEMENT, FINANCE_VIEW, PracticeAccess
 from app.signals import hub
-from app.views import format as fmt
 from app.views.declarations_page import SENT_BACK, DeclarationsPage
 from central.timetable_plan import national_timetable
 

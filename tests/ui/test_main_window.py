@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,7 +36,6 @@ ODS = "Z99001"
 OTHER_ODS = "Z99002"
 ALL_ROLES = (USER_ADMINISTRATOR, FINANCE_VIEW, "View", "Achievement Entry", "Service Management",
              "Declaration Management", "Supervisor")
-STYLE = Path(__file__).resolve().parents[2] / "resources" / "styles" / "app.qss"
 
 PRACTICE = {"ods": ODS, "name": "Riverside Medical Practice",
             "pcn": {"ods": "U99001", "name": "Riverside PCN"},
@@ -403,20 +400,6 @@ def test_every_visible_control_has_a_name_for_screen_readers(qtbot, window) -> N
 
 
 # --- large text -----------------------------------------------------------------------------------------
-
-@pytest.fixture
-def text_scale(qapp, request) -> Iterator[float]:
-    """The application font scaled (150% unless parametrised) and the app's style sheet, as main() does."""
-    scale = getattr(request, "param", 1.5)
-    font, style = qapp.font(), qapp.styleSheet()
-    scaled = qapp.font()
-    scaled.setPointSizeF(font.pointSizeF() * scale)
-    qapp.setFont(scaled)
-    qapp.setStyleSheet(STYLE.read_text(encoding="utf-8"))
-    yield scaled.pointSizeF()
-    qapp.setStyleSheet(style)
-    qapp.setFont(font)
-
 
 def test_the_window_at_1024_by_768_with_150_percent_text(qtbot, text_scale, make_window, tmp_path) -> None:
     fill_cache()

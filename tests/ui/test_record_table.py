@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QLineEdit
 
-from app.views import format as fmt
+from app.services import format as fmt
 from app.views.record_table import Column, RecordSortProxy, RecordTable, RecordTableModel, field, sort_key
 
 ASTHMA = {"service": {"name": "QOF: Asthma"}, "date": date(2026, 3, 31), "points": "412.43", "code": "AST"}

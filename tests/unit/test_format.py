@@ -1,4 +1,4 @@
-"""app.views.format: UK display formats, with expectations worked out by hand."""
+"""app.services.format: UK display formats, with expectations worked out by hand."""
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from app.views.format import (
+from app.services.format import (
     ago,
     count,
     money,
