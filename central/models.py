@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -73,6 +74,8 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(200))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     created_at: Mapped[datetime]
+    # Practice setting held by the service: manual entries need a second person's check before sending.
+    second_person_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     parent: Mapped[Organisation | None] = relationship(remote_side=[id], lazy="joined", join_depth=3)
 
 
@@ -100,8 +103,23 @@ class RoleGrant(Base):
     role: Mapped[str] = mapped_column(String(60))
     granted_at: Mapped[datetime]
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A role an administrator granted to themselves waits for a second administrator to confirm it.
+    pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     user: Mapped[User] = relationship(back_populates="grants", foreign_keys=[user_id])
     organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class PracticeSuspension(Base):
+    """A person's access at one practice is disabled (their account and other practices are untouched)."""
+
+    __tablename__ = "practice_suspensions"
+    __table_args__ = (UniqueConstraint("user_id", "organisation_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    disabled_at: Mapped[datetime]
+    disabled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class ActivationToken(Base):
@@ -110,6 +128,8 @@ class ActivationToken(Base):
     __tablename__ = "activation_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # The practice whose invitation this is: only that practice's administrators may send it again.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     issued_at: Mapped[datetime]
     expires_at: Mapped[datetime]
@@ -140,14 +160,19 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # For a short grace window after rotation: the new pair, encrypted with a key derived from this
+    # (already spent) token, so a client whose reply was lost gets the same pair again.
+    successor_sealed: Mapped[str | None] = mapped_column(Text)
 
 
 class SignInThrottle(Base):
+    """Failed sign-ins counted per key: ``email|source`` and ``source|<address>``."""
+
     __tablename__ = "sign_in_throttle"
-    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime | None]
-    locked_until: Mapped[datetime | None]
+    blocked_until: Mapped[datetime | None]
 
 
 class AuditEntry(Base):
@@ -222,8 +247,25 @@ class ManualEntry(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # the second person
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class SecondPersonCheck(Base):
+    """A second person's check of exactly these manual-entry values; single use, only its hash stored."""
+
+    __tablename__ = "second_person_checks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    practice_id: Mapped[int] = _practice_fk()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # who checked
+    service: Mapped[str] = mapped_column(String(20))
+    achievement_date: Mapped[date] = mapped_column(Date)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # SHA-256 of the checked values and notes
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 class Declaration(Base):

@@ -111,8 +111,8 @@ def new_family_id() -> str:
 def locked_until(session: Session, email: str, now: datetime) -> datetime | None:
     """When the lock on ``email`` ends, or None when sign-in may be tried."""
     state = session.get(SignInThrottle, email)
-    if state is not None and state.locked_until is not None and state.locked_until > now:
-        return state.locked_until
+    if state is not None and state.blocked_until is not None and state.blocked_until > now:
+        return state.blocked_until
     return None
 
 
@@ -120,17 +120,17 @@ def record_failure(session: Session, email: str, now: datetime) -> datetime | No
     """Count a failed sign-in; returns the lock's end when this failure locks the account."""
     state = session.get(SignInThrottle, email)
     if state is None:
-        state = SignInThrottle(email=email, failures=0)
+        state = SignInThrottle(key=email, failures=0)
         session.add(state)
     stale = state.last_failure_at is None or now - state.last_failure_at > FAILURE_WINDOW
-    expired_lock = state.locked_until is not None and state.locked_until <= now
+    expired_lock = state.blocked_until is not None and state.blocked_until <= now
     if stale or expired_lock:
-        state.failures, state.locked_until = 0, None
+        state.failures, state.blocked_until = 0, None
     state.failures += 1
     state.last_failure_at = now
     if state.failures >= MAX_FAILURES:
-        state.locked_until = now + LOCK_DURATION
-        return state.locked_until
+        state.blocked_until = now + LOCK_DURATION
+        return state.blocked_until
     return None
 
 

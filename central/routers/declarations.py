@@ -23,6 +23,7 @@ from central.deps import DB, Caller, CurrentCaller, Member, Now, authorise, need
 from central.entry_rules import service_problems
 from central.errors import ApiError, invalid
 from central.models import Declaration, Organisation
+from central.params import RecordId
 from central.records import declaration_record
 from central.security import APPROVAL_MANAGEMENT, DECLARATION_MANAGEMENT, FINANCE_MANAGEMENT
 from central.windows import declaration_window_problem
@@ -74,18 +75,19 @@ def declare(body: NewDeclaration, request: Request, access: DeclarationManager, 
 
 
 @router.post("/declarations/{declaration_id}/approve")
-def approve(declaration_id: int, request: Request, caller: CurrentCaller, db: DB, now: Now) -> dict[str, Any]:
+def approve(declaration_id: RecordId, request: Request,
+            caller: CurrentCaller, db: DB, now: Now) -> dict[str, Any]:
     return _advance(db, caller, declaration_id, flow.APPROVED, (APPROVAL_MANAGEMENT,), now, request)
 
 
 @router.post("/declarations/{declaration_id}/finance-approve")
-def finance_approve(declaration_id: int, request: Request, caller: CurrentCaller, db: DB,
+def finance_approve(declaration_id: RecordId, request: Request, caller: CurrentCaller, db: DB,
                     now: Now) -> dict[str, Any]:
     return _advance(db, caller, declaration_id, flow.FINANCE_APPROVED, (FINANCE_MANAGEMENT,), now, request)
 
 
 @router.post("/declarations/{declaration_id}/mark-paid")
-def mark_paid(declaration_id: int, request: Request, caller: CurrentCaller, db: DB,
+def mark_paid(declaration_id: RecordId, request: Request, caller: CurrentCaller, db: DB,
               now: Now) -> dict[str, Any]:
     return _advance(db, caller, declaration_id, flow.PAID, (FINANCE_MANAGEMENT,), now, request)
 

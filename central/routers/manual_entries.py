@@ -26,6 +26,7 @@ from central.entry_rules import service_problems, value_problems
 from central.errors import ApiError, invalid
 from central.ingest import recalculate
 from central.models import APPROVED, REJECTED, SUBMITTED, ManualEntry
+from central.params import RecordId
 from central.records import manual_entry_record
 from central.security import ACHIEVEMENT_ENTRY, APPROVAL_MANAGEMENT
 from central.windows import entry_window_problem
@@ -79,13 +80,13 @@ def create(body: NewEntry, request: Request, idempotency_key: IdempotencyKey, ac
 
 
 @router.get("/practices/{ods}/manual-entries/{entry_id}")
-def read(entry_id: int, access: Member, db: DB) -> Response:
+def read(entry_id: RecordId, access: Member, db: DB) -> Response:
     entry = _entry(db, access, entry_id)
     return JSONResponse(_record(db, entry), headers={"ETag": f'"{entry.version}"'})
 
 
 @router.put("/practices/{ods}/manual-entries/{entry_id}")
-def amend(entry_id: int, body: EntryChange, request: Request, access: AchievementEntry, db: DB, now: Now,
+def amend(entry_id: RecordId, body: EntryChange, request: Request, access: AchievementEntry, db: DB, now: Now,
           if_match: IfMatch = None, idempotency_key: OptionalIdempotencyKey = None) -> Response:
     entry = _entry(db, access, entry_id)
     if if_match is None:
@@ -122,12 +123,12 @@ def amend(entry_id: int, body: EntryChange, request: Request, access: Achievemen
 
 
 @router.post("/practices/{ods}/manual-entries/{entry_id}/approve")
-def approve(entry_id: int, request: Request, access: Approver, db: DB, now: Now) -> dict[str, Any]:
+def approve(entry_id: RecordId, request: Request, access: Approver, db: DB, now: Now) -> dict[str, Any]:
     return _review(db, access, entry_id, APPROVED, None, now, request)
 
 
 @router.post("/practices/{ods}/manual-entries/{entry_id}/reject")
-def reject(entry_id: int, body: Rejection, request: Request, access: Approver, db: DB,
+def reject(entry_id: RecordId, body: Rejection, request: Request, access: Approver, db: DB,
            now: Now) -> dict[str, Any]:
     return _review(db, access, entry_id, REJECTED, body.reason, now, request)
 

@@ -12,6 +12,7 @@ from central import audit, feed
 from central.deps import DB, Member, Now, PracticeAccess, needs, source_address
 from central.errors import ApiError
 from central.models import ACCEPTED, PENDING, REJECTED, Offer
+from central.params import RecordId
 from central.records import offer_record
 from central.security import SERVICE_MANAGEMENT
 from central.windows import local_day, uk_date
@@ -27,12 +28,14 @@ def list_offers(access: Member, db: DB) -> dict[str, object]:
 
 
 @router.post("/practices/{ods}/offers/{offer_id}/accept")
-def accept(offer_id: int, request: Request, access: ServiceManager, db: DB, now: Now) -> dict[str, object]:
+def accept(offer_id: RecordId, request: Request,
+            access: ServiceManager, db: DB, now: Now) -> dict[str, object]:
     return _respond(db, access, offer_id, ACCEPTED, now, source_address(request))
 
 
 @router.post("/practices/{ods}/offers/{offer_id}/reject")
-def reject(offer_id: int, request: Request, access: ServiceManager, db: DB, now: Now) -> dict[str, object]:
+def reject(offer_id: RecordId, request: Request,
+            access: ServiceManager, db: DB, now: Now) -> dict[str, object]:
     return _respond(db, access, offer_id, REJECTED, now, source_address(request))
 
 

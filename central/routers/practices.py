@@ -11,6 +11,7 @@ from central import feed
 from central.deps import DB, Member
 from central.directory import ancestor
 from central.models import COMMISSIONER, PCN, Offer
+from central.params import Cursor
 from central.records import offer_record, practice_record
 from central.security import ADVANCED_USER_ADMINISTRATOR, MONEY_ROLES, USER_ADMINISTRATOR
 
@@ -26,7 +27,7 @@ def practice(access: Member, db: DB) -> dict[str, object]:
 
 
 @router.get("/practices/{ods}/changes")
-def changes(access: Member, db: DB, since: Annotated[int, Query(ge=0)] = 0,
+def changes(access: Member, db: DB, since: Cursor = 0,
             limit: Annotated[int, Query(ge=1, le=feed.MAX_LIMIT)] = 500) -> dict[str, object]:
     """Changes after ``since``, oldest first. Pass ``next`` back as ``since``; ``more``: another page waits.
 

@@ -20,6 +20,7 @@ from central import audit, directory, tokens
 from central.deps import DB, Now, PracticeAccess, needs, source_address
 from central.errors import ApiError, invalid
 from central.models import User
+from central.params import RecordId
 from central.records import user_record
 from central.security import (
     ADVANCED_USER_ADMINISTRATOR,
@@ -76,7 +77,7 @@ def add_user(body: NewUser, request: Request, access: Admins, db: DB, now: Now) 
 
 
 @router.post("/practices/{ods}/users/{user_id}/roles")
-def grant(user_id: int, body: RoleChange, request: Request, access: Admins, db: DB,
+def grant(user_id: RecordId, body: RoleChange, request: Request, access: Admins, db: DB,
           now: Now) -> dict[str, Any]:
     user = _member(db, access, user_id)
     if body.role not in PRACTICE_ROLES:
@@ -88,7 +89,8 @@ def grant(user_id: int, body: RoleChange, request: Request, access: Admins, db: 
 
 
 @router.delete("/practices/{ods}/users/{user_id}/roles/{role}")
-def revoke(user_id: int, role: str, request: Request, access: Admins, db: DB, now: Now) -> dict[str, Any]:
+def revoke(user_id: RecordId, role: str, request: Request,
+            access: Admins, db: DB, now: Now) -> dict[str, Any]:
     user = _member(db, access, user_id)
     if role not in directory.roles_at(db, user.id, access.practice.id):
         raise ApiError(404, "not_found", f"This user does not hold the {role} role here.")
@@ -104,7 +106,7 @@ def revoke(user_id: int, role: str, request: Request, access: Admins, db: DB, no
 
 
 @router.post("/practices/{ods}/users/{user_id}/disable")
-def disable(user_id: int, request: Request, access: Admins, db: DB, now: Now) -> dict[str, Any]:
+def disable(user_id: RecordId, request: Request, access: Admins, db: DB, now: Now) -> dict[str, Any]:
     user = _member(db, access, user_id)
     stranded = directory.practices_left_without_administrator(db, user)
     if stranded:
@@ -121,7 +123,7 @@ def disable(user_id: int, request: Request, access: Admins, db: DB, now: Now) ->
 
 
 @router.post("/practices/{ods}/users/{user_id}/enable")
-def enable(user_id: int, request: Request, access: Admins, db: DB, now: Now) -> dict[str, Any]:
+def enable(user_id: RecordId, request: Request, access: Admins, db: DB, now: Now) -> dict[str, Any]:
     user = _member(db, access, user_id)
     if not user.active:
         user.active = True
@@ -131,7 +133,8 @@ def enable(user_id: int, request: Request, access: Admins, db: DB, now: Now) -> 
 
 
 @router.post("/practices/{ods}/users/{user_id}/resend-activation")
-def resend_activation(user_id: int, request: Request, access: Admins, db: DB, now: Now) -> dict[str, Any]:
+def resend_activation(user_id: RecordId, request: Request,
+            access: Admins, db: DB, now: Now) -> dict[str, Any]:
     user = _member(db, access, user_id)
     if user.activated_at is not None:
         raise ApiError(409, "already_activated", "This account is already activated.")

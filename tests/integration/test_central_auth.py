@@ -220,7 +220,7 @@ def test_not_activated_attempts_are_throttled_and_audited(api: Api, world: World
         failures = session.scalars(select(AuditEntry).where(AuditEntry.action == "sign-in failed",
                                                             AuditEntry.target_id == str(user_id))).all()
         assert len(failures) == 5
-        assert session.get_one(SignInThrottle, email).locked_until is not None
+        assert session.get_one(SignInThrottle, email).blocked_until is not None
 
 
 def test_disabled_account_without_password_gets_the_plain_answer(api: Api, world: World) -> None:
