@@ -23,17 +23,23 @@ from app.services.calculation import (
     to_pounds,
 )
 from app.services.rules import QOF_SERVICE, RulesError, RuleSet, available_years, load_rules
-from central.extract import ExtractError, PracticeCounts, read_extract
+from central.extract import ExtractError, ExtractTooLarge, PracticeCounts, read_extract
 
 DEFAULT_YEAR = "2025-26"
 FORMATS = ("table", "json")
 WIDTH = 100
 BAD_INPUT = 2
+# 1 GiB: far above any real extract, yet a wrong file (a device, a disk image) stops being read.
+DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
 
 
 def run_calculate(path: str, year: str = DEFAULT_YEAR, fmt: str = "table",
-                  out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Calculate the extract at ``path`` and print it; return the exit status (0; 2 for bad input)."""
+                  out: TextIO | None = None, err: TextIO | None = None,
+                  max_bytes: int = DEFAULT_MAX_BYTES) -> int:
+    """Calculate the extract at ``path`` and print it; return the exit status (0; 2 for bad input).
+
+    The file is streamed and reading stops after ``max_bytes`` (status 2, nothing on ``out``).
+    """
     out, err = out or sys.stdout, err or sys.stderr
     years = available_years()
     if year not in years:
@@ -41,12 +47,16 @@ def run_calculate(path: str, year: str = DEFAULT_YEAR, fmt: str = "table",
         return BAD_INPUT
     try:
         rules = load_rules(year)
-        extract = read_extract(path, rules)
+        extract = read_extract(path, rules, max_bytes=max_bytes)
         results = [(p, practice_result(rules, p)) for p in extract.practices]
     except RulesError as exc:
         # The shipped rules, not the user's input, are at fault: not status 2.
         print(f"the {year} rules are broken: {exc}", file=err)
         return 1
+    except ExtractTooLarge as exc:
+        print(f"{path} is larger than --max-bytes ({exc.limit} bytes); nothing was calculated "
+              "(check it is the extract you meant, or give a larger --max-bytes)", file=err)
+        return BAD_INPUT
     except ExtractError as exc:
         for problem in exc.problems:
             print(problem, file=err)

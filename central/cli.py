@@ -11,8 +11,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from central.admin_cmd import run_approve, run_init_admin, run_serve
-from central.calculate_cmd import DEFAULT_YEAR, FORMATS, run_calculate
+from central.calculate_cmd import DEFAULT_MAX_BYTES, DEFAULT_YEAR, FORMATS, run_calculate
 from central.data_cmd import run_ingest, run_seed_demo
+
+
+def byte_count(text: str) -> int:
+    """A ``--max-bytes`` value: a whole number of bytes above 0."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed (a whole number of bytes above 0, "
+                                         f"e.g. {DEFAULT_MAX_BYTES})")
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--year", default=DEFAULT_YEAR, help=f"QOF year of the rules (default {DEFAULT_YEAR})"
     )
     calculate.add_argument("--format", choices=FORMATS, default="table", help="output format (default table)")
+    calculate.add_argument(
+        "--max-bytes", metavar="N", type=byte_count, default=DEFAULT_MAX_BYTES,
+        help=f"refuse a file larger than N bytes, reading no further (default {DEFAULT_MAX_BYTES}, 1 GiB)",
+    )
 
     commands.add_parser("seed-demo", help="create the demo ICB, PCN, practices, users and a year of data")
 
@@ -116,7 +128,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _calculate(args: argparse.Namespace) -> int:
-    return run_calculate(args.extract, year=args.year, fmt=args.format)
+    return run_calculate(args.extract, year=args.year, fmt=args.format, max_bytes=args.max_bytes)
 
 
 def _serve(args: argparse.Namespace) -> int:

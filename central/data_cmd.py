@@ -8,7 +8,7 @@ from typing import TextIO
 
 from app.services.rules import RulesError, load_rules
 from central.db import begin_write, make_engine, make_sessionmaker, migrate
-from central.extract import MAX_BYTES, ExtractError
+from central.extract import MAX_BYTES, ExtractError, display_name, read_extract_text
 from central.ingest import ingest_text
 from central.seed import DEMO_PASSWORD, DEMO_USERS, demo_clock, seed_demo
 from central.settings import DEFAULT_DATA_DIR, Settings
@@ -54,16 +54,12 @@ def run_ingest(
         print(exc, file=err)
         return BAD_INPUT
     file = Path(path)
-    if not file.is_file():
-        print(f"{path}: no such file", file=err)
-        return BAD_INPUT
-    if file.stat().st_size > MAX_BYTES:
-        print(f"{path}: larger than {MAX_BYTES // (1024 * 1024)} MB", file=err)
-        return BAD_INPUT
     try:
-        text = file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        print(f"{path}: not UTF-8 text", file=err)
+        # Bounded like calculate's reading, so a device or pipe that never ends is refused.
+        text = read_extract_text(file, max_bytes=MAX_BYTES)
+    except ExtractError as exc:
+        for problem in exc.problems:
+            print(problem, file=err)
         return BAD_INPUT
     settings = settings_for(data_dir, db_url)
     engine = make_engine(settings.database_url)
@@ -80,7 +76,8 @@ def run_ingest(
     finally:
         engine.dispose()
     if report.already_ingested:
-        print(f"{file.name} was loaded before (extract {report.extract_id}); nothing changed.", file=out)
+        print(f"{display_name(file.name)} was loaded before (extract {report.extract_id}); nothing changed.",
+              file=out)
     else:
         print(
             f"Loaded {report.rows:,} counts for {', '.join(report.practices)}; "

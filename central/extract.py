@@ -1,9 +1,11 @@
 """Read and check a GPES-style aggregate extract (CSV) against one year's rules.
 
 Pure: no printing, no exiting, no Qt, no database; shared by ``cqrs-central calculate`` and ingest.
-A bad file is refused whole: every problem is collected with its line (the header is line 1) and
-what is allowed, and nothing is returned. CQRS holds aggregate data only, so any field that could
-be an NHS number is refused without repeating the value.
+A file is read in bounded pieces, line by line, so an endless or huge file is refused after at most
+``max_bytes``. A bad file is refused whole: every problem is collected with its line (the header is
+line 1) and what is allowed, and nothing is returned. CQRS holds aggregate data only, so any header or
+cell that holds an NHS-number-like value (``app.services.identifiers``) is refused by line and column
+without repeating the value.
 
 Rows (``numerator`` carries the count unless said otherwise):
   QOF,<indicator>     numerator, denominator (after PCAs) and pca (the count removed)
@@ -15,21 +17,36 @@ Rows (``numerator`` carries the count unless said otherwise):
 from __future__ import annotations
 
 import csv
+import itertools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 
 from app.services.calculation import IndicatorCounts
+from app.services.identifiers import contains_nhs_number
 from app.services.rules import QOF_SERVICE, RuleSet
+from central.extract_input import (
+    MAX_BYTES,
+    ExtractError,
+    ExtractProblem,
+    ExtractTooLarge,
+    display_name,
+    extract_lines,
+    read_extract_text,
+)
+
+__all__ = [  # the reading side is re-exported so that callers need only this module
+    "HEADER", "MAX_BYTES", "Extract", "ExtractError", "ExtractProblem", "ExtractTooLarge", "PracticeCounts",
+    "display_name", "extract_lines", "known_registers", "parse_extract", "parse_lines", "read_extract",
+    "read_extract_text",
+]
 
 HEADER = ("practice_code", "service", "indicator_id", "achievement_date", "numerator", "denominator", "pca")
 LIST_SIZE = "LIST_SIZE"
 REGISTER_SUFFIX = "_REG"
-# A whole-England extract (about 6,200 practices x 80 rows) is under 30 MB.
-MAX_BYTES = 64 * 1024 * 1024
 # Far above any real count (the largest practice lists are about 100,000); stops absurd values early.
 MAX_COUNT = 1_000_000
 # Enough to show what is wrong without flooding a terminal or an API response.
@@ -39,30 +56,12 @@ ODS_PATTERN = re.compile(r"[A-Z][A-Z0-9]{5}")
 DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 WHOLE_PATTERN = re.compile(r"[0-9]+")
 NEGATIVE_PATTERN = re.compile(r"-[0-9]+")
-NHS_NUMBER_PATTERN = re.compile(r"([0-9]{3})[ -]?([0-9]{3})[ -]?([0-9]{4})")
+PATIENT_IDENTIFIER = ("looks like an NHS number; CQRS holds aggregate data only, so patient identifiers "
+                      "are refused (remove it)")
 
 _QOF, _LIST, _REGISTER, _ITEM = "qof", "list", "register", "item"
 COUNT_RULE = f"a whole number from 0 to {MAX_COUNT:,}"
 Report = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class ExtractProblem:
-    """One reason a file is refused; ``line`` is None when it concerns the file as a whole."""
-
-    line: int | None
-    message: str
-
-    def __str__(self) -> str:
-        return self.message if self.line is None else f"line {self.line}: {self.message}"
-
-
-class ExtractError(ValueError):
-    """The extract is refused; ``problems`` lists every reason, in line order."""
-
-    def __init__(self, problems: list[ExtractProblem] | tuple[ExtractProblem, ...]) -> None:
-        self.problems = tuple(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 @dataclass(frozen=True)
@@ -96,39 +95,14 @@ class _Row:
     pca: int | None
 
 
-def is_nhs_number(value: str) -> bool:
-    """True when ``value`` is 10 digits (spaces or hyphens allowed as 3-3-4) passing the mod-11 check."""
-    match = NHS_NUMBER_PATTERN.fullmatch(value.strip())
-    if not match:
-        return False
-    digits = [int(d) for d in "".join(match.groups())]
-    total = sum(d * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
-    check = 11 - total % 11
-    if check == 11:
-        check = 0
-    return check != 10 and check == digits[9]
+def read_extract(path: str | Path, rules: RuleSet, *, require_caps: bool = True,
+                 max_bytes: int = MAX_BYTES) -> Extract:
+    """Read the extract at ``path`` (UTF-8 CSV) and check it; raise ExtractError listing every problem.
 
-
-def read_extract(path: str | Path, rules: RuleSet, *, require_caps: bool = True) -> Extract:
-    """Read the extract at ``path`` (UTF-8 CSV) and check it; raise ExtractError listing every problem."""
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise _refuse(f"{path.name} is {size:,} bytes; an extract may be at most {MAX_BYTES:,} bytes")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise _refuse(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise _refuse(f"{path}: is a folder, not an extract file") from None
-    except OSError as exc:
-        raise _refuse(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise _refuse("is not UTF-8 text (save the extract as CSV UTF-8)", line) from None
-    return parse_extract(text, rules, require_caps=require_caps)
+    The file is streamed: at most ``max_bytes`` are read (ExtractTooLarge past that), so a device or
+    pipe that never ends is refused rather than read for ever.
+    """
+    return parse_lines(extract_lines(path, max_bytes=max_bytes), rules, require_caps=require_caps)
 
 
 def parse_extract(text: str, rules: RuleSet, *, require_caps: bool = True) -> Extract:
@@ -139,16 +113,30 @@ def parse_extract(text: str, rules: RuleSet, *, require_caps: bool = True) -> Ex
     """
     if len(text) > MAX_BYTES:
         raise _refuse(f"an extract may be at most {MAX_BYTES:,} bytes")
-    lines = text.removeprefix("\ufeff").splitlines()
-    if not lines or not any(line.strip() for line in lines):
-        raise _refuse(f"the file is empty (the first line must be the header {','.join(HEADER)}, "
-                      "then one row per count)", 1)
+    return parse_lines(text.removeprefix("\ufeff").splitlines(), rules, require_caps=require_caps)
+
+
+def parse_lines(lines: Iterable[str], rules: RuleSet, *, require_caps: bool = True) -> Extract:
+    """Check an extract given line by line (the header first); raise ExtractError listing every problem."""
+    lines = iter(lines)
+    header = next(lines, None)
+    first_data: list[str] = []
+    start = 2
+    if header is None or not header.strip():
+        for raw in lines:  # blank lines are skipped anyway; only their count matters
+            if raw.strip():
+                first_data.append(raw)
+                break
+            start += 1
+        else:
+            raise _refuse(f"the file is empty (the first line must be the header {','.join(HEADER)}, "
+                          "then one row per count)", 1)
     problems: list[ExtractProblem] = []
-    header_ok = _check_header(lines[0], problems)
+    header_ok = _check_header((header or "").removeprefix("\ufeff"), problems)
     rows: list[_Row] = []
     first_seen: dict[tuple[str, str, str, date], int] = {}
     data_lines = 0
-    for number, raw in enumerate(lines[1:], start=2):
+    for number, raw in enumerate(itertools.chain(first_data, lines), start=start):
         if len(problems) >= MAX_PROBLEMS:
             break
         if not raw.strip():
@@ -192,8 +180,12 @@ def _check_header(raw: str, problems: list[ExtractProblem]) -> bool:
         return True
     allowed = f"the header must be exactly {','.join(HEADER)}"
     found = False
-    for column in columns:
-        if column not in HEADER:
+    for number, column in enumerate(columns, start=1):
+        if contains_nhs_number(column):
+            # The column's name is the identifier, so the message gives only its place.
+            problems.append(ExtractProblem(1, f"column {number} {PATIENT_IDENTIFIER}", number))
+            found = True
+        elif column not in HEADER:
             problems.append(ExtractProblem(1, f"unexpected column {_show(column)} ({allowed})"))
             found = True
     for column in HEADER:
@@ -208,11 +200,11 @@ def _check_header(raw: str, problems: list[ExtractProblem]) -> bool:
 def _check_line(number: int, raw: str, rules: RuleSet, problems: list[ExtractProblem],
                 check_fields: bool) -> _Row | None:
     fields = [f.strip() for f in _split(raw)]
-    patient = [i for i, value in enumerate(fields) if is_nhs_number(value)]
+    patient = [i for i, value in enumerate(fields) if contains_nhs_number(value)]
     for i in patient:
-        name = HEADER[i] if i < len(HEADER) else f"field {i + 1}"
-        problems.append(ExtractProblem(number, f"{name} looks like an NHS number; CQRS holds aggregate "
-                                               "data only, so patient identifiers are refused"))
+        # Named from HEADER, never from the file's own header, which may itself be refused.
+        name = f"column {i + 1} ({HEADER[i]})" if i < len(HEADER) else f"column {i + 1}"
+        problems.append(ExtractProblem(number, f"{name} {PATIENT_IDENTIFIER}", i + 1))
     if patient or not check_fields:
         return None
     if len(fields) != len(HEADER):

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from nhs_forms import FORMS, NHS_NUMBER, written_forms, written_nhs_numbers
 
 from app.services.rules import load_rules
-from central.cli import main
+from central.calculate_cmd import run_calculate
+from central.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "resources" / "examples" / "extract-2025-26.csv"
@@ -184,7 +191,7 @@ def test_bad_input_exits_2_with_line_numbers_and_no_result(capsys, tmp_path, cas
         assert status == 2
         assert out == ""
         messages = err.splitlines()
-        assert [int(re.match(r"line (\d+): ", m).group(1)) for m in messages] == lines, messages
+        assert [int(re.match(r"line (\d+)[:,] ", m).group(1)) for m in messages] == lines, messages
         assert words in err
     assert "9434765919" not in err
 
@@ -195,7 +202,8 @@ def test_every_problem_is_printed_one_per_line(capsys, tmp_path):
     path.write_text("\n".join([HEAD, *GOOD, *rows]) + "\n")
     status, out, err = run(capsys, str(path))
     assert (status, out) == (2, "")
-    assert [m.split(":")[0] for m in err.splitlines()] == [f"line {n}" for n in range(5, 5 + len(rows))]
+    assert [re.match(r"line \d+", m).group() for m in err.splitlines()] == [
+        f"line {n}" for n in range(5, 5 + len(rows))]
 
 
 def test_installed_script_refuses_bad_input(tmp_path):
@@ -217,3 +225,112 @@ def test_missing_file_is_a_clear_message(capsys, tmp_path):
     status, out, err = run(capsys, str(tmp_path / "nope.csv"))
     assert (status, out) == (2, "")
     assert err.strip().endswith("nope.csv: no such file")
+
+
+# --- NHS numbers: refused in every form, never echoed ----------------------------------------
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_an_nhs_number_in_any_form_is_refused_and_never_printed(capsys, tmp_path, form):
+    value = written_forms(NHS_NUMBER)[form]
+    in_cell = [*GOOD, f"Z99001,QOF,DM012,2026-03-31,1,{value},0"]
+    for header, rows in ((HEAD + "," + value, GOOD), (HEAD, in_cell)):
+        path = tmp_path / "bad.csv"
+        path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+        status, out, err = run(capsys, str(path))
+        assert (status, out) == (2, "")
+        assert "looks like an NHS number" in err
+        assert re.match(r"line (1, column 8|5, column 6 \(denominator\)) looks like", err), err
+        assert NHS_NUMBER not in err and value not in err
+
+
+@settings(database=None, deadline=None, max_examples=40)
+@given(written=written_nhs_numbers(), column=st.integers(0, 6), in_header=st.booleans())
+def test_any_nhs_number_anywhere_is_refused_and_never_printed(tmp_path_factory, written, column, in_header):
+    digits, value = written
+    if in_header:
+        names = HEAD.split(",")
+        names[column] = value
+        lines = [",".join(names), *GOOD]
+    else:
+        cells = GOOD[2].split(",")
+        cells[column] = value
+        lines = [HEAD, *GOOD, ",".join(cells)]
+    path = tmp_path_factory.mktemp("nhs") / "extract.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    assert run_calculate(str(path), out=out, err=err) == 2
+    assert out.getvalue() == ""
+    assert f"column {column + 1}" in err.getvalue() and "looks like an NHS number" in err.getvalue()
+    assert digits not in err.getvalue() and value not in err.getvalue()
+
+
+# --- --max-bytes: the file is streamed and reading stops at the cap --------------------------
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_an_endless_stream_stops_promptly_at_max_bytes():
+    started = time.monotonic()
+    done = subprocess.run([str(SCRIPT), "calculate", "/dev/zero", "--max-bytes", "10000"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == ("/dev/zero is larger than --max-bytes (10000 bytes); nothing was calculated "
+                           "(check it is the extract you meant, or give a larger --max-bytes)\n")
+    assert time.monotonic() - started < 30
+
+
+@pytest.mark.skipif(shutil.which("yes") is None, reason="needs yes(1)")
+def test_an_endless_stream_of_lines_stops_promptly_at_max_bytes():
+    rows = subprocess.Popen(["yes", GOOD[2]], stdout=subprocess.PIPE)
+    try:
+        done = subprocess.run([str(SCRIPT), "calculate", "/dev/stdin", "--max-bytes", "200000"],
+                              stdin=rows.stdout, capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        rows.stdout.close()
+        rows.wait(timeout=30)  # ends once calculate stops reading
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("/dev/stdin is larger than --max-bytes (200000 bytes)")
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_an_endless_stream_without_line_breaks_stops_at_the_default_cap_too():
+    done = subprocess.run([str(SCRIPT), "calculate", "/dev/zero"], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("line 1: is longer than 65,536 bytes")
+
+
+def test_a_file_over_max_bytes_is_refused_and_one_at_it_is_calculated(capsys, tmp_path):
+    path = tmp_path / "small.csv"
+    path.write_text("\n".join([HEAD, *GOOD]) + "\n")
+    size = path.stat().st_size
+    status, out, err = run(capsys, str(path), "--max-bytes", str(size - 1))
+    assert (status, out) == (2, "")
+    assert err == (f"{path} is larger than --max-bytes ({size - 1} bytes); nothing was calculated "
+                   "(check it is the extract you meant, or give a larger --max-bytes)\n")
+    status, out, err = run(capsys, str(path), "--max-bytes", str(size), "--format", "json")
+    assert (status, err) == (0, "")
+    assert json.loads(out)["practices"][0]["practice_code"] == "Z99001"
+
+
+def test_the_default_cap_is_one_gibibyte():
+    args = build_parser().parse_args(["calculate", str(EXAMPLE)])
+    assert args.max_bytes == 1024 * 1024 * 1024 >= 1_000_000_000
+
+
+def test_an_extract_can_be_piped_in():
+    done = subprocess.run([str(SCRIPT), "calculate", "/dev/stdin", "--format", "json"],
+                          input="\n".join([HEAD, *GOOD]) + "\n", capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert json.loads(done.stdout)["practices"][0]["practice_code"] == "Z99001"
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "lots", "1.5"])
+def test_max_bytes_must_be_a_whole_number_above_zero(capsys, value):
+    with pytest.raises(SystemExit) as caught:
+        main(["calculate", str(EXAMPLE), f"--max-bytes={value}"])
+    assert caught.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"argument --max-bytes: {value!r} is not allowed (a whole number of bytes above 0" in captured.err

@@ -3,6 +3,7 @@
 import shutil
 from datetime import date
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -181,3 +182,59 @@ def test_an_extract_for_an_unknown_practice_is_refused(db):
     with pytest.raises(ExtractError, match="A12345 is not known"), db.begin() as session:
         begin_write(session)
         ingest_text(session, text, RULES, clock=demo_clock())
+
+
+def _corrected_march(step: int) -> str:
+    """The March extract with one more DM020 patient per step: new bytes, so it is really loaded."""
+    text = demo_extracts(RULES)[MARCH]
+    line = next(x for x in text.splitlines() if x.startswith("Z99001,QOF,DM020,"))
+    cells = line.split(",")
+    cells[4] = str(int(cells[4]) + step)
+    return text.replace(line, ",".join(cells))
+
+
+@pytest.mark.parametrize("given, shown", [
+    ("/srv/uploads/../../secret/gpes-march.csv", "gpes-march.csv"),
+    ("C:\\Users\\pm\\gpes\x1b[2J\r\nmarch.csv", "gpes[2Jmarch.csv"),
+    ("patient 943 476 5919 march.csv", "extract.csv"),
+    ("NHS9434765919.csv", "extract.csv"),
+])
+def test_only_a_safe_display_name_reaches_the_database_and_the_feed(db, given, shown):
+    with db.begin() as session:
+        begin_write(session)
+        report = ingest_text(session, _corrected_march(1), RULES, clock=demo_clock(), filename=given)
+        assert not report.already_ingested
+    with db() as session:
+        assert session.get(ExtractUpload, report.extract_id).filename == shown
+        practice = organisation(session, "Z99001")
+        record = feed_rows(session, practice.id, "achievement")[-1].data
+        assert record["extract"] == shown
+
+
+def test_cli_ingest_stores_the_base_name_without_an_nhs_number(seeded, tmp_path, capsys):
+    shutil.copytree(seeded, tmp_path / "data")
+    folder = tmp_path / "9434765919"
+    folder.mkdir()
+    path = folder / "gpes 943-476-5919.csv"
+    path.write_text(_corrected_march(2))
+    assert main(["--data-dir", str(tmp_path / "data"), "ingest", str(path)]) == 0
+    assert main(["--data-dir", str(tmp_path / "data"), "ingest", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "extract.csv was loaded before" in out and "943-476-5919" not in out
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'central.db'}")
+    try:
+        with make_sessionmaker(engine)() as session:
+            latest = session.scalars(select(ExtractUpload).order_by(ExtractUpload.id.desc())).first()
+            assert latest.filename == "extract.csv"
+    finally:
+        engine.dispose()
+
+
+def test_cli_ingest_refuses_an_endless_file_without_reading_it_all(seeded, tmp_path, capsys):
+    if not Path("/dev/zero").exists():
+        pytest.skip("needs /dev/zero")
+    shutil.copytree(seeded, tmp_path / "data")
+    assert main(["--data-dir", str(tmp_path / "data"), "ingest", "/dev/zero"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("line 1: is longer than 65,536 bytes")

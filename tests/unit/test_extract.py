@@ -6,6 +6,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from nhs_forms import FORMS, NHS_NUMBER, written_forms, written_nhs_numbers
 
 from app.services.calculation import IndicatorCounts
 from app.services.rules import load_rules
@@ -14,7 +17,7 @@ from central.extract import (
     HEADER,
     ExtractError,
     ExtractProblem,
-    is_nhs_number,
+    ExtractTooLarge,
     parse_extract,
     read_extract,
 )
@@ -42,26 +45,6 @@ def problems(source: str, rules, **kwargs) -> list[str]:
     with pytest.raises(ExtractError) as caught:
         parse_extract(source, rules, **kwargs)
     return [str(p) for p in caught.value.problems]
-
-
-# --- NHS numbers -----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("value", ["9434765919", "943 476 5919", "943-476-5919", " 4010232137 "])
-def test_valid_nhs_numbers_are_recognised(value):
-    # 9434765919: 9×10+4×9+3×8+4×7+7×6+6×5+5×4+9×3+1×2 = 299; 299 mod 11 = 2; 11 − 2 = 9 = last digit.
-    assert is_nhs_number(value)
-
-
-@pytest.mark.parametrize("value", [
-    "9434765918",  # check digit should be 9
-    "1234567890",  # weighted sum gives check 10: never a valid NHS number
-    "943476591",  # 9 digits
-    "94347659190",  # 11 digits
-    "9812", "", "A81001",
-])
-def test_other_values_are_not_nhs_numbers(value):
-    assert not is_nhs_number(value)
 
 
 # --- a good extract --------------------------------------------------------------------------
@@ -183,18 +166,79 @@ def test_the_header_must_be_exact(rules, header, expected):
     assert found[0].startswith(expected)
 
 
-@pytest.mark.parametrize("value", ["9434765919", "943 476 5919"])
-def test_an_nhs_number_is_refused_without_repeating_it(rules, value):
-    found = problems(text(*GOOD, f"Z99001,QOF,DM012,2026-03-31,{value},10,0"), rules)
-    assert found == ["line 5: numerator looks like an NHS number; CQRS holds aggregate data only, so "
-                     "patient identifiers are refused"]
-    assert "9434765919" not in found[0] and "5919" not in found[0]
+REFUSED = ("looks like an NHS number; CQRS holds aggregate data only, so patient identifiers are refused "
+           "(remove it)")
+ROW = "Z99001,QOF,DM012,2026-03-31,{},10,0"
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_an_nhs_number_in_a_cell_is_refused_in_every_form_without_repeating_it(rules, form):
+    value = written_forms(NHS_NUMBER)[form]
+    found = problems(text(*GOOD, ROW.format(value)), rules)
+    assert found == [f"line 5, column 5 (numerator) {REFUSED}"]
+    assert NHS_NUMBER not in found[0] and "5919" not in found[0] and value not in found[0]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_an_nhs_number_in_the_header_is_refused_in_every_form_without_repeating_it(rules, form):
+    value = written_forms(NHS_NUMBER)[form]
+    found = problems(text(*GOOD, header=HEAD + "," + value), rules)
+    assert found == [f"line 1, column 8 {REFUSED}"]
+    # A column name holding a number is refused the same way, even inside longer text.
+    found = problems(text(*GOOD, header=HEAD.replace("pca", f"pca {value}")), rules)
+    assert found[0] == f"line 1, column 7 {REFUSED}"
+    assert all(NHS_NUMBER not in p and value not in p for p in found)
+
+
+@pytest.mark.parametrize("column", range(len(HEADER)))
+def test_an_nhs_number_inside_longer_text_is_refused_in_any_column(rules, column):
+    cells = GOOD[2].split(",")
+    cells[column] = f"pt {NHS_NUMBER} seen"
+    found = problems(text(*GOOD, ",".join(cells)), rules)
+    assert found == [f"line 5, column {column + 1} ({HEADER[column]}) {REFUSED}"]
 
 
 def test_an_nhs_number_in_an_extra_column_is_refused_too(rules):
     found = problems(text(GOOD[0] + ",9434765919", header=HEAD + ",nhs_number"), rules)
-    assert found[1] == ("line 2: field 8 looks like an NHS number; CQRS holds aggregate data only, so "
-                        "patient identifiers are refused")
+    assert found[1] == f"line 2, column 8 {REFUSED}"
+    assert "9434765919" not in "\n".join(found)
+
+
+def test_several_numbers_on_one_line_are_each_named_by_column(rules):
+    found = problems(text(*GOOD, "9434765919,QOF,DM012,2026-03-31,1,943 476 5919,0"), rules)
+    assert found == [f"line 5, column 1 (practice_code) {REFUSED}",
+                     f"line 5, column 6 (denominator) {REFUSED}"]
+
+
+def test_the_api_keeps_the_column_in_the_message(rules):
+    with pytest.raises(ExtractError) as caught:
+        parse_extract(text(*GOOD, ROW.format(NHS_NUMBER)), rules)
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.column) == (5, 5)
+    assert problem.message == f"column 5 (numerator) {REFUSED}"
+
+
+@settings(database=None, deadline=None, max_examples=150)
+@given(written_nhs_numbers(), st.integers(0, len(HEADER)), st.booleans(), st.sampled_from(["", "pt ", "x"]))
+def test_any_nhs_number_in_any_form_anywhere_is_refused_and_never_repeated(rules, written, column,
+                                                                           in_header, around):
+    digits, value = written
+    value = around + value
+    if in_header:
+        names = list(HEADER) + ["extra"]
+        names[column] = value
+        source = text(*GOOD, header=",".join(names))
+        where = f"line 1, column {column + 1}"
+    else:
+        cells = GOOD[2].split(",") + ["extra"]
+        cells[column] = value
+        source = text(*GOOD, ",".join(cells))
+        where = f"line 5, column {column + 1}"
+    with pytest.raises(ExtractError) as caught:
+        parse_extract(source, rules)
+    message = str(caught.value)
+    assert any(str(p).startswith(where) and REFUSED in str(p) for p in caught.value.problems), message
+    assert digits not in message and value not in message and digits[:9] not in message
 
 
 def test_every_problem_is_reported_not_just_the_first(rules):
@@ -221,12 +265,20 @@ def test_an_empty_file_or_header_only_is_refused(rules, source, expected):
     assert len(found) == 1 and found[0].startswith(expected)
 
 
-def test_a_file_that_is_too_large_is_refused_before_reading(rules, tmp_path, monkeypatch):
+def test_a_file_that_is_too_large_is_refused_before_reading(rules, tmp_path):
     path = tmp_path / "big.csv"
     path.write_text(text(*GOOD))
+    with pytest.raises(ExtractTooLarge, match="big.csv is larger than 50 bytes") as caught:
+        read_extract(path, rules, max_bytes=50)
+    assert caught.value.limit == 50
+    size = path.stat().st_size
+    assert read_extract(path, rules, max_bytes=size).practices  # exactly the limit is allowed
+
+
+def test_text_that_is_too_large_is_refused(rules, monkeypatch):
     monkeypatch.setattr(extract_module, "MAX_BYTES", 50)
     with pytest.raises(ExtractError, match="an extract may be at most 50 bytes"):
-        read_extract(path, rules)
+        parse_extract(text(*GOOD), rules)
 
 
 def test_a_flood_of_problems_is_cut_short(rules, monkeypatch):
