@@ -15,7 +15,7 @@ from typing import TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central import audit, directory
+from central import audit, directory, mail
 from central.db import begin_write, make_engine, make_sessionmaker, migrate
 from central.declarations_flow import APPROVED, FINANCE_APPROVED, advance
 from central.errors import ApiError
@@ -58,12 +58,16 @@ def run_init_admin(data_dir: Path | None, email: str, *, db_url: str | None = No
                    commissioner: str | None = None, commissioner_name: str | None = None,
                    first_name: str | None = None, last_name: str | None = None, work_phone: str = "",
                    out: TextIO | None = None) -> int:
-    """Make ``email`` an Advanced User Administrator of a commissioner; print a one-time activation token."""
+    """Make ``email`` an Advanced User Administrator of a commissioner; mail them a one-time activation code.
+
+    The code goes to the mail outbox in the data dir like every invitation, never to the terminal or a log.
+    """
     out = out or sys.stdout
     problem = nhs_email_problem(email)
     if problem:
         print(problem, file=sys.stderr)
         return BAD_INPUT
+    settings_dir = data_dir or DEFAULT_DATA_DIR
     with _session(data_dir, db_url) as session:
         org = _commissioner(session, commissioner, commissioner_name)
         if isinstance(org, str):
@@ -77,13 +81,17 @@ def run_init_admin(data_dir: Path | None, email: str, *, db_url: str | None = No
                                          last_name or (local[-1].title() if len(local) > 1 else ""),
                                          work_phone, now)
         directory.grant_role(session, user, org, ADVANCED_USER_ADMINISTRATOR, now)
-        token = directory.issue_activation(session, user, now) if user.activated_at is None else None
+        mailed = None
+        if user.activated_at is None:
+            token = directory.issue_activation(session, user, now, organisation=org)
+            mailed = mail.send_activation(settings_dir, user.email, user.first_name, org.name, token,
+                                          now + directory.ACTIVATION_LIFETIME, now)
         _audit(session, "admin created", "user", user.id, org.id, {"role": ADVANCED_USER_ADMINISTRATOR})
         session.commit()
     print(f"{email} is an {ADVANCED_USER_ADMINISTRATOR} of {org.name} ({org.ods_code}).", file=out)
-    if token:
-        print("One-time activation token (valid 14 days; POST it with a new password to "
-              f"/api/v1/auth/activate):\n{token}", file=out)
+    if mailed:
+        print(f"The activation code (valid {directory.ACTIVATION_LIFETIME.days} days) was mailed to {email}; "
+              f"the message is {mailed}.", file=out)
     else:
         print("The account is already activated; no token was issued.", file=out)
     return 0

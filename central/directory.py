@@ -1,22 +1,47 @@
 """Organisations, users and role grants: creating them, and asking who holds which role where.
 
-A commissioner's roles reach every practice beneath it (practice -> PCN -> commissioner).
-Every change that a practice's users may see is published to that practice's feed here.
+A commissioner's roles reach every practice beneath it (practice -> PCN -> commissioner). A role that
+someone granted to themselves is *pending* until another administrator confirms it, and counts for
+nothing until then. A person whose access at a practice is suspended (a PracticeSuspension row) holds
+no practice role there, while their account and their other practices are untouched.
+
+A practice's user list and feed show everyone with a grant there, held or pending, with the details
+stored on their account. For an existing account that an administrator linked by email, that is the
+name and phone the person already had: once linked they are a user of this practice too, so the
+practice may see who they are (and the person is told by mail). Every change that a practice's users
+may see is published to that practice's feed here.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from central import feed
-from central.models import COMMISSIONER, PCN, PRACTICE, ActivationToken, Organisation, RoleGrant, User
+from central.models import (
+    COMMISSIONER,
+    PCN,
+    PRACTICE,
+    ActivationToken,
+    Organisation,
+    PracticeSuspension,
+    RoleGrant,
+    User,
+)
 from central.records import practice_record, user_record
 from central.security import USER_ADMINISTRATOR, new_token
 
 ACTIVATION_LIFETIME = timedelta(days=14)
+
+# A person's status at one practice, as the practice's user list shows it.
+ACTIVE = "active"
+DISABLED_HERE = "disabled here"
+ACCOUNT_DISABLED = "account disabled"
+INVITED = "invited"
+ACTIVATION_EXPIRED = "activation expired"
 
 
 def organisation(session: Session, ods: str) -> Organisation | None:
@@ -62,14 +87,40 @@ def create_user(session: Session, email: str, first_name: str, last_name: str, w
     return user
 
 
+# --- roles --------------------------------------------------------------------------------------------
+
+def grant_at(session: Session, user_id: int, org_id: int, role: str) -> RoleGrant | None:
+    """The grant of ``role`` (held or pending), or None."""
+    return session.scalar(select(RoleGrant).where(
+        RoleGrant.user_id == user_id, RoleGrant.organisation_id == org_id, RoleGrant.role == role))
+
+
 def roles_at(session: Session, user_id: int, org_id: int) -> set[str]:
-    return set(session.scalars(select(RoleGrant.role).where(RoleGrant.user_id == user_id,
-                                                            RoleGrant.organisation_id == org_id)))
+    """Roles held (confirmed) at the organisation; pending self-grants are not held."""
+    return set(session.scalars(select(RoleGrant.role).where(
+        RoleGrant.user_id == user_id, RoleGrant.organisation_id == org_id, RoleGrant.pending.is_(False))))
+
+
+def pending_roles_at(session: Session, user_id: int, org_id: int) -> set[str]:
+    return set(session.scalars(select(RoleGrant.role).where(
+        RoleGrant.user_id == user_id, RoleGrant.organisation_id == org_id, RoleGrant.pending.is_(True))))
+
+
+def is_member(session: Session, user_id: int, org_id: int) -> bool:
+    """True when the user has any grant at the organisation, held or pending."""
+    return session.scalar(select(exists().where(RoleGrant.user_id == user_id,
+                                                RoleGrant.organisation_id == org_id))) or False
+
+
+def organisations_of(session: Session, user_id: int) -> list[Organisation]:
+    """Every organisation where the user has a grant (held or pending)."""
+    ids = set(session.scalars(select(RoleGrant.organisation_id).where(RoleGrant.user_id == user_id)))
+    return [session.get_one(Organisation, org_id) for org_id in sorted(ids)]
 
 
 def effective_roles(session: Session, user: User, practice: Organisation) -> set[str]:
-    """Roles held at the practice plus those held at its commissioner."""
-    roles = roles_at(session, user.id, practice.id)
+    """Roles held at the practice (none while suspended there) plus those held at its commissioner."""
+    roles = set() if is_suspended(session, user.id, practice.id) else roles_at(session, user.id, practice.id)
     commissioner = ancestor(practice, COMMISSIONER)
     if commissioner is not None:
         roles |= roles_at(session, user.id, commissioner.id)
@@ -77,67 +128,163 @@ def effective_roles(session: Session, user: User, practice: Organisation) -> set
 
 
 def grant_role(session: Session, user: User, org: Organisation, role: str, now: datetime,
-               by: User | None = None) -> bool:
-    """Grant ``role`` (no-op when held); publishes the user to the practice feed. True if granted."""
-    if role in roles_at(session, user.id, org.id):
+               by: User | None = None, pending: bool = False) -> bool:
+    """Grant ``role``; publishes the user to the practice feed. True if anything changed.
+
+    A grant that is not pending turns a pending one into a held one (an administrator other than the
+    person gave it); granting a role already held changes nothing.
+    """
+    grant = grant_at(session, user.id, org.id, role)
+    if grant is None:
+        session.add(RoleGrant(user_id=user.id, organisation_id=org.id, role=role, granted_at=now,
+                              granted_by_id=by.id if by else None, pending=pending))
+    elif grant.pending and not pending:
+        grant.pending = False
+        grant.confirmed_by_id = by.id if by else None
+    else:
         return False
-    session.add(RoleGrant(user_id=user.id, organisation_id=org.id, role=role, granted_at=now,
-                          granted_by_id=by.id if by else None))
     session.flush()
     if org.kind == PRACTICE:
-        publish_user(session, org, user)
+        publish_user(session, org, user, now)
     return True
 
 
-def revoke_role(session: Session, user: User, org: Organisation, role: str) -> bool:
-    grant = session.scalar(select(RoleGrant).where(
-        RoleGrant.user_id == user.id, RoleGrant.organisation_id == org.id, RoleGrant.role == role))
+def confirm_role(session: Session, grant: RoleGrant, by: User, now: datetime) -> None:
+    """A pending grant becomes held, confirmed by ``by`` (the caller checks that ``by`` may)."""
+    grant.pending = False
+    grant.confirmed_by_id = by.id
+    session.flush()
+    if grant.organisation.kind == PRACTICE:
+        publish_user(session, grant.organisation, session.get_one(User, grant.user_id), now)
+
+
+def revoke_role(session: Session, user: User, org: Organisation, role: str,
+                now: datetime | None = None) -> bool:
+    """Remove a held or pending grant; True if there was one."""
+    grant = grant_at(session, user.id, org.id, role)
     if grant is None:
         return False
     session.delete(grant)
     session.flush()
     if org.kind == PRACTICE:
-        publish_user(session, org, user)
+        publish_user(session, org, user, now)
     return True
 
 
-def publish_user(session: Session, practice: Organisation, user: User) -> None:
-    roles = roles_at(session, user.id, practice.id)
-    record = user_record(user, sorted(roles))
-    feed.publish(session, practice.id, feed.USER, user.id, record, deleted=not roles)
+# --- access at one practice -----------------------------------------------------------------------
+
+def is_suspended(session: Session, user_id: int, org_id: int) -> bool:
+    return session.scalar(select(exists().where(PracticeSuspension.user_id == user_id,
+                                                PracticeSuspension.organisation_id == org_id))) or False
 
 
-def practice_users(session: Session, practice: Organisation) -> list[tuple[User, list[str]]]:
-    rows = session.execute(select(User, RoleGrant.role).join(RoleGrant, RoleGrant.user_id == User.id)
-                           .where(RoleGrant.organisation_id == practice.id).order_by(User.last_name, User.id))
-    users: dict[int, tuple[User, list[str]]] = {}
-    for user, role in rows:
-        users.setdefault(user.id, (user, []))[1].append(role)
-    return [(user, sorted(roles)) for user, roles in users.values()]
+def suspend(session: Session, user: User, practice: Organisation, now: datetime, by: User) -> bool:
+    """Disable the person's access at ``practice`` only; True if it was not already disabled."""
+    if is_suspended(session, user.id, practice.id):
+        return False
+    session.add(PracticeSuspension(user_id=user.id, organisation_id=practice.id, disabled_at=now,
+                                   disabled_by_id=by.id))
+    session.flush()
+    publish_user(session, practice, user, now)
+    return True
+
+
+def restore(session: Session, user: User, practice: Organisation, now: datetime) -> bool:
+    """Give back the person's access at ``practice`` (nothing else); True if it was disabled."""
+    row = session.scalar(select(PracticeSuspension).where(PracticeSuspension.user_id == user.id,
+                                                          PracticeSuspension.organisation_id == practice.id))
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    publish_user(session, practice, user, now)
+    return True
 
 
 def active_user_administrators(session: Session, practice_id: int) -> set[int]:
+    """Users who can act as User Administrator of the practice now: the role held (not pending), the
+    account enabled and their access there not suspended."""
+    suspended = exists().where(PracticeSuspension.user_id == User.id,
+                               PracticeSuspension.organisation_id == practice_id)
     query = select(User.id).join(RoleGrant, RoleGrant.user_id == User.id).where(
-        RoleGrant.organisation_id == practice_id, RoleGrant.role == USER_ADMINISTRATOR, User.active.is_(True))
+        RoleGrant.organisation_id == practice_id, RoleGrant.role == USER_ADMINISTRATOR,
+        RoleGrant.pending.is_(False), User.active.is_(True), ~suspended)
     return set(session.scalars(query))
+
+
+def is_last_administrator(session: Session, user_id: int, practice_id: int) -> bool:
+    return active_user_administrators(session, practice_id) == {user_id}
 
 
 def practices_left_without_administrator(session: Session, user: User) -> list[Organisation]:
     """Practices where ``user`` is the only active User Administrator (they would be left with none)."""
     practice_ids = session.scalars(select(RoleGrant.organisation_id).where(
-        RoleGrant.user_id == user.id, RoleGrant.role == USER_ADMINISTRATOR))
+        RoleGrant.user_id == user.id, RoleGrant.role == USER_ADMINISTRATOR, RoleGrant.pending.is_(False)))
     return [session.get_one(Organisation, pid) for pid in practice_ids
-            if user.active and active_user_administrators(session, pid) == {user.id}]
+            if is_last_administrator(session, user.id, pid)]
 
 
-def issue_activation(session: Session, user: User, now: datetime) -> str:
-    """A new single-use activation token (valid 14 days); earlier unused ones stop working."""
+# --- what a practice sees of its users ----------------------------------------------------------------
+
+def status_at(session: Session, user: User, practice: Organisation, now: datetime | None = None) -> str:
+    """One of ACTIVE, DISABLED_HERE, ACCOUNT_DISABLED, INVITED, ACTIVATION_EXPIRED.
+
+    Without ``now`` an unused link counts as waiting whatever its expiry (the feed record is written
+    once; the user list, which passes ``now``, tells expired links apart).
+    """
+    if not user.active:
+        return ACCOUNT_DISABLED
+    if is_suspended(session, user.id, practice.id):
+        return DISABLED_HERE
+    if user.activated_at is not None:
+        return ACTIVE
+    live = select(ActivationToken.id).where(ActivationToken.user_id == user.id,
+                                            ActivationToken.used_at.is_(None),
+                                            ActivationToken.revoked_at.is_(None))
+    if now is not None:
+        live = live.where(ActivationToken.expires_at > now)
+    return INVITED if session.scalar(live.limit(1)) is not None else ACTIVATION_EXPIRED
+
+
+def member_record(session: Session, practice: Organisation, user: User,
+                  now: datetime | None = None) -> dict[str, Any]:
+    status = status_at(session, user, practice, now)
+    return user_record(user, sorted(roles_at(session, user.id, practice.id)),
+                       pending_roles=sorted(pending_roles_at(session, user.id, practice.id)),
+                       status=status, active=status not in (DISABLED_HERE, ACCOUNT_DISABLED))
+
+
+def publish_user(session: Session, practice: Organisation, user: User, now: datetime | None = None) -> None:
+    if not is_member(session, user.id, practice.id):
+        feed.publish(session, practice.id, feed.USER, user.id, None, deleted=True)
+        return
+    feed.publish(session, practice.id, feed.USER, user.id, member_record(session, practice, user, now))
+
+
+def practice_users(session: Session, practice: Organisation) -> list[User]:
+    """Everyone with a grant at the practice (held or pending), by last name."""
+    ids = select(RoleGrant.user_id).where(RoleGrant.organisation_id == practice.id)
+    return list(session.scalars(select(User).where(User.id.in_(ids)).order_by(User.last_name, User.id)))
+
+
+# --- invitations ------------------------------------------------------------------------------------
+
+def issue_activation(session: Session, user: User, now: datetime,
+                     organisation: Organisation | None = None) -> str:
+    """A new single-use activation token (valid 14 days) for ``organisation``'s invitation; earlier
+    unused ones stop working. The caller mails it (central.mail): it is never returned or logged."""
     for old in session.scalars(select(ActivationToken).where(ActivationToken.user_id == user.id,
                                                              ActivationToken.used_at.is_(None),
                                                              ActivationToken.revoked_at.is_(None))):
         old.revoked_at = now
     token, digest = new_token()
     session.add(ActivationToken(user_id=user.id, token_hash=digest, issued_at=now,
-                                expires_at=now + ACTIVATION_LIFETIME))
+                                expires_at=now + ACTIVATION_LIFETIME,
+                                organisation_id=organisation.id if organisation else None))
     session.flush()
     return token
+
+
+def latest_invitation(session: Session, user_id: int) -> ActivationToken | None:
+    return session.scalar(select(ActivationToken).where(ActivationToken.user_id == user_id)
+                          .order_by(ActivationToken.issued_at.desc(), ActivationToken.id.desc()).limit(1))

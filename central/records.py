@@ -27,13 +27,26 @@ def organisation_ref(org: Organisation | None) -> dict[str, Any] | None:
 def practice_record(practice: Organisation, pcn: Organisation | None,
                     commissioner: Organisation | None) -> dict[str, Any]:
     return {"ods": practice.ods_code, "name": practice.name, "pcn": organisation_ref(pcn),
-            "commissioner": organisation_ref(commissioner)}
+            "commissioner": organisation_ref(commissioner),
+            "second_person_required": bool(practice.second_person_required)}
 
 
-def user_record(user: User, roles: list[str]) -> dict[str, Any]:
+def user_record(user: User, roles: list[str], *, pending_roles: list[str] | None = None,
+                status: str | None = None, active: bool | None = None) -> dict[str, Any]:
+    """A user as one practice sees them: ``roles`` held there, ``pending_roles`` (self-granted, waiting
+    for another administrator, not held), ``status`` there (central.directory.status_at) and ``active``
+    (may use the practice now); ``account_active`` is False only when the whole account is disabled."""
     return {"id": user.id, "email": user.email, "first_name": user.first_name, "last_name": user.last_name,
-            "work_phone": user.work_phone, "mobile": user.mobile, "active": user.active,
-            "activated": user.activated_at is not None, "roles": sorted(roles)}
+            "work_phone": user.work_phone, "mobile": user.mobile,
+            "active": user.active if active is None else active, "account_active": user.active,
+            "activated": user.activated_at is not None, "status": status or _account_status(user),
+            "roles": sorted(roles), "pending_roles": sorted(pending_roles or [])}
+
+
+def _account_status(user: User) -> str:
+    if not user.active:
+        return "account disabled"
+    return "active" if user.activated_at is not None else "invited"
 
 
 def offer_record(offer: Offer) -> dict[str, Any]:
@@ -44,11 +57,14 @@ def offer_record(offer: Offer) -> dict[str, Any]:
             "responded_at": _iso(offer.responded_at)}
 
 
-def manual_entry_record(entry: ManualEntry, history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """``history`` is the entry's audit trail (``central.audit.history``): who did what, when."""
+def manual_entry_record(entry: ManualEntry, history: list[dict[str, Any]] | None = None,
+                        checked_by: User | None = None) -> dict[str, Any]:
+    """``history`` is the entry's audit trail (``central.audit.history``): who did what, when;
+    ``checked_by`` the second person who checked the submitted values (the practice may require one)."""
     return {"id": entry.id, "service": entry.service, "achievement_date": _iso(entry.achievement_date),
             "values": entry.values, "notes": entry.notes, "status": entry.status, "version": entry.version,
             "rejection_reason": entry.rejection_reason, "updated_at": _iso(entry.updated_at),
+            "checked_by": checked_by.email if checked_by is not None else None,
             "history": list(history or [])}
 
 

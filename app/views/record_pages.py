@@ -30,9 +30,6 @@ def _with_service_names(rows: list[Row]) -> list[Row]:
     return rows
 
 
-def _yes_no(value: Any) -> str:
-    return "" if value is None else ("Yes" if value else "No")
-
 
 def _capitalised(value: Any) -> str:
     return str(value or "").capitalize()
@@ -46,7 +43,8 @@ def load_users(ods: str) -> list[Row]:
     rows = cache_store.records(ods, "user")
     for row in rows:
         row["name"] = f"{row.get('first_name', '')} {row.get('last_name', '')}".strip()
-        row["role_list"] = ", ".join(row.get("roles", []))
+        pending = [f"{role} (waiting for a second administrator)" for role in row.get("pending_roles", [])]
+        row["role_list"] = ", ".join([*row.get("roles", []), *pending])
     return rows
 
 
@@ -76,8 +74,7 @@ def _timetable_columns(_access: PracticeAccess) -> list[Column]:
 def _user_columns(_access: PracticeAccess) -> list[Column]:
     return [Column("Name", field("name")), Column("Email", field("email")),
             Column("Roles", field("role_list")),
-            Column("Active", field("active"), _yes_no), Column("Activated", field("activated"), _yes_no),
-            Column("Work phone", field("work_phone"))]
+            Column("Status", field("status"), _capitalised), Column("Work phone", field("work_phone"))]
 
 
 PAGES: tuple[PageSpec, ...] = (

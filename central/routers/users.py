@@ -1,27 +1,43 @@
-"""A practice's users: list, add, grant and remove roles, disable, enable, resend activation.
+"""A practice's users: list, add, grant, confirm and remove roles, disable, enable, resend activation.
 
 For the practice's User Administrator or its commissioner's Advanced User Administrator. Users are
-never deleted, only disabled. A practice may not lose its last active User Administrator, whether
-by removing the role or by disabling the account. New users get a single-use activation token
-(valid 14 days), returned once to the administrator to pass on; only its hash is stored.
+never deleted, only disabled.
+
+- **Adding** (``POST /practices/{ods}/users``) answers 201 with the same shape whether or not the
+  email already has an account, built only from what the administrator sent. A new account gets an
+  invitation of this practice: a single-use activation code (valid 14 days) sent by mail
+  (central.mail), never in a response. An existing account keeps its own details and password and is
+  only given roles here; the person is told by mail. Someone already a user here is a 409.
+- **Roles given to oneself** (by granting or by adding one's own email) are pending and count for
+  nothing until a different User Administrator of the practice, or the commissioner's Advanced User
+  Administrator, confirms them: ``POST .../users/{id}/roles/{role}/confirm``.
+- **Disable / enable** (``POST .../users/{id}/disable`` or ``/enable``, no body or
+  ``{"scope": "practice"}``) turn the person's access at this practice off or on, and nothing else.
+  With ``{"scope": "account"}`` they disable or enable the whole account (sign-ins end at once): only
+  for the commissioner's Advanced User Administrator, and only when every organisation the person
+  belongs to is that commissioner or beneath it.
+- A practice may never be left without an active User Administrator, by removing the role,
+  disabling here or disabling the account.
+- **Resend activation** works only for an invitation of this practice; otherwise it is 404, as if
+  there were none.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from central import audit, directory, tokens
-from central.deps import DB, Now, PracticeAccess, needs, source_address
+from app.services.identifiers import free_text_problem
+from central import audit, directory, mail, tokens
+from central.deps import DB, AppSettings, Now, PracticeAccess, needs, source_address
 from central.errors import ApiError, invalid
-from central.models import User
+from central.models import COMMISSIONER, PRACTICE, Organisation, User
+from central.money import MoneyGuardedRoute
 from central.params import RecordId
-from central.records import user_record
 from central.security import (
     ADVANCED_USER_ADMINISTRATOR,
     PRACTICE_ROLES,
@@ -29,8 +45,11 @@ from central.security import (
     nhs_email_problem,
 )
 
-router = APIRouter(tags=["users"])
+router = APIRouter(tags=["users"], route_class=MoneyGuardedRoute)
 Admins = needs(USER_ADMINISTRATOR, ADVANCED_USER_ADMINISTRATOR)
+RoleName = Path(max_length=60)
+LAST_ADMIN = ("The practice must keep at least one active User Administrator. Give the role to someone "
+              "else first.")
 
 
 class NewUser(BaseModel):
@@ -47,33 +66,52 @@ class RoleChange(BaseModel):
     role: str = Field(max_length=60)
 
 
+class Scope(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    scope: Literal["practice", "account"] = "practice"
+
+
 @router.get("/practices/{ods}/users")
-def list_users(access: Admins, db: DB) -> dict[str, Any]:
-    return {"users": [user_record(u, roles) for u, roles in directory.practice_users(db, access.practice)]}
+def list_users(access: Admins, db: DB, now: Now) -> dict[str, Any]:
+    return {"users": [directory.member_record(db, access.practice, u, now)
+                      for u in directory.practice_users(db, access.practice)]}
 
 
 @router.post("/practices/{ods}/users", status_code=201)
-def add_user(body: NewUser, request: Request, access: Admins, db: DB, now: Now) -> JSONResponse:
+def add_user(body: NewUser, request: Request, access: Admins, db: DB, now: Now,
+             settings: AppSettings) -> dict[str, Any]:
     problems = _new_user_problems(body)
     if problems:
         raise invalid(problems)
+    practice, roles = access.practice, sorted(set(body.roles))
     user = directory.user_by_email(db, body.email)
-    if user is not None and directory.roles_at(db, user.id, access.practice.id):
+    if user is not None and directory.is_member(db, user.id, practice.id):
         raise ApiError(409, "already_a_user", "This person is already a user of this practice.")
-    created = user is None
+    created, token = user is None, None
     if user is None:
         user = directory.create_user(db, body.email, body.first_name, body.last_name, body.work_phone, now,
                                      mobile=body.mobile)
-    for role in sorted(set(body.roles)):
-        directory.grant_role(db, user, access.practice, role, now, by=access.user)
-    result: dict[str, Any] = {"user": user_record(user, sorted(set(body.roles)))}
-    if user.activated_at is None:
-        result["activation_token"] = directory.issue_activation(db, user, now)
-        result["activation_expires_in_days"] = directory.ACTIVATION_LIFETIME.days
-    _audit(db, access, user, "user added" if created else "existing user added", now, request,
-           {"roles": sorted(set(body.roles))})
+        token = directory.issue_activation(db, user, now, practice)  # before the grants publish "invited"
+    to_self = user.id == access.user.id
+    for role in roles:
+        directory.grant_role(db, user, practice, role, now, by=access.user, pending=to_self)
+    # Mailed before the commit: if the mail cannot be written, nothing is stored.
+    if token is not None:
+        mail.send_activation(settings.data_dir, user.email, user.first_name, practice.name, token,
+                             now + directory.ACTIVATION_LIFETIME, now)
+    else:
+        mail.send_access_given(settings.data_dir, user.email, practice.name, roles,
+                               user.activated_at is not None, now)
+    _audit(db, access, user, "user added", now, request,
+           {"roles": roles, "pending": to_self, "new_account": created})
     db.commit()
-    return JSONResponse(result, status_code=201 if created else 200)
+    # Only what the administrator sent: nothing here tells a new account from an existing one.
+    sent = {"id": user.id, "email": body.email.strip().lower(), "first_name": body.first_name.strip(),
+            "last_name": body.last_name.strip(), "work_phone": body.work_phone.strip(),
+            "mobile": (body.mobile or "").strip() or None,
+            "roles": [] if to_self else roles, "pending_roles": roles if to_self else []}
+    return {"user": sent, "message": f"We have emailed {sent['email']} to say they can now use CQRS for "
+                                     f"{practice.name}."}
 
 
 @router.post("/practices/{ods}/users/{user_id}/roles")
@@ -82,66 +120,105 @@ def grant(user_id: RecordId, body: RoleChange, request: Request, access: Admins,
     user = _member(db, access, user_id)
     if body.role not in PRACTICE_ROLES:
         raise invalid({"role": "Choose one of: " + ", ".join(PRACTICE_ROLES) + "."})
-    if directory.grant_role(db, user, access.practice, body.role, now, by=access.user):
-        _audit(db, access, user, "role granted", now, request, {"role": body.role})
+    to_self = user.id == access.user.id
+    if directory.grant_role(db, user, access.practice, body.role, now, by=access.user, pending=to_self):
+        _audit(db, access, user, "role requested" if to_self else "role granted", now, request,
+               {"role": body.role, "pending": to_self})
     db.commit()
-    return _current(db, access, user)
+    return directory.member_record(db, access.practice, user, now)
+
+
+@router.post("/practices/{ods}/users/{user_id}/roles/{role}/confirm")
+def confirm(user_id: RecordId, request: Request, access: Admins, db: DB, now: Now,
+            role: str = RoleName) -> dict[str, Any]:
+    user = _member(db, access, user_id)
+    pending = directory.grant_at(db, user.id, access.practice.id, role)
+    if pending is None or not pending.pending:
+        raise ApiError(404, "not_found", f"There is no {role} role waiting to be confirmed for this user.")
+    if access.user.id in (user.id, pending.granted_by_id):
+        raise ApiError(403, "forbidden", "You cannot confirm a role you gave yourself. Another User "
+                       "Administrator of the practice, or the commissioner's Advanced User Administrator, "
+                       "must confirm it.")
+    directory.confirm_role(db, pending, access.user, now)
+    _audit(db, access, user, "role confirmed", now, request, {"role": role})
+    db.commit()
+    return directory.member_record(db, access.practice, user, now)
 
 
 @router.delete("/practices/{ods}/users/{user_id}/roles/{role}")
-def revoke(user_id: RecordId, role: str, request: Request,
-            access: Admins, db: DB, now: Now) -> dict[str, Any]:
+def revoke(user_id: RecordId, request: Request, access: Admins, db: DB, now: Now,
+           role: str = RoleName) -> dict[str, Any]:
     user = _member(db, access, user_id)
-    if role not in directory.roles_at(db, user.id, access.practice.id):
+    grant_row = directory.grant_at(db, user.id, access.practice.id, role)
+    if grant_row is None:
         raise ApiError(404, "not_found", f"This user does not hold the {role} role here.")
-    if role == USER_ADMINISTRATOR and user.active and \
-            directory.active_user_administrators(db, access.practice.id) == {user.id}:
-        raise ApiError(409, "last_user_administrator",
-                       "The practice must keep at least one active User Administrator. Give the role to "
-                       "someone else first.")
-    directory.revoke_role(db, user, access.practice, role)
-    _audit(db, access, user, "role removed", now, request, {"role": role})
+    if role == USER_ADMINISTRATOR and directory.is_last_administrator(db, user.id, access.practice.id):
+        raise ApiError(409, "last_user_administrator", LAST_ADMIN)
+    directory.revoke_role(db, user, access.practice, role, now)
+    _audit(db, access, user, "role removed", now, request, {"role": role, "pending": grant_row.pending})
     db.commit()
-    return _current(db, access, user)
+    return directory.member_record(db, access.practice, user, now)
 
 
 @router.post("/practices/{ods}/users/{user_id}/disable")
-def disable(user_id: RecordId, request: Request, access: Admins, db: DB, now: Now) -> dict[str, Any]:
+def disable(user_id: RecordId, request: Request, access: Admins, db: DB, now: Now,
+            body: Scope | None = None) -> dict[str, Any]:
     user = _member(db, access, user_id)
-    stranded = directory.practices_left_without_administrator(db, user)
-    if stranded:
-        names = ", ".join(p.name for p in stranded)
-        raise ApiError(409, "last_user_administrator",
-                       f"This user is the only active User Administrator of {names}. "
-                       "Give the role to someone else first.")
-    if user.active:
-        user.active = False
-        tokens.revoke_user(db, user.id, now)
-        _changed(db, access, user, "user disabled", now, request)
+    if body is not None and body.scope == "account":
+        _check_account_authority(db, access, user)
+        stranded = directory.practices_left_without_administrator(db, user)
+        if stranded:
+            raise ApiError(409, "last_user_administrator",
+                           f"This person is the only active User Administrator of "
+                           f"{', '.join(p.name for p in stranded)}. Give the role to someone else first.")
+        if user.active:
+            user.active = False
+            tokens.revoke_user(db, user.id, now)
+            _publish_everywhere(db, user, now)
+            _audit(db, access, user, "account disabled", now, request, {})
+    else:
+        if directory.is_last_administrator(db, user.id, access.practice.id):
+            raise ApiError(409, "last_user_administrator", LAST_ADMIN)
+        if directory.suspend(db, user, access.practice, now, access.user):
+            _audit(db, access, user, "access disabled here", now, request, {})
     db.commit()
-    return _current(db, access, user)
+    return directory.member_record(db, access.practice, user, now)
 
 
 @router.post("/practices/{ods}/users/{user_id}/enable")
-def enable(user_id: RecordId, request: Request, access: Admins, db: DB, now: Now) -> dict[str, Any]:
+def enable(user_id: RecordId, request: Request, access: Admins, db: DB, now: Now,
+           body: Scope | None = None) -> dict[str, Any]:
     user = _member(db, access, user_id)
-    if not user.active:
-        user.active = True
-        _changed(db, access, user, "user enabled", now, request)
+    if body is not None and body.scope == "account":
+        _check_account_authority(db, access, user)
+        if not user.active:
+            user.active = True
+            _publish_everywhere(db, user, now)
+            _audit(db, access, user, "account enabled", now, request, {})
+    elif directory.restore(db, user, access.practice, now):
+        _audit(db, access, user, "access enabled here", now, request, {})
     db.commit()
-    return _current(db, access, user)
+    return directory.member_record(db, access.practice, user, now)
 
 
 @router.post("/practices/{ods}/users/{user_id}/resend-activation")
-def resend_activation(user_id: RecordId, request: Request,
-            access: Admins, db: DB, now: Now) -> dict[str, Any]:
+def resend_activation(user_id: RecordId, request: Request, access: Admins, db: DB, now: Now,
+                      settings: AppSettings) -> dict[str, Any]:
     user = _member(db, access, user_id)
     if user.activated_at is not None:
         raise ApiError(409, "already_activated", "This account is already activated.")
-    token = directory.issue_activation(db, user, now)
+    invitation = directory.latest_invitation(db, user.id)
+    if invitation is None or invitation.organisation_id != access.practice.id:
+        raise ApiError(404, "not_found", "This practice has no invitation waiting for this user.")
+    token = directory.issue_activation(db, user, now, access.practice)
+    mail.send_activation(settings.data_dir, user.email, user.first_name, access.practice.name, token,
+                         now + directory.ACTIVATION_LIFETIME, now)
+    directory.publish_user(db, access.practice, user, now)
     _audit(db, access, user, "activation resent", now, request, {})
     db.commit()
-    return {"activation_token": token, "activation_expires_in_days": directory.ACTIVATION_LIFETIME.days}
+    return {"sent": True, "expires_in_days": directory.ACTIVATION_LIFETIME.days,
+            "message": f"A new activation link has been emailed to {user.email}. Earlier links no longer "
+                       "work."}
 
 
 def _new_user_problems(body: NewUser) -> dict[str, str]:
@@ -152,6 +229,10 @@ def _new_user_problems(body: NewUser) -> dict[str, str]:
     for field in ("first_name", "last_name", "work_phone"):
         if not getattr(body, field).strip():
             problems[field] = "This field is required."
+    for name_field in ("first_name", "last_name"):
+        problem = free_text_problem(getattr(body, name_field))
+        if problem:
+            problems.setdefault(name_field, problem)
     for phone_field in ("work_phone", "mobile"):
         phone = getattr(body, phone_field)
         if phone and phone.strip() and not all(c.isdigit() or c in " +()-" for c in phone):
@@ -166,19 +247,34 @@ def _new_user_problems(body: NewUser) -> dict[str, str]:
 
 def _member(db: Session, access: PracticeAccess, user_id: int) -> User:
     user = db.get(User, user_id)
-    if user is None or not directory.roles_at(db, user.id, access.practice.id):
+    if user is None or not directory.is_member(db, user.id, access.practice.id):
         raise ApiError(404, "not_found", "No such user at this practice.")
     return user
 
 
-def _current(db: Session, access: PracticeAccess, user: User) -> dict[str, Any]:
-    return user_record(user, sorted(directory.roles_at(db, user.id, access.practice.id)))
+def _check_account_authority(db: Session, access: PracticeAccess, user: User) -> None:
+    """Whole-account changes: the commissioner's Advanced User Administrator, over people who belong
+    only to that commissioner and the practices beneath it."""
+    commissioner = directory.ancestor(access.practice, COMMISSIONER)
+    if commissioner is None or ADVANCED_USER_ADMINISTRATOR not in directory.roles_at(
+            db, access.user.id, commissioner.id):
+        raise ApiError(403, "forbidden", "Only the commissioner's Advanced User Administrator can disable or "
+                       "enable a whole account. To stop this person using this practice, disable them here.")
+    outside = [org for org in directory.organisations_of(db, user.id) if not _under(org, commissioner)]
+    if outside:
+        raise ApiError(403, "forbidden", "This person also works for organisations outside your "
+                       "commissioner, so their whole account cannot be changed here. Disable them at this "
+                       "practice instead.")
 
 
-def _changed(db: Session, access: PracticeAccess, user: User, action: str, now: datetime,
-             request: Request) -> None:
-    directory.publish_user(db, access.practice, user)
-    _audit(db, access, user, action, now, request, {})
+def _under(org: Organisation, commissioner: Organisation) -> bool:
+    return org.id == commissioner.id or directory.ancestor(org, COMMISSIONER) == commissioner
+
+
+def _publish_everywhere(db: Session, user: User, now: datetime) -> None:
+    for org in directory.organisations_of(db, user.id):
+        if org.kind == PRACTICE:
+            directory.publish_user(db, org, user, now)
 
 
 def _audit(db: Session, access: PracticeAccess, user: User, action: str, now: datetime, request: Request,

@@ -1,4 +1,4 @@
-"""The administration commands: init-admin prints a working activation token; approve moves a
+"""The administration commands: init-admin mails a working activation code; approve moves a
 declaration on from the command line; serve refuses half a certificate pair."""
 
 from __future__ import annotations
@@ -15,14 +15,18 @@ from central.directory import create_organisation
 from central.models import COMMISSIONER, PRACTICE, Declaration
 from central.server import start_in_thread
 
+from .mail_outbox import activation_token_from_mail
+
 ADMIN_PASSWORD = "Icb-Admin-Pass-1"
 
 
-def test_init_admin_prints_a_token_that_activates_the_account(tmp_path) -> None:
+def test_init_admin_mails_a_code_that_activates_the_account_and_never_prints_it(tmp_path) -> None:
     out = io.StringIO()
     assert run_init_admin(tmp_path, "icb.admin@nhs.net", commissioner="Q9X", commissioner_name="NHS Test ICB",
                           out=out) == 0
-    token = out.getvalue().strip().splitlines()[-1]
+    token = activation_token_from_mail(tmp_path, "icb.admin@nhs.net")
+    assert token not in out.getvalue()
+    assert "mailed to icb.admin@nhs.net" in out.getvalue()
     running = start_in_thread(tmp_path)
     try:
         ca = str(running.ca_path)

@@ -52,7 +52,7 @@ MANUAL_ENTRY = {"id": 96, "service": "WM", "achievement_date": "2026-03-31",
                 "version": 1, "rejection_reason": None, "updated_at": "2026-04-08T00:00:00+00:00"}
 USER = {"id": 5, "email": "castle.manager@nhs.net", "first_name": "Helen", "last_name": "Marsh",
         "work_phone": "01632 960 401", "mobile": None, "active": True, "activated": True,
-        "roles": ["User Administrator", "View"]}
+        "roles": ["User Administrator", "View"], "pending_roles": ["Finance View"], "status": "disabled here"}
 
 
 def change(kind: str, record_id: str | int, data: dict[str, Any]) -> dict[str, Any]:
@@ -176,6 +176,9 @@ def test_every_page_shows_the_cached_records_with_money_for_finance_users(qtbot,
     assert qof.points_card.value.text() == "79.19 of 123.00"
     assert cell(window.pages["declarations"], {"id": 176}, "Payment") == "£420.00"
     assert cell(window.pages["users"], {"id": 5}, "Name") == "Helen Marsh"
+    assert cell(window.pages["users"], {"id": 5}, "Status") == "Disabled here"
+    assert cell(window.pages["users"], {"id": 5}, "Roles") == \
+        "User Administrator, View, Finance View (waiting for a second administrator)"
     assert cell(window.pages["offers"], {"id": 24}, "Respond by") == "30 Apr 2026"
     assert "Using CQRS Desktop" in window.help_page.browser.toPlainText()
     assert window.practice_name.text() == "Riverside Medical Practice (Z99001)"
