@@ -5,12 +5,19 @@ practice — neither at the practice nor at its commissioner — gets **404 Not 
 practice (or the declaration, user, offer or entry of that practice) did not exist, so nobody can
 probe which ODS codes or record ids exist elsewhere. A caller who can see the practice but lacks
 the role an action needs gets **403 Forbidden**. No token, or an invalid or expired one, is 401.
+
+Only practice and commissioner roles make a caller a member of a practice: Extract Upload is a
+service account's right to upload extracts (``POST /extracts``), never to read or change a
+practice's data, so to every practice route such an account is a stranger (404).
+
+:func:`authorise` also notes the caller's roles at each practice it lets through, so that every
+answer can be stripped of £ for callers without a money role (central.money).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated
 
@@ -22,10 +29,12 @@ from central.db import begin_write
 from central.directory import effective_roles, organisation
 from central.errors import ApiError
 from central.models import PRACTICE, Organisation, User
+from central.security import COMMISSIONER_ROLES, PRACTICE_ROLES
 from central.settings import Settings
 from central.tokens import access_token_row
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
+MEMBER_ROLES = frozenset(PRACTICE_ROLES + COMMISSIONER_ROLES)  # roles that let a caller see a practice
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -60,12 +69,14 @@ def source_address(request: Request) -> str | None:
 class Caller:
     user: User
     family_id: str
+    # The caller's roles at each practice authorised in this request (see central.money).
+    practice_roles: list[frozenset[str]] = field(default_factory=list, compare=False, repr=False)
 
 
 Now = Annotated[datetime, Depends(get_now)]
 
 
-def current_caller(credentials: Bearer, db: DB, now: Now) -> Caller:
+def current_caller(request: Request, credentials: Bearer, db: DB, now: Now) -> Caller:
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, "unauthorised", "Sign in first: this needs an access token.", headers=challenge)
@@ -79,7 +90,9 @@ def current_caller(credentials: Bearer, db: DB, now: Now) -> Caller:
     user = db.get(User, row.user_id)
     if user is None or not user.active:
         raise ApiError(401, "account_disabled", "This account is disabled.", headers=challenge)
-    return Caller(user, row.family_id)
+    caller = Caller(user, row.family_id)
+    request.state.caller = caller
+    return caller
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
@@ -102,10 +115,11 @@ class PracticeAccess:
 def authorise(db: Session, caller: Caller, practice: Organisation | None, required: tuple[str, ...],
               what: str = "practice") -> PracticeAccess:
     """404 when the caller cannot see ``practice`` at all; 403 when they lack every role in ``required``."""
-    roles = frozenset(effective_roles(db, caller.user, practice)) if practice and practice.kind == PRACTICE \
-        else frozenset()
+    roles = frozenset(effective_roles(db, caller.user, practice)) & MEMBER_ROLES \
+        if practice and practice.kind == PRACTICE else frozenset()
     if practice is None or not roles:
         raise ApiError(404, "not_found", f"No such {what}, or not one you can see.")
+    caller.practice_roles.append(roles)
     if required and not roles.intersection(required):
         needed = " or ".join(required)
         raise ApiError(403, "forbidden", f"You need the {needed} role for this practice to do this.")

@@ -16,6 +16,7 @@ from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
 from central.models import Change
+from central.money import without_money as without_money  # £ is stripped per caller by central.money
 
 PRACTICE = "practice"
 OFFER = "offer"
@@ -30,19 +31,6 @@ RULES = "rules"  # the indicator rules version in force
 ADMIN_ONLY_TYPES = (USER,)
 
 MAX_LIMIT = 1000
-# Fields holding £: sent only to callers whose role may see money (see without_money).
-MONEY_KEYS = frozenset({"pounds_per_point", "unit_value", "unit_value_gbp"})
-MONEY_PREFIXES = ("payment", "gbp_")
-
-
-def without_money(data: Any) -> Any:
-    """``data`` with every £ field removed, at any depth (for callers without a money role)."""
-    if isinstance(data, dict):
-        return {key: without_money(value) for key, value in data.items()
-                if key not in MONEY_KEYS and not key.startswith(MONEY_PREFIXES)}
-    if isinstance(data, list):
-        return [without_money(item) for item in data]
-    return data
 _PG_FEED_LOCK = 7_240_002
 
 

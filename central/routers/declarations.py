@@ -23,12 +23,13 @@ from central.deps import DB, Caller, CurrentCaller, Member, Now, authorise, need
 from central.entry_rules import service_problems
 from central.errors import ApiError, invalid
 from central.models import Declaration, Organisation
+from central.money import MoneyGuardedRoute
 from central.params import RecordId
 from central.records import declaration_record
 from central.security import APPROVAL_MANAGEMENT, DECLARATION_MANAGEMENT, FINANCE_MANAGEMENT
 from central.windows import declaration_window_problem
 
-router = APIRouter(tags=["declarations"])
+router = APIRouter(tags=["declarations"], route_class=MoneyGuardedRoute)
 __all__ = ["router", "reopen_declarations"]
 DeclarationManager = needs(DECLARATION_MANAGEMENT)
 OptionalIdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]

@@ -20,9 +20,10 @@ from central.errors import ApiError
 from central.extract import ExtractError
 from central.ingest import ingest_text
 from central.models import Organisation, RoleGrant
+from central.money import MoneyGuardedRoute
 from central.security import EXTRACT_UPLOAD
 
-router = APIRouter(tags=["extracts"])
+router = APIRouter(tags=["extracts"], route_class=MoneyGuardedRoute)
 
 
 @router.post("/extracts")
@@ -71,7 +72,7 @@ def upload_extract(
         )
     except ExtractError as exc:
         db.rollback()
-        fields = {f"line {p.line}" if p.line else "file": p.message for p in exc.problems}
+        fields = {_where(p.line, p.column): p.message for p in exc.problems}
         raise ApiError(
             422, "invalid_extract", "The extract was refused and nothing was loaded.", fields=fields
         ) from None
@@ -95,3 +96,10 @@ def upload_extract(
         "practices": list(report.practices),
         "recalculated": report.recalculated,
     }
+
+
+def _where(line: int | None, column: int | None) -> str:
+    """The field an extract problem is reported against: its line and, when known, its column."""
+    if not line:
+        return "file"
+    return f"line {line}, column {column}" if column else f"line {line}"

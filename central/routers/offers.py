@@ -12,12 +12,13 @@ from central import audit, feed
 from central.deps import DB, Member, Now, PracticeAccess, needs, source_address
 from central.errors import ApiError
 from central.models import ACCEPTED, PENDING, REJECTED, Offer
+from central.money import MoneyGuardedRoute
 from central.params import RecordId
 from central.records import offer_record
 from central.security import SERVICE_MANAGEMENT
 from central.windows import local_day, uk_date
 
-router = APIRouter(tags=["offers"])
+router = APIRouter(tags=["offers"], route_class=MoneyGuardedRoute)
 ServiceManager = needs(SERVICE_MANAGEMENT)
 
 

@@ -11,11 +11,12 @@ from central import feed
 from central.deps import DB, Member
 from central.directory import ancestor
 from central.models import COMMISSIONER, PCN, Offer
+from central.money import MoneyGuardedRoute
 from central.params import Cursor
 from central.records import offer_record, practice_record
-from central.security import ADVANCED_USER_ADMINISTRATOR, MONEY_ROLES, USER_ADMINISTRATOR
+from central.security import ADVANCED_USER_ADMINISTRATOR, USER_ADMINISTRATOR
 
-router = APIRouter(tags=["practices"])
+router = APIRouter(tags=["practices"], route_class=MoneyGuardedRoute)
 
 
 @router.get("/practices/{ods}")
@@ -32,9 +33,8 @@ def changes(access: Member, db: DB, since: Cursor = 0,
     """Changes after ``since``, oldest first. Pass ``next`` back as ``since``; ``more``: another page waits.
 
     Users and their roles are included only for User Administrators (of the practice or, Advanced, of
-    its commissioner). £ fields only for roles that may see money: the client hides them too, but it is
-    never the only guard.
+    its commissioner). £ fields only for roles that may see money (the route strips them, as every
+    route does): the client hides them too, but it is never the only guard.
     """
     include_admin = access.has(USER_ADMINISTRATOR, ADVANCED_USER_ADMINISTRATOR)
-    page = feed.page(db, access.practice.id, since, limit, include_admin=include_admin).as_json()
-    return page if access.has(*MONEY_ROLES) else feed.without_money(page)
+    return feed.page(db, access.practice.id, since, limit, include_admin=include_admin).as_json()

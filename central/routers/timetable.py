@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from central.deps import DB, CurrentCaller
 from central.models import TimetableEvent
+from central.money import MoneyGuardedRoute
 from central.records import timetable_record
 
-router = APIRouter(tags=["timetable"])
+router = APIRouter(tags=["timetable"], route_class=MoneyGuardedRoute)
 
 
 @router.get("/timetable")

@@ -6,8 +6,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
-from central.models import Offer
+from central.directory import create_organisation
+from central.models import PRACTICE, Declaration, ManualEntry, Offer, Organisation, User
+from central.security import EXTRACT_UPLOAD
 
 from .conftest import START, Api, World
 
@@ -85,3 +88,43 @@ def test_timetable_lists_the_years_events(api: Api, world: World) -> None:
     assert {"extraction", "entry window", "declaration deadline", "payment", "year end"} <= kinds
     assert api.get("/timetable?year=2025", token).status_code == 422
     assert api.get("/timetable?year=2031-32", token).json()["events"] == []
+
+
+def test_the_extract_service_account_is_no_member_of_any_practice(api: Api, world: World) -> None:
+    with world.session() as session:
+        pcn = session.get_one(Organisation, world.practice.parent_id)
+        practice = create_organisation(session, PRACTICE, "Z91120", "Upload Target", START, parent=pcn)
+        session.commit()
+    author = world.manager(practice)
+    with world.session() as session:
+        author_id = session.scalars(select(User.id).where(User.email == author)).one()
+        entry = ManualEntry(practice_id=practice.id, service="LDHC", achievement_date=date(2025, 10, 31),
+                            values={"LD_REG": 40}, status="submitted", version=1, created_by_id=author_id,
+                            updated_by_id=author_id, created_at=START, updated_at=START)
+        declaration = Declaration(practice_id=practice.id, service="QOF", achievement_date=date(2025, 10, 31),
+                                  status="Awaiting Commissioning Organisation Approval", points="1",
+                                  payment="2", snapshot={}, history=[], updated_at=START)
+        session.add_all([entry, declaration])
+        session.commit()
+        entry_id, declaration_id = entry.id, declaration.id
+    uploader = api.token(world.user({world.icb: (EXTRACT_UPLOAD,)}, "gpes"))
+    for method, path in (("GET", ""), ("GET", "/changes"), ("GET", "/declarations"), ("GET", "/users"),
+                         ("GET", "/offers"), ("GET", f"/manual-entries/{entry_id}"),
+                         ("POST", "/declarations"), ("POST", f"/manual-entries/{entry_id}/approve")):
+        theirs = api.call(method, f"/practices/Z91120{path}", uploader,
+                          json={"service": "QOF", "achievement_date": "2025-10-31"})
+        missing = api.call(method, f"/practices/Z99999{path}", uploader,
+                           json={"service": "QOF", "achievement_date": "2025-10-31"})
+        assert theirs.status_code == missing.status_code == 404, path
+        assert theirs.json() == missing.json()
+    assert api.post(f"/declarations/{declaration_id}/approve", uploader).status_code == 404
+    with world.session() as session:  # the refused writes changed nothing
+        assert session.get_one(ManualEntry, entry_id).status == "submitted"
+        assert session.get_one(Declaration, declaration_id).status.startswith("Awaiting Commissioning")
+
+    # Uploading stays its one right, within its own area.
+    with open("resources/examples/extract-2025-26.csv", encoding="utf-8") as handle:
+        extract = handle.read().replace("Z99001,", "Z91120,").replace(",2026-03-31,", ",2025-09-30,")
+    uploaded = api.post("/extracts", uploader, data=extract.encode(), headers={"Content-Type": "text/csv"})
+    assert uploaded.status_code == 200, uploaded.text
+    assert uploaded.json()["practices"] == ["Z91120"]

@@ -8,6 +8,7 @@ from datetime import date
 from central.declarations_flow import finish_recalculation, request_recalculation
 from central.models import CalculatedResult, Organisation
 from central.routers.declarations import reopen_declarations
+from central.security import DECLARATION_MANAGEMENT, FINANCE_VIEW, VIEW
 
 from .conftest import START, Api, FakeClock, World
 
@@ -141,3 +142,56 @@ def test_a_declaration_sent_again_with_its_key_gets_the_first_answer(api: Api, w
     assert replay.headers["Idempotent-Replayed"] == "true"
     fresh = api.post("/practices/Z91109/declarations", manager, json=DECLARE)  # no key: a real repeat
     assert fresh.status_code == 409 and fresh.json()["error"]["code"] == "already_declared"
+
+
+# --- money only for roles that may see it ---------------------------------------------------------
+
+def _money_keys(data: object) -> set[str]:
+    """Every £ key at any depth of ``data``: payment*, gbp_*, *_gbp, £ per point, unit value."""
+    if isinstance(data, dict):
+        found = {key for key in data if key.startswith(("payment", "gbp_")) or key.endswith("_gbp")
+                 or key in ("pounds_per_point", "value_per_point", "unit_value")}
+        return found.union(*(_money_keys(value) for value in data.values()))
+    if isinstance(data, list):
+        return set().union(*(_money_keys(item) for item in data))
+    return set()
+
+
+def test_view_at_the_practice_sees_declarations_without_money(api: Api, world: World) -> None:
+    practice = _practice(world, "Z91110")
+    _results(world, practice)
+    assert api.post("/practices/Z91110/declarations", api.token(world.manager(practice)),
+                    json=DECLARE).status_code == 201
+    viewer = api.token(world.user({practice: (VIEW,)}, "viewer"))
+    listed = api.get("/practices/Z91110/declarations", viewer)
+    assert listed.status_code == 200
+    [declaration] = listed.json()["declarations"]
+    assert _money_keys(declaration) == set()
+    assert declaration["points"] == "157/6"  # points are kept
+    assert declaration["snapshot"] == {"DM020": {"points": "12.5"}, "AST007": {"points": "41/3"}}
+
+    finance = api.token(world.user({practice: (FINANCE_VIEW,)}, "finance"))
+    [with_money] = api.get("/practices/Z91110/declarations", finance).json()["declarations"]
+    assert with_money["payment"] == "3801.47"
+    assert with_money["snapshot"]["DM020"] == {"points": "12.5", "payment": "2801.37"}
+
+
+def test_a_declarer_without_finance_view_gets_replies_without_money(api: Api, world: World) -> None:
+    practice = _practice(world, "Z91111")
+    _results(world, practice)
+    declarer = api.token(world.user({practice: (DECLARATION_MANAGEMENT,)}, "declarer"))
+    headers = {"Idempotency-Key": "declare-z91111-october"}
+    declared = api.post("/practices/Z91111/declarations", declarer, json=DECLARE, headers=headers)
+    assert declared.status_code == 201, declared.text
+    assert _money_keys(declared.json()) == set()
+    assert declared.json()["snapshot"]["DM020"] == {"points": "12.5"}
+    replay = api.post("/practices/Z91111/declarations", declarer, json=DECLARE, headers=headers)
+    assert replay.headers["Idempotent-Replayed"] == "true" and _money_keys(replay.json()) == set()
+    again = api.post("/practices/Z91111/declarations", declarer, json=DECLARE)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_declared"
+    assert again.json()["current"]["points"] == "157/6" and _money_keys(again.json()) == set()
+
+    # The same refusal to someone who also holds Finance View carries the £ (the strip is per role).
+    finance_declarer = api.token(world.user({practice: (DECLARATION_MANAGEMENT, FINANCE_VIEW)}, "declarer"))
+    refused = api.post("/practices/Z91111/declarations", finance_declarer, json=DECLARE).json()
+    assert refused["current"]["payment"] == "3801.47"

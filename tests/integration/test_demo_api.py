@@ -6,6 +6,8 @@ import requests
 from app.services.rules import load_rules
 from central import start_in_thread
 from central.demo_data import demo_extracts
+from central.extract import parse_extract
+from central.results import qof_record
 from central.seed import DEMO_PASSWORD, demo_clock, seed_demo
 from central.settings import Settings
 
@@ -85,14 +87,55 @@ def keys(data):
     return set()
 
 
+def money_keys(all_keys):
+    return {key for key in all_keys if key.startswith(("payment", "gbp_")) or key.endswith("_gbp")
+            or key in ("pounds_per_point", "value_per_point", "unit_value")}
+
+
+def latest(changes, kind):
+    """The newest record of each id of one type in the feed."""
+    return {c["id"]: c["data"] for c in changes if c["type"] == kind and not c["deleted"]}
+
+
 def test_money_reaches_only_roles_that_may_see_it(demo):
-    viewer_keys = keys(whole_feed(demo, token(demo, "viewer@nhs.net"))[0])
-    money = {key for key in viewer_keys
-             if key.startswith(("payment", "gbp_")) or key in ("pounds_per_point", "unit_value")}
-    assert money == set()  # View only: points, never £
+    viewer_changes = whole_feed(demo, token(demo, "viewer@nhs.net"))[0]
+    viewer_keys = keys(viewer_changes)
+    assert money_keys(viewer_keys) == set()  # View only: points, never £
     assert "points" in viewer_keys
+    rules = latest(viewer_changes, "rules")["2025-26"]
+    assert "value_per_point" not in rules and rules["max_points"] == str(load_rules("2025-26").qof_max_points)
     manager_keys = keys(whole_feed(demo, token(demo, "practice.manager@nhs.net"))[0])
-    assert {"pounds_per_point", "payment_gbp", "gbp_unclaimed"} <= manager_keys  # Finance View
+    assert {"pounds_per_point", "payment_gbp", "gbp_unclaimed", "value_per_point",  # Finance View
+            "unit_value", "unit_value_gbp", "gbp_headroom"} <= manager_keys
+
+
+def test_finance_view_gets_every_pound_the_calculation_gives(demo):
+    rules = load_rules("2025-26")
+    changes = whole_feed(demo, token(demo, "practice.manager@nhs.net"))[0]
+    results = latest(changes, "result")
+    for day, text in demo_extracts(rules).items():
+        [counts] = [p for p in parse_extract(text, rules, require_caps=False).practices
+                    if p.practice_code == "Z99001"]
+        calculated = qof_record(rules, day, counts.list_size, counts.registers, counts.qof)
+        served = results[f"QOF:{day.isoformat()}"]
+        assert money_keys(keys(calculated)) == money_keys(keys(served)) != set()
+        assert {i["indicator_id"]: i for i in served["indicators"]} == \
+            {i["indicator_id"]: i for i in calculated["indicators"]}
+        assert {k: v for k, v in served.items() if k != "indicators"} == \
+            {k: v for k, v in calculated.items() if k != "indicators"}
+    assert latest(changes, "rules")["2025-26"]["value_per_point"] == str(rules.constants.value_per_point_gbp)
+
+
+def test_the_extract_service_account_reads_nothing_of_a_practice(demo):
+    uploader = token(demo, "gpes.extracts@nhs.net")
+    manager = token(demo, "practice.manager@nhs.net")
+    declaration = latest(whole_feed(demo, manager)[0], "declaration")
+    for path in ("", "/changes", "/offers", "/declarations", "/users", "/settings"):
+        response = call(demo, "GET", f"/practices/Z99001{path}", uploader)
+        assert response.status_code == 404, path
+        assert response.json() == call(demo, "GET", f"/practices/Z99009{path}", uploader).json()
+    some_declaration = next(iter(declaration))
+    assert call(demo, "POST", f"/declarations/{some_declaration}/approve", uploader).status_code == 404
 
 
 def test_manager_accepts_the_pending_offer(demo):
@@ -126,7 +169,7 @@ def test_another_practices_data_is_not_found(demo):
     assert call(demo, "GET", "/practices/Z99002/changes?since=0", manager).status_code == 404
 
 
-def test_a_manual_entry_recalculates_the_claim_it_caps(demo):
+def test_a_manual_entry_recalculates_the_claim_it_caps_once_approved(demo):
     manager = token(demo, "practice.manager@nhs.net")
     body = {
         "service": "LDHC",
@@ -143,8 +186,18 @@ def test_a_manual_entry_recalculates_the_claim_it_caps(demo):
         headers={"Idempotency-Key": "ld-register-march-review"},
     )
     assert response.status_code == 201, response.text
-    changes, _ = whole_feed(demo, manager)
-    ld = [c["data"] for c in changes if c["type"] == "result" and c["id"] == "LDHC:2026-03-31"][-1]
-    # The latest entered register (5) now caps the March health checks that can be paid.
+
+    def march_claim():
+        changes, _ = whole_feed(demo, manager)
+        return [c["data"] for c in changes if c["type"] == "result" and c["id"] == "LDHC:2026-03-31"][-1]
+
+    # LDHC entries count towards payment only once the commissioner approves them.
+    assert march_claim()["cap"] != 5
+    approver = token(demo, "icb.approver@nhs.net")
+    entry = response.json()["id"]
+    approved = call(demo, "POST", f"/practices/Z99001/manual-entries/{entry}/approve", approver)
+    assert approved.status_code == 200, approved.text
+    ld = march_claim()
+    # The latest approved register (5) now caps the March health checks that can be paid.
     assert ld["cap"] == 5
     assert ld["paid_count"] == min(5, ld["count"])
