@@ -117,8 +117,6 @@ LAST_PRACTICE_ODS: Setting[str | None] = declare(
     "last_practice_ods", str, None, "Last practice opened", optional=True, check=_ods_code)
 WINDOW_GEOMETRY: Setting[str | None] = declare(
     "window_geometry", str, None, "Window position and size", optional=True)
-REQUIRE_SECOND_PERSON: Setting[bool] = declare(
-    "require_second_person", bool, False, "Ask a second person to confirm manual entries before sending")
 TEXT_SCALE: Setting[float] = declare("text_scale", float, 1.0, "Text size", check=_between(0.75, 2.0))
 
 

@@ -122,17 +122,23 @@ def demo_extracts(rules: RuleSet, practices: tuple[DemoPractice, ...] = PRACTICE
 
 
 def manual_counts(rules: RuleSet, practice: DemoPractice) -> dict[str, dict[date, dict[str, int]]]:
-    """Counts entered by hand: LD register, weight-management referrals and allocation, each month."""
+    """Counts the practice enters by hand: the LD register and weight-management referrals, each month."""
     rng = random.Random(f"manual-{practice.ods}")
     months = year_months(rules)
     ld_register = register_sizes(practice, ["LD"]).get("LD") or round(practice.list_size * 0.0056)
-    allocation = round(practice.list_size * 0.114 * 0.12)
     entries: dict[str, dict[date, dict[str, int]]] = {"LDHC": {}, "WM": {}}
     for index, month in enumerate(months):
         # The LD register is kept up to date each month; it caps the health checks that can be paid.
         entries["LDHC"][month] = {"LD_REG": ld_register + index // 3}
-        entries["WM"][month] = {"REFERRALS": rng.randint(6, 14), "ALLOCATION": allocation}
+        entries["WM"][month] = {"REFERRALS": rng.randint(6, 14)}
     return entries
+
+
+def commissioner_counts(rules: RuleSet, practice: DemoPractice) -> dict[str, dict[date, dict[str, int]]]:
+    """Counts the commissioner sets: the weight-management referral allocation (12% of an obesity
+    register of about 11.4% of the list), the same each month."""
+    allocation = round(practice.list_size * 0.114 * 0.12)
+    return {"WM": {month: {"ALLOCATION": allocation} for month in year_months(rules)}}
 
 
 # --- one practice ----------------------------------------------------------------------------

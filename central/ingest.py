@@ -2,15 +2,18 @@
 
 An extract is validated whole before anything is written (``central.extract``), so a bad file
 changes nothing. Re-sending the same bytes is recognised by their SHA-256 and changes nothing.
-Recalculating a practice and achievement date reads the automated counts plus the latest manual
-entry per service (e.g. the LD register), stores the results per indicator, publishes one result
-record per service, and sends back any declaration whose figures changed.
+Recalculating a practice and achievement date reads the automated counts, the counts the commissioner
+set (e.g. a referral allocation) and the latest manual entries per service (e.g. the LD register),
+stores the results per indicator, publishes one result record per service, and sends back any
+declaration whose figures changed. A manual value counts only for an item the rules say the practice
+enters by hand, never in place of an extracted count, never as a draft, and, for a service whose
+entries need the commissioner's approval, only once approved.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,11 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.services.calculation import IndicatorCounts
-from app.services.rules import QOF_SERVICE, RuleSet
-from central import feed
+from app.services.rules import QOF_SERVICE, RuleSet, Service
+from central import allocations, feed
 from central.benchmarks import publish_benchmarks
 from central.declarations_flow import reopen_declarations
-from central.extract import ExtractError, ExtractProblem, PracticeCounts, parse_extract
+from central.extract import ExtractError, ExtractProblem, PracticeCounts, display_name, parse_extract
 from central.models import (
     APPROVED,
     AUTOMATED,
@@ -74,7 +77,8 @@ def ingest_text(
     practices = _practices_by_code(session, extract.practices, may_load)
     now = clock()
     upload = ExtractUpload(
-        sha256=digest, filename=filename, rows=0, uploaded_by_id=uploaded_by_id, uploaded_at=now
+        sha256=digest, filename=display_name(filename), rows=0, uploaded_by_id=uploaded_by_id,
+        uploaded_at=now,
     )
     session.add(upload)
     session.flush()
@@ -116,7 +120,8 @@ def recalculate(
     session: Session, rules: RuleSet, practice: Organisation, achievement_date: date, *, clock: Clock
 ) -> list[dict[str, Any]]:
     """Recalculate one practice at one achievement date from stored counts; publish what changed."""
-    automated, manual = _stored_counts(session, practice.id, achievement_date)
+    automated, manual = _stored_counts(session, rules, practice.id, achievement_date)
+    commissioner = allocations.counts_at(session, practice.id, achievement_date)
     records = []
     qof = automated.get(QOF_SERVICE, {})
     if LIST_SIZE in qof:
@@ -128,11 +133,12 @@ def recalculate(
             if key in rules.indicators
         ]
         records.append(qof_record(rules, achievement_date, list_size, registers, indicator_counts))
-    for service in sorted((set(automated) | set(manual)) - {QOF_SERVICE}):
+    for service in sorted((set(automated) | set(manual) | set(commissioner)) - {QOF_SERVICE}):
         if service not in rules.services:
             continue
-        items = {key: value[0] for key, value in automated.get(service, {}).items()}
-        items.update(manual.get(service, {}))
+        extracted = {key: value[0] for key, value in automated.get(service, {}).items()}
+        items = merged_items(rules.services[service], extracted, commissioner.get(service, {}),
+                             manual.get(service, {}))
         records.append(claim_record(rules, service, achievement_date, items))
     now = clock()
     for record in records:
@@ -254,8 +260,38 @@ def _upsert_count(
     row.extract_id, row.updated_at = extract_id, now
 
 
-def _stored_counts(session: Session, practice_id: int, day: date):
-    """Automated counts {service: {item: (num, den, pca)}} and manual items {service: {item: count}}."""
+def merged_items(service: Service, extracted: Mapping[str, int], commissioner: Mapping[str, int],
+                 manual: Mapping[str, int]) -> dict[str, int]:
+    """The counts a claim is calculated from: extracted counts always beat manual ones for the same item;
+    an item the commissioner sets takes the commissioner's value (else the extract's); a manual value
+    counts only for an item the practice enters by hand."""
+    items = {item: count for item, count in manual.items() if item in service.manual}
+    items.update(extracted)
+    items.update({item: count for item, count in commissioner.items() if item in service.commissioner})
+    return items
+
+
+def list_size_at(session: Session, practice_id: int, day: date) -> int | None:
+    """The practice's latest extracted LIST_SIZE at or before ``day`` (None when none has arrived)."""
+    return session.scalar(
+        select(AchievementCount.numerator)
+        .where(
+            AchievementCount.practice_id == practice_id,
+            AchievementCount.service == QOF_SERVICE,
+            AchievementCount.indicator_id == LIST_SIZE,
+            AchievementCount.achievement_date <= day,
+            AchievementCount.source == AUTOMATED,
+        )
+        .order_by(AchievementCount.achievement_date.desc())
+        .limit(1)
+    )
+
+
+def _stored_counts(session: Session, rules: RuleSet, practice_id: int, day: date):
+    """Automated counts {service: {item: (num, den, pca)}} and manual items {service: {item: count}}.
+
+    Drafts never count; entries of a service needing approval count once approved.
+    """
     automated: dict[str, dict[str, tuple[int, int | None, int | None]]] = {}
     for row in session.scalars(
         select(AchievementCount).where(
@@ -276,6 +312,9 @@ def _stored_counts(session: Session, practice_id: int, day: date):
         .order_by(ManualEntry.updated_at)
     )
     for entry in entries:  # later entries win
+        service = rules.services.get(entry.service)
+        if service is None or (service.approval_required and entry.status != APPROVED):
+            continue
         manual.setdefault(entry.service, {}).update(
             {k: int(v) for k, v in entry.values.items() if isinstance(v, int) and not isinstance(v, bool)}
         )

@@ -2,7 +2,8 @@
 
 NHS Example ICB > Riverside PCN > four practices, the demo one being Riverside Medical Practice
 (Z99001). Monthly extracts April 2025 to March 2026 go in through the same ingest as real ones;
-the LD register and weight-management referrals arrive as manual entries, as they do on CQRS.
+the LD register and weight-management referrals arrive as manual entries approved by the ICB, and the
+ICB sets each practice's weight-management referral allocation, as they do on CQRS.
 Seeding twice changes nothing.
 
 The demo lives in early April 2026, just after the QOF year end: the March entry window, the March
@@ -18,10 +19,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy.orm import Session
 
 from app.services.rules import QOF_SERVICE, RuleSet, load_rules
-from central import audit, feed
+from central import allocations, audit, feed
 from central import declarations_flow as flow
 from central.db import begin_write, make_engine, make_sessionmaker, migrate
-from central.demo_data import COMMISSIONER, PCN, PRACTICES, DemoPractice, demo_extracts, manual_counts
+from central.demo_data import (
+    COMMISSIONER,
+    PCN,
+    PRACTICES,
+    DemoPractice,
+    commissioner_counts,
+    demo_extracts,
+    manual_counts,
+)
 from central.directory import create_organisation, create_user, grant_role, organisation
 from central.ingest import ingest_text, recalculate
 from central.models import ACCEPTED, APPROVED, PENDING, ManualEntry, Offer, Organisation, User
@@ -157,7 +166,8 @@ def _offers(session: Session, organisations: dict[str, Organisation], now: datet
 def _manual_entries(
     session: Session, rules: RuleSet, organisations: dict[str, Organisation], clock: Clock
 ) -> None:
-    """LD register (quarterly) and weight-management referrals, entered and approved through the year."""
+    """LD register (quarterly) and weight-management referrals, entered and approved through the year; the
+    referral allocations the ICB set."""
     for practice in PRACTICES:
         org = organisations[practice.ods]
         manager = _manager(session, practice)
@@ -190,6 +200,14 @@ def _manual_entries(
                              organisation_id=org.id, detail={"service": service, "version": 1})
                 record = manual_entry_record(entry, audit.history(session, "manual_entry", entry.id))
                 feed.publish(session, org.id, feed.MANUAL_ENTRY, entry.id, record)
+                touched.add(month)
+        for service, months in commissioner_counts(rules, practice).items():
+            for month, values in months.items():
+                entered = datetime.combine(month + timedelta(days=1), datetime.min.time(), UTC)
+                before = allocations.set_counts(session, org.id, service, month, values, entered)
+                audit.record(session, now=entered, actor=approver, action="allocation set",
+                             target_type="allocation", target_id=f"{service}:{month.isoformat()}",
+                             organisation_id=org.id, detail={"values": values, "before": before})
                 touched.add(month)
         for month in sorted(touched):
             recalculate(session, rules, org, month, clock=clock)

@@ -2,7 +2,8 @@
 through the outbox, amendments, conflicts and each entry's history.
 
 No Qt. Functions that read or write the cache run on the database worker (``tasks.run(..., kind="db")``);
-``confirm_second_person`` goes to the network (``kind="net"``).
+``confirm_second_person`` goes to the network (``kind="net"``). The value checks are the central service's
+own (app.services.entry_rules), so what the form accepts, CQRS accepts.
 
 One form per service and achievement date. For one of those the app keeps at most one of: a draft, or an
 outbox item (waiting, refused or in conflict). Queuing deletes the draft in the same transaction as the
@@ -12,23 +13,29 @@ into the draft. So a crash can neither lose what the user typed nor send it twic
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from app.services import cache_store, outbox
+from app.services import cache_store, entry_rules, outbox
+from app.services.entry_context import PracticeContext, practice_context
 from app.services.format import uk_date
 from app.services.outbox import DraftEntry, OutboxEntry
-from app.services.profile import DECLARATION_MANAGEMENT, SUPERVISOR
 from app.services.rules import RuleSet, Service, qof_year, rules_for, service_name
+from app.services.second_person import (  # noqa: F401  (part of this module's interface)
+    CONFIRMING_ROLES,
+    SecondPersonConfirmation,
+    SecondPersonRefused,
+    confirm_second_person,
+)
 from app.services.windows import ENTRY_WINDOW, WindowState, entry_window
 
 KIND = "manual_entry"
 TIMETABLE = "timetable_event"
-MAX_COUNT = 10_000_000  # the central service refuses more (central/entry_rules.py)
-MAX_NOTES = 2000
+MAX_NOTES = entry_rules.MAX_NOTES
 COUNT, YES_NO = "count", "yes_no"
 
 # Statuses of a row in the list of entries.
@@ -64,14 +71,6 @@ class EntryRefused(ValueError):
         self.fields = dict(fields or {})
 
 
-class SecondPersonRefused(ValueError):
-    """The second person could not confirm (wrong password, not allowed, the same person...)."""
-
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
-
-
 # --- form definitions ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ class FieldDefinition:
     label: str
     kind: str = COUNT  # COUNT (a whole number) or YES_NO (1 or 0)
     minimum: int = 0
-    maximum: int = MAX_COUNT
+    maximum: int | None = None  # the stated maximum in the rules (the list size may lower it)
     required: bool = True
     hint: str = ""
     short: str = ""  # for lists: "LD register"
@@ -92,7 +91,8 @@ class FieldDefinition:
 
 @dataclass(frozen=True)
 class CapRule:
-    """``item`` above ``cap`` is allowed (the count is true) but only up to the cap is paid: a warning."""
+    """``item`` above ``cap`` is allowed (the count is true) but only up to the cap is paid: a warning.
+    The cap is a field of the form, or a count CQRS holds (e.g. the allocation the commissioner set)."""
 
     item: str
     cap: str
@@ -107,6 +107,14 @@ class FormDefinition:
     fields: tuple[FieldDefinition, ...]
     caps: tuple[CapRule, ...] = ()
     note: str = ""  # the rules' note on the service, e.g. when referrals must be entered
+    rules: Service | None = None  # the service's rules, which the values are checked against
+    list_size: int | None = None  # the practice's list size at the date, when synced
+    known: Mapping[str, int] = dataclasses.field(default_factory=dict)  # counts CQRS holds, e.g. ALLOCATION
+
+    @property
+    def set_by_commissioner(self) -> tuple[str, ...]:
+        """Items of this service the commissioner sets (shown, never entered)."""
+        return self.rules.commissioner if self.rules else ()
 
     @property
     def title(self) -> str:
@@ -127,27 +135,34 @@ def _rules(achievement_date: date) -> RuleSet:
     return rules
 
 
-def field_for(item: str) -> FieldDefinition:
+def field_for(item: str, service: Service | None = None) -> FieldDefinition:
     """The field of one item code, whatever the service and year (labels for lists and summaries)."""
     label, short, hint = ITEM_TEXT.get(item, (item.replace("_", " ").capitalize(), "", ""))
-    return FieldDefinition(item, label, hint=hint, short=short)
+    limit = service.limits.get(item) if service else None
+    return FieldDefinition(item, label, hint=hint, short=short, maximum=limit.maximum if limit else None)
 
 
-def _form(service: Service, achievement_date: date) -> FormDefinition:
-    fields = tuple(field_for(item) for item in service.manual)
+def _form(service: Service, achievement_date: date, list_size: int | None,
+          known: Mapping[str, int]) -> FormDefinition:
+    fields = tuple(field_for(item, service) for item in service.manual)
     caps = ()
-    if service.cap_item and {service.item, service.cap_item} <= set(service.manual):
+    if service.cap_item and service.item in service.manual and service.cap_item not in service.automatic:
         caps = (CapRule(service.item, service.cap_item, CAP_WORDS.get(service.cap_item, "limit")),)
-    return FormDefinition(service.code, service.name, achievement_date, fields, caps, service.note)
+    held = {item: count for item, count in known.items() if item not in service.manual}
+    return FormDefinition(service.code, service.name, achievement_date, fields, caps, service.note,
+                          service, list_size, held)
 
 
-def form_for(service: str, achievement_date: date) -> FormDefinition:
-    """The form of ``service`` for ``achievement_date``, from that QOF year's manual items."""
+def form_for(service: str, achievement_date: date, context: PracticeContext | None = None) -> FormDefinition:
+    """The form of ``service`` for ``achievement_date``, from that QOF year's manual items; with the
+    practice's ``context`` (from the cache) it also knows the list size and the counts CQRS holds."""
     rules = _rules(achievement_date)
     found = rules.services.get(service)
     if found is None or not found.manual:
         raise EntryRefused(f"{service} has nothing to enter by hand in {rules.year}.")
-    return _form(found, achievement_date)
+    context = context or PracticeContext()
+    return _form(found, achievement_date, context.list_size_at(achievement_date),
+                 context.counts_at(service, achievement_date))
 
 
 def manual_services(achievement_date: date) -> list[tuple[str, str]]:
@@ -183,13 +198,15 @@ def _parse(definition: FieldDefinition, raw: Any) -> tuple[int | None, str | Non
     value = int(text.replace(",", ""))
     if value < definition.minimum:
         return None, f"Must be {definition.minimum:,} or more."
-    if value > definition.maximum:
-        return None, f"Must be no more than {definition.maximum:,}."
     return value, None
 
 
 def validate(form: FormDefinition, raw_texts: Mapping[str, Any]) -> dict[str, str]:
-    """Problems that stop the entry being queued, per field (empty when it can be queued)."""
+    """Problems that stop the entry being queued, per field (empty when it can be queued).
+
+    What was typed is read here; the whole numbers are then checked exactly as CQRS checks them (the
+    items allowed, each item's stated maximum and the practice's list size, numerator and denominator).
+    """
     problems: dict[str, str] = {}
     values: dict[str, int] = {}
     for definition in form.fields:
@@ -198,12 +215,25 @@ def validate(form: FormDefinition, raw_texts: Mapping[str, Any]) -> dict[str, st
             problems[definition.name] = problem
         elif value is not None:
             values[definition.name] = value
-    numerator, denominator = values.get("NUMERATOR"), values.get("DENOMINATOR")
-    if numerator is not None and denominator is not None and numerator > denominator:
-        problems["NUMERATOR"] = f"Cannot be more than the denominator ({denominator:,})."
+    if values:
+        shared = (entry_rules.value_problems(form.rules, values, form.list_size) if form.rules
+                  else entry_rules.count_problems(values))
+        for field, problem in shared.items():
+            problems.setdefault(field.removeprefix("values."), problem)
     if not problems and not values:
         problems[form.fields[0].name] = "Enter at least one value."
     return problems
+
+
+def notes_problem(notes: str) -> str | None:
+    """Why the notes cannot be sent (too long, or something like an NHS number), or None."""
+    return entry_rules.notes_problems(notes).get("notes")
+
+
+def _cap_value(form: FormDefinition, rule: CapRule, raw_texts: Mapping[str, Any]) -> int | None:
+    if rule.cap in form.names:
+        return _parse(form.field(rule.cap), raw_texts.get(rule.cap))[0]
+    return form.known.get(rule.cap)
 
 
 def warnings(form: FormDefinition, raw_texts: Mapping[str, Any]) -> dict[str, str]:
@@ -211,7 +241,7 @@ def warnings(form: FormDefinition, raw_texts: Mapping[str, Any]) -> dict[str, st
     found: dict[str, str] = {}
     for rule in form.caps:
         item, _ = _parse(form.field(rule.item), raw_texts.get(rule.item))
-        cap, _ = _parse(form.field(rule.cap), raw_texts.get(rule.cap))
+        cap = _cap_value(form, rule, raw_texts)
         if item is not None and cap is not None and item > cap:
             found[rule.item] = (f"More than the {rule.word} of {cap:,}: only up to the {rule.word} is paid. "
                                 "You can still send it.")
@@ -538,13 +568,32 @@ _CONFLICT_MESSAGE = "CQRS holds a newer version of this entry. Choose which vers
 _APPROVED_MESSAGE = "This entry has been approved, so it can no longer be amended."
 
 
-def _check(form: FormDefinition, raw: Mapping[str, Any], notes: str) -> dict[str, int]:
+_SECOND_PERSON_NEEDED = ("Your practice requires a second person to check manual entries before they are "
+                         "sent. Use Check before sending, and ask someone with Declaration Management or "
+                         "Supervisor to confirm.")
+
+
+def _check(ods: str, form: FormDefinition, raw: Mapping[str, Any], notes: str,
+           second_person_check: str | None) -> tuple[dict[str, int], FormDefinition]:
+    """The values to send, checked against the practice's list size and its second-person rule."""
+    context = practice_context(ods)
+    form = dataclasses.replace(form, list_size=context.list_size_at(form.achievement_date))
     problems = validate(form, raw)
-    if len(notes) > MAX_NOTES:
-        problems["notes"] = f"Notes can be up to {MAX_NOTES:,} characters."
+    problem = notes_problem(notes)
+    if problem:
+        problems["notes"] = problem
     if problems:
         raise EntryRefused("Some values need correcting before this can be sent.", problems)
-    return values_of(form, raw)
+    if context.second_person_required and not second_person_check:
+        raise EntryRefused(_SECOND_PERSON_NEEDED)
+    return values_of(form, raw), form
+
+
+def _body(values: dict[str, int], notes: str, second_person_check: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"values": values, "notes": notes or None, "status": SUBMITTED}
+    if second_person_check:
+        body["second_person_check"] = second_person_check
+    return body
 
 
 def _check_open(ods: str, form: FormDefinition, today: date) -> None:
@@ -574,20 +623,24 @@ def delete_draft(ods: str, service: str, achievement_date: date) -> bool:
     return outbox.delete_draft(ods, service, achievement_date)
 
 
-def queue(ods: str, form: FormDefinition, values: Mapping[str, Any], notes: str, today: date) -> OutboxEntry:
+def queue(ods: str, form: FormDefinition, values: Mapping[str, Any], notes: str, today: date,
+          second_person_check: str | None = None) -> OutboxEntry:
     """Put the entry in the outbox to be sent (deleting its draft in the same transaction).
 
-    Refuses (EntryRefused) invalid values and a closed entry window. When CQRS already holds an entry
-    for this service and date, this amends it instead, against the version last synced.
+    Refuses (EntryRefused) invalid values, a closed entry window, and (when the practice requires a second
+    person) an entry without the check token the second person obtained for exactly these values. When
+    CQRS already holds an entry for this service and date, this amends it instead, against the version
+    last synced.
     """
-    checked = _check(form, values, notes)
+    checked, form = _check(ods, form, values, notes, second_person_check)
     _check_open(ods, form, today)
     target = _target(ods, form.service, form.achievement_date)
     if target.record is not None:
-        return amend(ods, int(target.record["id"]), values, notes, target.record.get("version") or 1, today)
+        return amend(ods, int(target.record["id"]), values, notes, target.record.get("version") or 1, today,
+                     second_person_check)
     replaces = _replaceable(target)
     body = {"service": form.service, "achievement_date": form.achievement_date.isoformat(),
-            "values": checked, "notes": notes or None, "status": SUBMITTED}
+            **_body(checked, notes, second_person_check)}
     return outbox.queue_draft(ods, form.service, form.achievement_date, "POST",
                               f"/practices/{ods}/manual-entries", body, kind=KIND, replaces=replaces)
 
@@ -603,7 +656,7 @@ def _replaceable(target: _Target) -> str | None:
 
 
 def amend(ods: str, entry_id: int, values: Mapping[str, Any], notes: str, version: int | str,
-          today: date) -> OutboxEntry:
+          today: date, second_person_check: str | None = None) -> OutboxEntry:
     """Queue a change to an entry on CQRS, sent with ``If-Match: version`` (the version the user saw).
 
     Refused while the entry is approved (as last synced) or its window is closed. CQRS checks both again,
@@ -616,11 +669,10 @@ def amend(ods: str, entry_id: int, values: Mapping[str, Any], notes: str, versio
         raise EntryRefused(_APPROVED_MESSAGE)
     when = _as_date(record.get("achievement_date"))
     assert when is not None
-    form = form_for(str(record["service"]), when)
-    checked = _check(form, values, notes)
+    checked, form = _check(ods, form_for(str(record["service"]), when), values, notes, second_person_check)
     _check_open(ods, form, today)
     replaces = _replaceable(_target(ods, form.service, when))
-    body = {"values": checked, "notes": notes or None, "status": SUBMITTED}
+    body = _body(checked, notes, second_person_check)
     return outbox.queue_draft(ods, form.service, when, "PUT", f"/practices/{ods}/manual-entries/{entry_id}",
                               body, if_match=version, kind=KIND, replaces=replaces)
 
@@ -662,52 +714,3 @@ def keep_as_draft(key: str) -> DraftEntry:
         raise EntryRefused("The app cannot tell which entry this change was for. Sync, then try again.")
     return outbox.set_aside(key, str(source["service"]), when, dict(body.get("values") or {}),
                             str(body.get("notes") or ""))
-
-
-# --- a second person's confirmation ---------------------------------------------------------------
-
-CONFIRMING_ROLES = (DECLARATION_MANAGEMENT, SUPERVISOR)
-
-
-def confirm_second_person(ods: str, email: str, password: str, *, server_url: str | None = None,
-                          ca_file: str | None = None, signed_in_email: str | None = None) -> str:
-    """Check that someone else with Declaration Management or Supervisor at ``ods`` confirms; their name.
-
-    Signs that person in to CQRS (their sign-in is in its audit log), reads their roles, then signs them
-    out again. Nothing of theirs is kept: not the tokens, not the profile. Raises SecondPersonRefused.
-    Network I/O: run it with ``tasks.run(..., kind="net")``.
-    """
-    from app import settings
-    from app.services.api_client import Forbidden, Unauthorized, ValidationFailed
-    from app.services.auth import SIGN_IN_MESSAGES, Auth
-    from app.services.profile import load_profile, profile_from_me
-    from app.services.secrets import TokenStore
-
-    saved = load_profile()
-    server_url = server_url or (saved.server_url if saved else "")
-    signed_in_email = signed_in_email or (saved.email if saved else None)
-    email = email.strip().lower()
-    if not server_url:
-        raise SecondPersonRefused("Sign in first: the app does not know which CQRS server to ask.")
-    if signed_in_email and email == signed_in_email.strip().lower():
-        raise SecondPersonRefused("The second person must be someone other than you.")
-    if ca_file is None:
-        ca_file = settings.load().get(settings.CA_FILE)
-    auth = Auth(server_url, TokenStore(), ca_file=ca_file)
-    try:
-        try:
-            pair = auth.client.post("/auth/token", {"email": email, "password": password})
-        except (Unauthorized, Forbidden, ValidationFailed) as error:
-            raise SecondPersonRefused(SIGN_IN_MESSAGES.get(error.code or "", error.user_message)) from None
-        # Not Auth.sign_in: that would save this person's profile and token as the signed-in user's.
-        auth.client.set_token(pair["access_token"])
-        profile = profile_from_me(server_url, auth.client.get("/me"))
-        access = profile.practice(ods)
-        if access is None or not any(access.has(role) for role in CONFIRMING_ROLES):
-            raise SecondPersonRefused(f"{profile.display_name} does not have the Declaration Management or "
-                                      "Supervisor role at this practice, so cannot confirm.")
-        return profile.display_name
-    finally:
-        if auth.client.token:
-            auth.sign_out()  # ends their session on CQRS at once
-        auth.close()

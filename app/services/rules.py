@@ -7,6 +7,7 @@ A broken rules file raises :class:`RulesError` naming the file, the row and the 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 import tomllib
 from collections.abc import Mapping
@@ -99,8 +100,21 @@ class Constants:
 
 
 @dataclass(frozen=True)
+class ItemLimit:
+    """The largest value a person may enter for one item, and why (``reason`` is shown to them)."""
+
+    maximum: int
+    reason: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Service:
-    """A V&I programme or enhanced service paid per item."""
+    """A V&I programme or enhanced service paid per item.
+
+    Items are extracted (``automatic``), entered by the practice (``manual``) or set by the commissioner
+    (``commissioner``, e.g. a referral allocation); each manual and commissioner item has a limit.
+    """
 
     code: str
     name: str
@@ -113,11 +127,14 @@ class Service:
     manual: tuple[str, ...]
     source: str
     note: str = ""
+    commissioner: tuple[str, ...] = ()
+    limits: Mapping[str, ItemLimit] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
+    approval_required: bool = True  # entries count towards payment only once the commissioner approves
 
     @property
     def items(self) -> tuple[str, ...]:
         """Every item an extract or a manual entry may carry for this service."""
-        return tuple(dict.fromkeys((*self.automatic, *self.manual, self.item)))
+        return tuple(dict.fromkeys((*self.automatic, *self.manual, *self.commissioner, self.item)))
 
 
 @dataclass(frozen=True)
@@ -317,12 +334,26 @@ def _load_services(path: Path) -> dict[str, Service]:
                 f"(got {entry.get('unit_value_gbp')!r})"
             )
         cap_item = text("cap_item", ITEM_PATTERN, required=basis == "per_item_capped") or None
-        automatic, manual = items("automatic"), items("manual")
+        automatic, manual, commissioner = items("automatic"), items("manual"), items("commissioner")
+        listed = automatic + manual + commissioner
         item = text("item", ITEM_PATTERN)
-        if item not in automatic + manual:
-            raise RulesError(f"{where}, field 'item': {item} must be listed in automatic or manual")
-        if cap_item and cap_item not in automatic + manual:
-            raise RulesError(f"{where}, field 'cap_item': {cap_item} must be listed in automatic or manual")
+        if item not in listed:
+            raise RulesError(
+                f"{where}, field 'item': {item} must be listed in automatic, manual or commissioner"
+            )
+        if cap_item and cap_item not in listed:
+            raise RulesError(
+                f"{where}, field 'cap_item': {cap_item} must be listed in automatic, manual or commissioner"
+            )
+        twice = sorted({i for i in listed if listed.count(i) > 1})
+        if twice:
+            raise RulesError(
+                f"{where}, field 'manual': {', '.join(twice)} must be only one of automatic, manual or "
+                "commissioner (an item is extracted, entered by the practice or set by the commissioner)"
+            )
+        approval = entry.get("approval_required")
+        if not isinstance(approval, bool):
+            raise RulesError(f"{where}, field 'approval_required': must be true or false (got {approval!r})")
         services[code] = Service(
             code=code,
             name=text("name"),
@@ -335,8 +366,38 @@ def _load_services(path: Path) -> dict[str, Service]:
             manual=manual,
             source=text("source"),
             note=text("note", required=False),
+            commissioner=commissioner,
+            limits=MappingProxyType(_limits(entry.get("limits", {}), manual + commissioner, where)),
+            approval_required=approval,
         )
     return services
+
+
+def _limits(table: object, entered: tuple[str, ...], where: str) -> dict[str, ItemLimit]:
+    """``[service.limits.<ITEM>]``: one for every item a person enters, and none for any other item."""
+    if not isinstance(table, dict):
+        raise RulesError(f"{where}, field 'limits': must be [service.limits.<ITEM>] tables (got {table!r})")
+    limits: dict[str, ItemLimit] = {}
+    for item in entered:
+        if item not in table:
+            raise RulesError(f"{where}, field 'limits.{item}': missing (every manual and commissioner item "
+                             "needs a maximum, a reason and a source)")
+    for item, raw in table.items():
+        key = f"limits.{item}"
+        if item not in entered:
+            raise RulesError(f"{where}, field '{key}': {item} is not a manual or commissioner item")
+        if not isinstance(raw, dict):
+            raise RulesError(f"{where}, field '{key}': must be a table (got {raw!r})")
+        maximum = raw.get("maximum")
+        if isinstance(maximum, bool) or not isinstance(maximum, int) or maximum < 1:
+            raise RulesError(
+                f"{where}, field '{key}.maximum': must be a whole number above 0 (got {maximum!r})"
+            )
+        for part in ("reason", "source"):
+            if not isinstance(raw.get(part), str) or not raw[part].strip():
+                raise RulesError(f"{where}, field '{key}.{part}': must not be empty (got {raw.get(part)!r})")
+        limits[item] = ItemLimit(maximum, raw["reason"].strip(), raw["source"].strip())
+    return limits
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ conflict view that shows both versions side by side.
 
 The dialogs never touch the cache or the network themselves: saving and queuing go through the task
 runner to app.services.manual_entry, and the second person is checked by a callable the page passes in.
+Whether a second person is needed is the practice's rule held by CQRS (the page reads it from the cache);
+the check the second person obtains is queued with exactly the values they were shown.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ from app.services.windows import WindowState
 from app.signals import hub
 from app.views import fonts
 
-SecondPersonCheck = Callable[[str, str], str]  # (email, password) -> their name; raises when refused
+# (email, password, values, notes) -> who checked and their check token; raises when refused
+SecondPersonCheck = Callable[[str, str, Mapping[str, int], str], me.SecondPersonConfirmation]
 ERROR, WARNING, GOOD, QUIET = "#d5281b", "#8a5300", "#007f3b", "#425563"
 ROLE_NEEDED = ("Only people with the Achievement Entry role for this practice can enter or change manual "
                "entries. You can see this entry, but not change it.")
@@ -129,10 +132,16 @@ class EntryForm(QDialog):
         self.notes.setPlaceholderText("Optional: where the figures came from, for whoever checks them")
         self.notes.setTabChangesFocus(True)
         self.notes.setMaximumHeight(self.notes.fontMetrics().lineSpacing() * 4 + 12)
+        self.notes.textChanged.connect(self._notes_typed)
         notes_label = QLabel("&Notes")
         notes_label.setBuddy(self.notes)
         grid.addWidget(notes_label, len(form.fields), 0, Qt.AlignmentFlag.AlignTop)
         grid.addWidget(self.notes, len(form.fields), 1, 1, 2)
+        self.notes_message = _wrapping(name="Notes: message")
+        self.notes_message.hide()
+        grid.addWidget(self.notes_message, len(form.fields) + 1, 1, 1, 2)
+        self.set_by_commissioner = _wrapping(self._commissioner_words(), "Set by your commissioner")
+        self.set_by_commissioner.setVisible(bool(self.set_by_commissioner.text()))
 
         self.form_message = _wrapping(name="Form message")
         self.form_message.hide()
@@ -163,6 +172,7 @@ class EntryForm(QDialog):
             layout.addWidget(widget)
         layout.addSpacing(6)
         layout.addLayout(grid)
+        layout.addWidget(self.set_by_commissioner)
         layout.addWidget(self.form_message)
         layout.addStretch(1)
         layout.addLayout(buttons)
@@ -229,6 +239,14 @@ class EntryForm(QDialog):
                     "has reached CQRS.")
         return None
 
+    def _commissioner_words(self) -> str:
+        """The items the commissioner sets for this service: shown for reference, never entered here."""
+        parts = []
+        for item in self.definition.set_by_commissioner:
+            label, value = me.field_for(item).label, self.definition.known.get(item)
+            parts.append(f"{label}: {fmt.count(value)}" if value is not None else f"{label}: not set yet")
+        return f"Set by your commissioner (not entered here): {'; '.join(parts)}." if parts else ""
+
     def _status_words(self) -> str:
         row = self.row
         if row is None:
@@ -246,6 +264,10 @@ class EntryForm(QDialog):
         for name, widget in self.inputs.items():
             raw[name] = widget.currentData() if isinstance(widget, QComboBox) else widget.text()
         return raw
+
+    def _notes_typed(self) -> None:
+        problem = me.notes_problem(self.notes.toPlainText())
+        _say(self.notes_message, problem or "", ERROR)
 
     def _typed(self, name: str) -> None:
         self._touched.add(name)
@@ -332,29 +354,35 @@ class EntryForm(QDialog):
         if not self.window.open:
             self._show_form_message(f"This entry cannot be sent now. {self.window.message}")
             return
-        if problems:
+        notes_problem = me.notes_problem(self.notes.toPlainText())
+        if problems or notes_problem:
             self._show_form_message("Some values need correcting first; the messages are beside them.")
-            first = next(name for name in self.inputs if name in problems)
-            self.inputs[first].setFocus()
+            self._notes_typed()
+            first = next((name for name in self.inputs if name in problems), None)
+            (self.inputs[first] if first else self.notes).setFocus()
             return
         raw, notes = self.raw_values(), self.notes.toPlainText()
-        second_person = self.second_person if self.require_second_person else None
-        self.check_dialog = CheckDialog(self.definition, me.values_of(self.definition, raw), notes,
-                                        me.warnings(self.definition, raw), window=self.window, row=self.row,
-                                        second_person=second_person, parent=self)
+        values = me.values_of(self.definition, raw)
+        check = self.second_person if self.require_second_person else None
+        second_person = (None if check is None
+                         else lambda email, password: check(email, password, values, notes))
+        dialog = CheckDialog(self.definition, values, notes, me.warnings(self.definition, raw),
+                             window=self.window, row=self.row, second_person=second_person, parent=self)
+        self.check_dialog = dialog
         # What is queued is exactly what was checked, even if the form is edited behind the dialog.
-        self.check_dialog.accepted.connect(lambda: self.queue(raw, notes))
-        self.check_dialog.open()
+        dialog.accepted.connect(lambda: self.queue(raw, notes, dialog.check))
+        dialog.open()
 
-    def queue(self, raw: Mapping[str, Any] | None = None, notes: str | None = None) -> None:
+    def queue(self, raw: Mapping[str, Any] | None = None, notes: str | None = None,
+              second_person_check: str | None = None) -> None:
         """Put the entry in the outbox (deleting its draft in the same transaction)."""
         ods, definition, today, row = self.ods, self.definition, self.today, self.row
         raw = dict(raw) if raw is not None else self.raw_values()
         notes = notes if notes is not None else self.notes.toPlainText()
         self.check_button.setEnabled(False)
         self._show_form_message("Queuing…", QUIET)
-        tasks.run(lambda: _queue_or_amend(ods, definition, raw, notes, today, row), self._queued,
-                  self._refused)
+        tasks.run(lambda: _queue_or_amend(ods, definition, raw, notes, today, row, second_person_check),
+                  self._queued, self._refused)
 
     def _queued(self, _item: Any) -> None:
         hub().queued.emit(me.KIND)  # the shell syncs at once to send it
@@ -364,12 +392,12 @@ class EntryForm(QDialog):
 
 
 def _queue_or_amend(ods: str, form: me.FormDefinition, raw: Mapping[str, Any], notes: str, today: date,
-                    row: me.EntryRow | None) -> Any:
+                    row: me.EntryRow | None, second_person_check: str | None = None) -> Any:
     """On the database worker: amend the entry the form was opened on (the version the user saw), or
     queue a new one."""
     if row is not None and row.entry_id is not None and row.version is not None:
-        return me.amend(ods, row.entry_id, raw, notes, row.version, today)
-    return me.queue(ods, form, raw, notes, today)
+        return me.amend(ods, row.entry_id, raw, notes, row.version, today, second_person_check)
+    return me.queue(ods, form, raw, notes, today, second_person_check)
 
 
 class CheckDialog(QDialog):
@@ -377,12 +405,14 @@ class CheckDialog(QDialog):
 
     def __init__(self, form: me.FormDefinition, values: Mapping[str, int], notes: str,
                  warnings: Mapping[str, str], *, window: WindowState, row: me.EntryRow | None = None,
-                 second_person: SecondPersonCheck | None = None, parent: QWidget | None = None) -> None:
+                 second_person: Callable[[str, str], me.SecondPersonConfirmation] | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Check before sending")
         self.setAccessibleName("Check before sending")
         self.second_person = second_person
         self.confirmed_by: str | None = None
+        self.check: str | None = None  # the second person's check token, queued with the entry
 
         heading = QLabel(f"You are about to send: {form.title}")
         heading.setWordWrap(True)
@@ -420,9 +450,10 @@ class CheckDialog(QDialog):
             box = QGroupBox("A second person must confirm")
             box.setAccessibleName("Second person's confirmation")
             inner = QVBoxLayout(box)
-            inner.addWidget(_wrapping("Your practice asks for a second person to check manual entries. "
-                                      "Someone with Declaration Management or Supervisor at the practice "
-                                      "signs in here to confirm.", "Why a second person"))
+            inner.addWidget(_wrapping("Your practice requires a second person to check manual entries "
+                                      "(a practice setting held by CQRS). Someone with Declaration "
+                                      "Management or Supervisor at the practice signs in here to confirm "
+                                      "these values.", "Why a second person"))
             self.email.setPlaceholderText("name@nhs.net")
             self.email.setAccessibleName("Second person's email address")
             self.password.setEchoMode(QLineEdit.EchoMode.Password)
@@ -459,10 +490,10 @@ class CheckDialog(QDialog):
         _say(self.message, "Checking…", QUIET)
         tasks.run(lambda: check(email, password), self._confirmed, self._not_confirmed, kind="net")
 
-    def _confirmed(self, name: str) -> None:
+    def _confirmed(self, confirmation: me.SecondPersonConfirmation) -> None:
         if not self.isVisible():
             return  # "Go back" was pressed while the check ran: nothing is sent
-        self.confirmed_by = name
+        self.confirmed_by, self.check = confirmation.name, confirmation.check
         self.password.clear()
         self.accept()
 

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import settings
 from app.services import format as fmt
 from app.services import manual_entry as me
 from app.services import tasks
@@ -49,8 +48,16 @@ from app.views.manual_entry_form import (
 )
 from app.views.record_table import Column, RecordTable, field
 
-SecondPersonConfirmer = Callable[[str, str, str], str]  # (ods, email, password) -> their name
+# (ods, email, password, *, service, achievement_date, values, notes) -> who checked and their check token
+SecondPersonConfirmer = Callable[..., me.SecondPersonConfirmation]
 EMPTY = "No manual entries yet. Use New entry… to enter the figures CQRS cannot extract."
+SECOND_PERSON_RULE = {
+    True: ("Your practice requires a second person (Declaration Management or Supervisor) to check manual "
+           "entries before they are sent. This is a practice setting held by CQRS; your practice's User "
+           "Administrator can change it."),
+    False: ("Your practice does not require a second person to check manual entries before they are sent. "
+            "This is a practice setting held by CQRS; your practice's User Administrator can change it."),
+}
 NEEDS_YOU = {me.CONFLICT: "#fde2e0", me.FAILED: "#fde2e0", me.REJECTED: "#fde2e0", me.DRAFT: "#fff9c4"}
 
 
@@ -160,6 +167,7 @@ class ManualEntryPage(QWidget):
         # Checks a second person's email and password (network): replaceable, e.g. for the demo's CA.
         self.confirm_second_person: SecondPersonConfirmer = me.confirm_second_person
         self.access: PracticeAccess | None = None
+        self.context = me.PracticeContext()  # the practice's rule, list sizes and counts, from the cache
         self.rows: list[me.EntryRow] = []
         self.choices: list[me.EntryChoice] = []
         self.dialog: QDialog | None = None  # the form, conflict view or chooser now open
@@ -176,6 +184,10 @@ class ManualEntryPage(QWidget):
         self.role_note.setAccessibleName("Why you cannot enter figures")
         self.role_note.setStyleSheet(f"color: {ERROR};")
         self.role_note.hide()
+        self.second_person_note = QLabel()
+        self.second_person_note.setWordWrap(True)
+        self.second_person_note.setAccessibleName("Your practice's rule for a second person")
+        self.second_person_note.hide()
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setAccessibleName("Message")
@@ -230,6 +242,7 @@ class ManualEntryPage(QWidget):
         layout.addWidget(heading)
         layout.addWidget(intro)
         layout.addWidget(self.role_note)
+        layout.addWidget(self.second_person_note)
         layout.addLayout(actions)
         layout.addWidget(self.message)
         layout.addWidget(splitter, 1)
@@ -243,11 +256,11 @@ class ManualEntryPage(QWidget):
         self._update_actions()
         if access is None:
             self.table.set_empty_message("Sign in to see your practice's manual entries.")
-            self._show([], [])
+            self._show([], [], me.PracticeContext())
             return
         self.table.set_empty_message(EMPTY)
         ods, today = access.ods, self.today()
-        tasks.run(lambda: (me.entries(ods, today), me.choices(ods, today)),
+        tasks.run(lambda: (me.entries(ods, today), me.choices(ods, today), me.practice_context(ods)),
                   lambda found: self._loaded(ods, *found), lambda _error: self.loaded.emit())
 
     def reload(self) -> None:
@@ -259,14 +272,18 @@ class ManualEntryPage(QWidget):
     def can_enter(self) -> bool:
         return self.access is not None and self.access.has(ACHIEVEMENT_ENTRY)
 
-    def _loaded(self, ods: str, rows: list[me.EntryRow], choices: list[me.EntryChoice]) -> None:
+    def _loaded(self, ods: str, rows: list[me.EntryRow], choices: list[me.EntryChoice],
+                context: me.PracticeContext) -> None:
         if self.access is None or self.access.ods != ods:
             return  # another practice was chosen while this was loading
-        self._show(rows, choices)
+        self._show(rows, choices, context)
 
-    def _show(self, rows: list[me.EntryRow], choices: list[me.EntryChoice]) -> None:
+    def _show(self, rows: list[me.EntryRow], choices: list[me.EntryChoice],
+              context: me.PracticeContext) -> None:
         keep = self.selected()
-        self.rows, self.choices = rows, choices
+        self.rows, self.choices, self.context = rows, choices, context
+        self.second_person_note.setText(SECOND_PERSON_RULE[context.second_person_required])
+        self.second_person_note.setVisible(self.access is not None)
         self.table.set_rows([_as_table_row(row) for row in rows])
         if keep is not None:
             self.select(keep.key)
@@ -332,14 +349,15 @@ class ManualEntryPage(QWidget):
         if existing:
             self.open_entry(existing[0])
             return
-        self._open_form(me.form_for(choice.service, choice.achievement_date), None, choice.window)
+        self._open_form(me.form_for(choice.service, choice.achievement_date, self.context), None,
+                        choice.window)
 
     def open_entry(self, row: me.EntryRow | None) -> None:
         """Open the form of ``row`` (read-only when it cannot be changed), or the conflict view."""
         if row is None or self.access is None:
             return
         try:
-            form = me.form_for(row.service, row.achievement_date)
+            form = me.form_for(row.service, row.achievement_date, self.context)
         except me.EntryRefused as error:  # e.g. a year this version has no rules for
             self.message.setText(error.user_message)
             self.message.show()
@@ -357,9 +375,14 @@ class ManualEntryPage(QWidget):
     def _open_form(self, form: me.FormDefinition, row: me.EntryRow | None, window: WindowState) -> None:
         assert self.access is not None
         ods, confirm = self.access.ods, self.confirm_second_person
+
+        def second_person(email: str, password: str, values: Any, notes: str) -> me.SecondPersonConfirmation:
+            return confirm(ods, email, password, service=form.service, achievement_date=form.achievement_date,
+                           values=values, notes=notes)
+
         dialog = EntryForm(ods, form, today=self.today(), window=window, row=row, can_enter=self.can_enter,
-                           require_second_person=settings.load().get(settings.REQUIRE_SECOND_PERSON),
-                           second_person=lambda email, password: confirm(ods, email, password), parent=self)
+                           require_second_person=self.context.second_person_required,
+                           second_person=second_person, parent=self)
         dialog.changed.connect(self.reload)
         self.dialog = dialog
         dialog.open()

@@ -1,10 +1,23 @@
-"""Manual entries: counts a practice enters by hand (Achievement Entry), and their approval.
+"""Manual entries: counts a practice enters by hand (Achievement Entry), their approval, the second
+person's check, and the counts the commissioner sets (allocations).
 
-Create with a required ``Idempotency-Key`` (a replay returns the first response). Amend with
-``If-Match: <version>``: a stale version gets 409 with the current record; an approved entry cannot
-be amended; both creating and amending need the service's entry window to be open (timetable). An
-amendment may carry an ``Idempotency-Key`` too, so an outbox item re-sent after a crash is applied once.
-The commissioner (Approval Management) approves or rejects submitted entries.
+Only the service's manual items may be entered (``services.toml``), each up to its stated maximum and
+never above the practice's latest list size (app.services.entry_rules, shared with the desktop); notes
+never hold an NHS number. Create with a required ``Idempotency-Key`` (a replay returns the first
+response). Amend with ``If-Match: <version>``: a stale version gets 409 with the current record; an
+approved entry cannot be amended; both creating and amending need the service's entry window to be open
+(timetable). An amendment may carry an ``Idempotency-Key`` too, so an outbox item re-sent after a crash
+is applied once. The commissioner (Approval Management) approves or rejects submitted entries.
+
+When the practice requires a second person (``GET /practices/{ods}/settings``), that person (Declaration
+Management or Supervisor) asks for a check of the values (``POST .../manual-entries/checks``) and the
+submitter sends the token as ``second_person_check``; drafts need none (central.second_person).
+
+A commissioner-set item such as the WM ``ALLOCATION`` is never entered by the practice: the commissioner's
+Commissioning Management or Approval Management sets it with ``PUT /practices/{ods}/allocations/{service}``.
+It is stored as an achievement count with the source ``commissioner`` (central.allocations) rather than
+as an approved entry, so it is not the practice's record: the practice can neither amend nor replace it,
+and it sits beside the extracted counts it may override.
 
 Every record carries ``history``: the entry's audit trail (who did what, when).
 """
@@ -14,26 +27,33 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from app.services.rules import qof_year, rules_for
-from central import audit, feed, idempotency
+from app.services.identifiers import free_text_problem
+from app.services.rules import Service, qof_year, rules_for
+from central import allocations, audit, feed, idempotency, second_person
 from central.deps import DB, Member, Now, PracticeAccess, needs, source_address
-from central.entry_rules import service_problems, value_problems
+from central.directory import ancestor, roles_at
+from central.entry_rules import entry_service, notes_problems, value_problems
 from central.errors import ApiError, invalid
-from central.ingest import recalculate
-from central.models import APPROVED, REJECTED, SUBMITTED, ManualEntry
+from central.ingest import list_size_at, recalculate
+from central.models import APPROVED, COMMISSIONER, REJECTED, SUBMITTED, ManualEntry, User
+from central.money import MoneyGuardedRoute
 from central.params import RecordId
 from central.records import manual_entry_record
-from central.security import ACHIEVEMENT_ENTRY, APPROVAL_MANAGEMENT
+from central.security import ACHIEVEMENT_ENTRY, APPROVAL_MANAGEMENT, COMMISSIONING_MANAGEMENT
 from central.windows import entry_window_problem
 
-router = APIRouter(tags=["manual entries"])
+router = APIRouter(tags=["manual entries"], route_class=MoneyGuardedRoute)
 AchievementEntry = needs(ACHIEVEMENT_ENTRY)
 Approver = needs(APPROVAL_MANAGEMENT)
+Checker = needs(*second_person.CHECKING_ROLES)
+SETTERS = (COMMISSIONING_MANAGEMENT, APPROVAL_MANAGEMENT)  # at the practice's commissioner
+Setter = needs(*SETTERS)
+ServiceCode = Annotated[str, Path(max_length=10, description="The service code, such as WM.")]
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
 OptionalIdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
 AUDIT_TARGET = "manual_entry"
@@ -45,11 +65,28 @@ class EntryChange(BaseModel):
     values: dict[str, Any]
     notes: str | None = Field(None, max_length=2000)
     status: Literal["draft", "submitted"] = SUBMITTED
+    second_person_check: str | None = Field(None, max_length=200)  # when the practice requires one
 
 
 class NewEntry(EntryChange):
     service: str = Field(max_length=10)
     achievement_date: date
+
+
+class CheckRequest(BaseModel):
+    """Exactly the values the second person was shown."""
+
+    model_config = ConfigDict(extra="forbid")
+    service: str = Field(max_length=10)
+    achievement_date: date
+    values: dict[str, Any]
+    notes: str | None = Field(None, max_length=2000)
+
+
+class Allocation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    achievement_date: date
+    values: dict[str, Any]  # e.g. {"ALLOCATION": 40}
 
 
 class Rejection(BaseModel):
@@ -63,14 +100,14 @@ def create(body: NewEntry, request: Request, idempotency_key: IdempotencyKey, ac
     replayed = idempotency.replay(db, access.user.id, idempotency_key, print_)
     if replayed is not None:
         return replayed
-    problems = service_problems(body.service, body.achievement_date) | value_problems(body.values)
-    if problems:
-        raise invalid(problems)
+    _check_values(db, access, body.service, body.achievement_date, body.values, body.notes)
     _check_window(db, body.service, body.achievement_date, now)
+    checker = _second_person(db, access, body, body.service, body.achievement_date, now)
     entry = ManualEntry(practice_id=access.practice.id, service=body.service,
                         achievement_date=body.achievement_date, values=body.values, notes=body.notes,
                         status=body.status, version=1, created_by_id=access.user.id,
-                        updated_by_id=access.user.id, created_at=now, updated_at=now)
+                        updated_by_id=access.user.id, checked_by_id=checker.id if checker else None,
+                        created_at=now, updated_at=now)
     db.add(entry)
     db.flush()
     record = _saved(db, access, entry, "manual entry created", now, request)
@@ -108,11 +145,11 @@ def amend(entry_id: RecordId, body: EntryChange, request: Request, access: Achie
     if entry.status == APPROVED:
         raise ApiError(409, "already_approved", "An approved entry cannot be amended.",
                        extra={"current": _record(db, entry)})
-    problems = value_problems(body.values)
-    if problems:
-        raise invalid(problems)
+    _check_values(db, access, entry.service, entry.achievement_date, body.values, body.notes)
     _check_window(db, entry.service, entry.achievement_date, now)
+    checker = _second_person(db, access, body, entry.service, entry.achievement_date, now)
     entry.values, entry.notes, entry.status = body.values, body.notes, body.status
+    entry.checked_by_id = checker.id if checker else None
     entry.version += 1
     entry.rejection_reason, entry.updated_by_id, entry.updated_at = None, access.user.id, now
     record = _saved(db, access, entry, "manual entry amended", now, request)
@@ -122,14 +159,63 @@ def amend(entry_id: RecordId, body: EntryChange, request: Request, access: Achie
     return JSONResponse(record, headers={"ETag": f'"{entry.version}"'})
 
 
+@router.post("/practices/{ods}/manual-entries/checks", status_code=201)
+def check(body: CheckRequest, request: Request, access: Checker, db: DB, now: Now) -> dict[str, Any]:
+    """The second person, signed in as themselves, checks exactly these values: a single-use token
+    (valid for a day) that the person submitting them sends as ``second_person_check``."""
+    _check_values(db, access, body.service, body.achievement_date, body.values, body.notes)
+    token, row = second_person.issue(db, access.practice, access.user, body.service, body.achievement_date,
+                                     body.values, body.notes, now)
+    audit.record(db, now=now, actor=access.user, action="manual entry checked",
+                 target_type="second_person_check", target_id=row.id, organisation_id=access.practice.id,
+                 source=source_address(request),
+                 detail={"service": body.service, "achievement_date": body.achievement_date.isoformat()})
+    db.commit()
+    user = access.user
+    return {"second_person_check": token, "expires_at": row.expires_at.isoformat(),
+            "checked_by": user.email, "checked_by_name": f"{user.first_name} {user.last_name}".strip()}
+
+
+@router.put("/practices/{ods}/allocations/{service}")
+def set_allocation(service: ServiceCode, body: Allocation, request: Request, access: Setter, db: DB,
+                   now: Now) -> dict[str, Any]:
+    """The commissioner sets the items only it may set (e.g. WM ALLOCATION) for one achievement date."""
+    commissioner = ancestor(access.practice, COMMISSIONER)
+    if commissioner is None or not set(SETTERS) & roles_at(db, access.user.id, commissioner.id):
+        raise ApiError(403, "forbidden", "Only the practice's commissioner (Commissioning Management or "
+                                         "Approval Management) sets allocations.")
+    found, problems = entry_service(service, body.achievement_date)
+    if found is None:
+        raise invalid(problems)
+    list_size = list_size_at(db, access.practice.id, body.achievement_date)
+    problems = value_problems(found, body.values, list_size, by_commissioner=True)
+    if problems:
+        raise invalid(problems)
+    before = allocations.set_counts(db, access.practice.id, service, body.achievement_date, body.values, now)
+    key = f"{service}:{body.achievement_date.isoformat()}"
+    audit.record(db, now=now, actor=access.user, action="allocation set", target_type="allocation",
+                 target_id=key, organisation_id=access.practice.id, source=source_address(request),
+                 detail={"values": body.values, "before": before})
+    _recalculate(db, request, access, body.achievement_date)
+    db.commit()
+    return {"service": service, "achievement_date": body.achievement_date.isoformat(),
+            "values": body.values, "set_by": access.user.email}
+
+
 @router.post("/practices/{ods}/manual-entries/{entry_id}/approve")
 def approve(entry_id: RecordId, request: Request, access: Approver, db: DB, now: Now) -> dict[str, Any]:
+    entry = _entry(db, access, entry_id)
+    if entry.status == SUBMITTED:  # values entered under older rules are checked again before they count
+        _check_values(db, access, entry.service, entry.achievement_date, entry.values, None)
     return _review(db, access, entry_id, APPROVED, None, now, request)
 
 
 @router.post("/practices/{ods}/manual-entries/{entry_id}/reject")
 def reject(entry_id: RecordId, body: Rejection, request: Request, access: Approver, db: DB,
            now: Now) -> dict[str, Any]:
+    problem = free_text_problem(body.reason)  # the reason is sent to everyone at the practice
+    if problem:
+        raise invalid({"reason": problem})
     return _review(db, access, entry_id, REJECTED, body.reason, now, request)
 
 
@@ -155,6 +241,28 @@ def _entry(db: Session, access: PracticeAccess, entry_id: int) -> ManualEntry:
     return entry
 
 
+def _check_values(db: Session, access: PracticeAccess, service: str, achievement_date: date,
+                  values: dict[str, Any], notes: str | None) -> Service:
+    """422 naming each field that breaks the rules; the practice's latest list size bounds every count."""
+    found, problems = entry_service(service, achievement_date)
+    if found is not None:
+        problems = value_problems(found, values, list_size_at(db, access.practice.id, achievement_date))
+    problems |= notes_problems(notes)
+    if problems:
+        raise invalid(problems)
+    assert found is not None
+    return found
+
+
+def _second_person(db: Session, access: PracticeAccess, body: EntryChange, service: str,
+                   achievement_date: date, now: datetime) -> User | None:
+    """Who checked a submission, when the practice requires a second person; drafts need nobody."""
+    if body.status != SUBMITTED:
+        return None
+    return second_person.redeem(db, access.practice, access.user, body.second_person_check, service,
+                                achievement_date, body.values, body.notes, now)
+
+
 def _check_window(db: Session, service: str, achievement_date: date, now: datetime) -> None:
     problem = entry_window_problem(db, service, achievement_date, now)
     if problem:
@@ -162,7 +270,8 @@ def _check_window(db: Session, service: str, achievement_date: date, now: dateti
 
 
 def _record(db: Session, entry: ManualEntry) -> dict[str, Any]:
-    return manual_entry_record(entry, audit.history(db, AUDIT_TARGET, entry.id))
+    checked_by = db.get(User, entry.checked_by_id) if entry.checked_by_id is not None else None
+    return manual_entry_record(entry, audit.history(db, AUDIT_TARGET, entry.id), checked_by)
 
 
 def _saved(db: Session, access: PracticeAccess, entry: ManualEntry, action: str, now: datetime,
@@ -174,8 +283,12 @@ def _saved(db: Session, access: PracticeAccess, entry: ManualEntry, action: str,
                  detail={"service": entry.service, "version": entry.version, "status": entry.status})
     record = _record(db, entry)  # after the audit entry, so the history includes this change
     feed.publish(db, access.practice.id, feed.MANUAL_ENTRY, entry.id, record)
-    rules = rules_for(qof_year(entry.achievement_date))
-    if rules is not None:  # the entered counts feed the practice's calculated achievement at once
-        clock = request.app.state.settings.clock
-        recalculate(db, rules, access.practice, entry.achievement_date, clock=clock)
+    _recalculate(db, request, access, entry.achievement_date)
     return record
+
+
+def _recalculate(db: Session, request: Request, access: PracticeAccess, achievement_date: date) -> None:
+    """Counts that count (approved, or not needing approval) feed the calculated achievement at once."""
+    rules = rules_for(qof_year(achievement_date))
+    if rules is not None:
+        recalculate(db, rules, access.practice, achievement_date, clock=request.app.state.settings.clock)

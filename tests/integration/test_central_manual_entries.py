@@ -1,5 +1,6 @@
 """Manual entries: idempotent creation, validation per field, If-Match amendments, the entry window
-from the timetable, and approval by the commissioner."""
+from the timetable, and approval by the commissioner. (What may be entered and what counts towards payment:
+test_central_entry_rules.py; the second person: test_central_second_person.py.)"""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ OCTOBER = "2025-10-31"  # its entry window is 1-12 Nov 2025; the clock starts on
 
 
 def _entry(**changes: object) -> dict:
-    return {"service": "WM", "achievement_date": OCTOBER, "values": {"REFERRALS": 12, "ALLOCATION": 40},
+    return {"service": "WM", "achievement_date": OCTOBER, "values": {"REFERRALS": 12},
             "notes": "From the referral log", **changes}
 
 
@@ -66,17 +67,20 @@ def test_idempotency_key_is_required(api: Api, world: World) -> None:
 
 def test_bad_values_get_a_message_per_field(api: Api, world: World) -> None:
     token = api.token(world.manager())
+    before = _count(world)
     values = {"REFERRALS": -1, "ALLOCATION": "forty", "DOSES": 1.5, "X": True}
     bad = _create(api, token, _entry(values=values))
     assert bad.status_code == 422
     fields = bad.json()["error"]["fields"]
     assert fields == {f"values.{k}": "Must be a whole number of 0 or more." for k in
                       ("REFERRALS", "ALLOCATION", "DOSES", "X")}
-    over = _create(api, token, _entry(service="QOF", values={"NUMERATOR": 41, "DENOMINATOR": 40}))
-    assert over.json()["error"]["fields"] == {
-        "values.NUMERATOR": "The numerator cannot be more than the denominator."}
+    qof = _create(api, token, _entry(service="QOF", values={"NUMERATOR": 41, "DENOMINATOR": 40}))
+    assert qof.json()["error"]["fields"] == {
+        "service": "QOF counts come from the extract; nothing is entered by hand. Services with items "
+                   "entered by hand in 2025-26: RSVP, LDHC, WM."}
     unknown = _create(api, token, _entry(service="NOPE"))
     assert "service" in unknown.json()["error"]["fields"]
+    assert _count(world) == before  # a refused write changes nothing
     empty = _create(api, token, _entry(values={}, achievement_date="31/10/2025"))
     assert set(empty.json()["error"]["fields"]) == {"achievement_date"}
     nothing = _create(api, token, _entry(values={}))
@@ -87,7 +91,7 @@ def test_amend_with_if_match_and_conflict_returns_the_current_record(api: Api, w
     token = api.token(world.manager())
     created = _create(api, token).json()
     url = f"{ENTRIES}/{created['id']}"
-    change = {"values": {"REFERRALS": 14, "ALLOCATION": 40}, "notes": "Recounted"}
+    change = {"values": {"REFERRALS": 14}, "notes": "Recounted"}
     assert api.call("PUT", url, token, json=change).status_code == 428
     amended = api.call("PUT", url, token, json=change, headers={"If-Match": '"1"'})
     assert amended.status_code == 200
@@ -97,7 +101,7 @@ def test_amend_with_if_match_and_conflict_returns_the_current_record(api: Api, w
     assert stale.status_code == 409
     assert stale.json()["error"]["code"] == "version_conflict"
     assert stale.json()["current"]["version"] == 2
-    assert stale.json()["current"]["values"] == {"REFERRALS": 14, "ALLOCATION": 40}
+    assert stale.json()["current"]["values"] == {"REFERRALS": 14}
     assert api.get(url, token).json()["notes"] == "Recounted"
 
 
@@ -128,10 +132,10 @@ def test_approved_entries_cannot_be_amended_and_rejected_ones_can(api: Api, worl
                       headers={"If-Match": str(approved["version"])})
     assert locked.status_code == 409 and locked.json()["error"]["code"] == "already_approved"
 
-    reason = {"reason": "Allocation looks wrong"}
+    reason = {"reason": "Referrals look high"}
     rejected = api.post(f"{ENTRIES}/{second['id']}/reject", approver, json=reason)
-    assert rejected.json()["rejection_reason"] == "Allocation looks wrong"
-    change = {"values": {"REFERRALS": 12, "ALLOCATION": 30}}
+    assert rejected.json()["rejection_reason"] == "Referrals look high"
+    change = {"values": {"REFERRALS": 11}}
     fixed = api.call("PUT", f"{ENTRIES}/{second['id']}", token, json=change,
                      headers={"If-Match": str(rejected.json()["version"])})
     assert fixed.status_code == 200 and fixed.json()["status"] == "submitted"
@@ -172,14 +176,14 @@ def test_every_published_record_carries_its_history_of_who_did_what_when(api: Ap
     clock.advance(hours=2)
     token, approver = api.token(manager), api.token(approver_email)  # access tokens are short-lived
     url = f"{ENTRIES}/{created['id']}"
-    amended = api.call("PUT", url, token, json={"values": {"REFERRALS": 13, "ALLOCATION": 40}},
+    amended = api.call("PUT", url, token, json={"values": {"REFERRALS": 13}},
                        headers={"If-Match": "1"}).json()
     assert [h["action"] for h in amended["history"]] == ["manual entry created", "manual entry amended"]
     assert amended["history"][1]["at"].startswith("2025-11-05T12:00")
-    rejected = api.post(f"{url}/reject", approver, json={"reason": "Allocation is 30"}).json()
+    rejected = api.post(f"{url}/reject", approver, json={"reason": "The referral log shows 11"}).json()
     assert rejected["history"][-1] == {"action": "manual entry rejected", "at": rejected["history"][-1]["at"],
                                        "by": approver_email}
-    fixed = api.call("PUT", url, token, json={"values": {"REFERRALS": 13, "ALLOCATION": 30}},
+    fixed = api.call("PUT", url, token, json={"values": {"REFERRALS": 11}},
                      headers={"If-Match": str(rejected["version"])}).json()
     approved = api.post(f"{url}/approve", approver).json()
     assert [h["action"] for h in approved["history"]] == [
@@ -196,7 +200,7 @@ def test_a_replayed_amendment_with_the_same_key_is_applied_once(api: Api, world:
     token = api.token(world.manager())
     created = _create(api, token).json()
     url = f"{ENTRIES}/{created['id']}"
-    change = {"values": {"REFERRALS": 15, "ALLOCATION": 40}}
+    change = {"values": {"REFERRALS": 15}}
     headers = {"If-Match": "1", "Idempotency-Key": "outbox-amend-1"}
     first = api.call("PUT", url, token, json=change, headers=headers)
     assert first.status_code == 200 and first.json()["version"] == 2

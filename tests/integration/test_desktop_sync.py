@@ -30,7 +30,7 @@ ENTRIES = f"/practices/{ODS}/manual-entries"
 
 def _entry(referrals: int = 12, **changes: object) -> dict:
     return {"service": "WM", "achievement_date": "2025-10-31",
-            "values": {"REFERRALS": referrals, "ALLOCATION": 40}, "notes": "From the referral log", **changes}
+            "values": {"REFERRALS": referrals}, "notes": "From the referral log", **changes}
 
 
 @pytest.fixture
@@ -102,9 +102,9 @@ def test_a_replayed_item_is_applied_once(engine: SyncEngine, auth: Auth, world: 
 def test_a_stale_amendment_becomes_a_conflict_keeping_both_versions(engine: SyncEngine, auth: Auth) -> None:
     created = auth.request("POST", ENTRIES, json=_entry(referrals=5), idempotency_key="conflict-create")
     path = f"{ENTRIES}/{created['id']}"
-    change = {"values": {"REFERRALS": 6, "ALLOCATION": 40}, "notes": None, "status": "submitted"}
+    change = {"values": {"REFERRALS": 6}, "notes": None, "status": "submitted"}
     auth.request("PUT", path, json=change, if_match="1")  # somebody else amended it first: version 2
-    ours = {"values": {"REFERRALS": 9, "ALLOCATION": 40}, "notes": "our figure", "status": "submitted"}
+    ours = {"values": {"REFERRALS": 9}, "notes": "our figure", "status": "submitted"}
     item = outbox.enqueue(ODS, "manual_entry", "PUT", path, ours, if_match=1)
 
     report = engine.run([ODS])

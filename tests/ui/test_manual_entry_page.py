@@ -1,6 +1,7 @@
 """app.views.manual_entry_page and manual_entry_form: messages beside the fields as the user types, Save
-draft with no server at all, closed windows, the second person's confirmation, the conflict view, role
-gating, rejected reasons and history, and a name for every control.
+draft with no server at all, closed windows, the second person's confirmation (when the practice's CQRS
+setting asks for it), the conflict view, role gating, rejected reasons and history, and a name for every
+control.
 
 The cache is real (SQLite in a temp folder) and holds the 2025/26 national timetable; there is no server.
 The second person's check is the one boundary replaced: a callable the page is given."""
@@ -23,7 +24,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import settings
 from app.services import cache_store, outbox, tasks
 from app.services import manual_entry as me
 from app.services.profile import ACHIEVEMENT_ENTRY, VIEW, PracticeAccess
@@ -54,6 +54,22 @@ def _entry(entry_id: int, service: str, when: date, values: dict, status: str = 
         "notes": None, "status": status, "version": version, "rejection_reason": reason,
         "updated_at": "2025-11-04T16:40:00+00:00",
         "history": [{"action": action, "at": at, "by": by} for action, at, by in history]}}
+
+
+def _practice(second_person_required: bool) -> dict:
+    """The practice record as CQRS publishes it: its second-person rule is a practice setting."""
+    return {"type": "practice", "id": ODS, "data": {"ods": ODS, "name": PRACTICE,
+                                                     "second_person_required": second_person_required}}
+
+
+def _claim(service: str, when: date, items: dict, list_size: int | None = None) -> list[dict]:
+    """A synced claim result holding the counts CQRS has (e.g. the allocation), and the QOF list size."""
+    changes = [{"type": "result", "id": f"{service}:{when.isoformat()}", "data": {
+        "service": service, "achievement_date": when.isoformat(), "items": items}}]
+    if list_size is not None:
+        changes.append({"type": "result", "id": f"QOF:{when.isoformat()}", "data": {
+            "service": "QOF", "achievement_date": when.isoformat(), "list_size": list_size}})
+    return changes
 
 
 @pytest.fixture
@@ -137,25 +153,34 @@ def test_messages_appear_beside_the_fields_as_the_user_types(open_page, qtbot) -
     form.reject()
 
     wm = _new_form(page, "WM", OCTOBER)
-    assert [wm.inputs[n].accessibleName() for n in ("REFERRALS", "ALLOCATION")] == ["Referrals made",
-                                                                                  "Referral allocation"]
+    assert list(wm.inputs) == ["REFERRALS"] and wm.inputs["REFERRALS"].accessibleName() == "Referrals made"
+    qtbot.keyClicks(wm.inputs["REFERRALS"], "2001")
+    assert wm.messages["REFERRALS"].text().startswith("Must be no more than 2,000: ")
+
+
+def test_the_allocation_is_shown_from_cqrs_and_referrals_above_it_are_a_warning(cache, open_page,
+                                                                                 qtbot) -> None:
+    cache(*_claim("WM", OCTOBER, {"ALLOCATION": 134}, list_size=1200))
+    wm = _new_form(open_page(), "WM", OCTOBER)
+    assert "ALLOCATION" not in wm.inputs  # the commissioner sets it, the practice never enters it
+    assert wm.set_by_commissioner.text() == ("Set by your commissioner (not entered here): "
+                                             "Referral allocation: 134.")
     qtbot.keyClicks(wm.inputs["REFERRALS"], "150")
-    qtbot.keyClicks(wm.inputs["ALLOCATION"], "134")
     warning = wm.messages["REFERRALS"]
     assert warning.isVisible() and "only up to the allocation is paid" in warning.text()
     assert "#8a5300" in warning.styleSheet()  # a warning, not an error: it can still be sent
-    qtbot.keyClicks(wm.inputs["ALLOCATION"], "0")  # 1340
-    assert not warning.isVisible()
-    qtbot.keyClicks(wm.inputs["REFERRALS"], "0000000")  # 1,500,000,000
-    assert wm.messages["REFERRALS"].text() == "Must be no more than 10,000,000."
+    qtbot.keyClicks(wm.inputs["REFERRALS"], "0")  # 1,500: above the practice's list of 1,200
+    assert wm.messages["REFERRALS"].text() == ("Must be no more than the practice's list size of 1,200 "
+                                               "patients.")
 
 
 def test_check_before_sending_stops_at_problems_and_says_where_they_are(open_page, qtbot) -> None:
-    form = _new_form(open_page(), "WM", OCTOBER)
-    qtbot.keyClicks(form.inputs["REFERRALS"], "12")
+    form = _new_form(open_page(), "LDHC", OCTOBER)
+    qtbot.keyClicks(form.notes, "Patient NHS 943 476 5919")
+    assert "looks like an NHS number" in form.notes_message.text() and "5919" not in form.notes_message.text()
     form.check_button.click()
     assert form.check_dialog is None
-    assert form.messages["ALLOCATION"].text() == "Enter a whole number (0 if there were none)."
+    assert form.messages["LD_REG"].text() == "Enter a whole number (0 if there were none)."
     assert "need correcting" in form.form_message.text()
     assert outbox.items(ODS) == []
 
@@ -165,25 +190,24 @@ def test_check_before_sending_stops_at_problems_and_says_where_they_are(open_pag
 def test_save_draft_works_with_no_server_at_all_and_the_draft_opens_again(open_page, qtbot) -> None:
     page = open_page()
     form = _new_form(page, "WM", OCTOBER)
-    qtbot.keyClicks(form.inputs["REFERRALS"], "11")
-    qtbot.keyClicks(form.inputs["ALLOCATION"], "13x")  # half typed: kept as it is
+    qtbot.keyClicks(form.inputs["REFERRALS"], "1x")  # half typed: kept as it is
     qtbot.keyClicks(form.notes, "From the referral log")
     form.save_button.click()
     settle()
     assert "Draft saved on this PC" in form.form_message.text()
     draft = outbox.load_draft(ODS, "WM", OCTOBER)
-    assert (draft.values, draft.notes) == ({"REFERRALS": 11, "ALLOCATION": "13x"}, "From the referral log")
+    assert (draft.values, draft.notes) == ({"REFERRALS": "1x"}, "From the referral log")
     assert outbox.items(ODS) == []  # nothing queued, nothing sent
     form.reject()
 
     _reload(page, qtbot)
     row = _row(page, "WM")
     assert row.status == me.DRAFT and _table_text(page, 0, "Status") == "Draft, kept on this PC"
-    assert _table_text(page, 0, "Values") == "Referrals 11, Allocation 13x"
+    assert _table_text(page, 0, "Values") == "Referrals 1x"
     page.open_entry(row)
     again = page.dialog
-    assert again.inputs["REFERRALS"].text() == "11" and again.inputs["ALLOCATION"].text() == "13x"
-    assert again.messages["ALLOCATION"].text() == "Enter a whole number using digits only, such as 58."
+    assert again.inputs["REFERRALS"].text() == "1x"
+    assert again.messages["REFERRALS"].text() == "Enter a whole number using digits only, such as 58."
     assert again.notes.toPlainText() == "From the referral log" and again.delete_button.isVisible()
 
 
@@ -259,16 +283,18 @@ def test_check_before_sending_summarises_warns_and_queues(open_page, qtbot) -> N
     assert _row(page, "LDHC").status_text == "Queued, waiting to be sent"
 
 
-def test_a_second_person_must_confirm_when_the_setting_asks(open_page, qtbot) -> None:
-    settings.load().set(settings.REQUIRE_SECOND_PERSON, True)
+def test_a_second_person_must_confirm_when_the_practice_requires_it(cache, open_page, qtbot) -> None:
+    cache(_practice(True))  # the practice's setting, as synced from CQRS
     page = open_page()
-    asked: list[tuple[str, str, str]] = []
+    note = page.second_person_note
+    assert note.isVisible() and "requires a second person" in note.text()
+    asked: list[tuple] = []
 
-    def confirm(ods: str, email: str, password: str) -> str:
-        asked.append((ods, email, password))
+    def confirm(ods: str, email: str, password: str, **checked) -> me.SecondPersonConfirmation:
+        asked.append((ods, email, password, checked))
         if password != "Right-Password-1":
             raise me.SecondPersonRefused("The email address or password is not right.")
-        return "Sam Patel"
+        return me.SecondPersonConfirmation("Sam Patel", "check-token-1")
 
     page.confirm_second_person = confirm
     form = _filled_ld_form(page, qtbot)
@@ -282,7 +308,9 @@ def test_a_second_person_must_confirm_when_the_setting_asks(open_page, qtbot) ->
     qtbot.keyClicks(check.password, "wrong")
     check.send_button.click()
     settle()
-    assert asked == [(ODS, "sam.patel@nhs.net", "wrong")]
+    shown = {"service": "LDHC", "achievement_date": OCTOBER, "values": {"LD_REG": 58},
+             "notes": "From the LD register report"}
+    assert asked == [(ODS, "sam.patel@nhs.net", "wrong", shown)]  # exactly the values shown are checked
     assert "not right" in check.message.text() and check.isVisible() and check.password.text() == ""
     assert outbox.items(ODS) == []  # not queued without the confirmation
 
@@ -290,16 +318,30 @@ def test_a_second_person_must_confirm_when_the_setting_asks(open_page, qtbot) ->
     check.send_button.click()
     settle()
     assert check.confirmed_by == "Sam Patel" and not check.isVisible()
-    assert [i.body["values"] for i in outbox.items(ODS)] == [{"LD_REG": 58}]
+    [item] = outbox.items(ODS)
+    assert item.body["values"] == {"LD_REG": 58} and item.body["second_person_check"] == "check-token-1"
+
+
+def test_without_the_practices_rule_no_second_person_is_asked_for(cache, open_page, qtbot) -> None:
+    cache(_practice(False))
+    page = open_page()
+    assert "does not require a second person" in page.second_person_note.text()
+    form = _filled_ld_form(page, qtbot)
+    form.check_button.click()
+    assert not form.check_dialog.email.isVisible()
+    form.check_dialog.send_button.click()
+    settle()
+    [item] = outbox.items(ODS)
+    assert "second_person_check" not in item.body
 
 
 # --- conflicts ------------------------------------------------------------------------------------------
 
 def _conflict(cache) -> str:
-    theirs = _entry(202, "WM", OCTOBER, {"REFERRALS": 9, "ALLOCATION": 134}, version=2)
+    theirs = _entry(202, "WM", OCTOBER, {"REFERRALS": 9}, version=2)
     cache(theirs)
     item = outbox.enqueue(ODS, me.KIND, "PUT", f"/practices/{ODS}/manual-entries/202",
-                          {"values": {"REFERRALS": 11, "ALLOCATION": 134}, "notes": "From the referral log",
+                          {"values": {"REFERRALS": 11}, "notes": "From the referral log",
                            "status": "submitted"}, if_match=1)
     outbox.next_batch()
     outbox.mark_conflict(item.key, theirs["data"], "Someone changed this entry since you opened it.")
@@ -316,8 +358,8 @@ def test_the_conflict_view_shows_both_versions_and_keep_mine_sends_ours(cache, o
     assert isinstance(view, ConflictDialog)
     table = view.table
     cells = [[table.item(r, c).text() for c in range(3)] for r in range(table.rowCount())]
-    assert cells[0] == ["Referrals made", "11", "9"] and cells[1] == ["Referral allocation", "134", "134"]
-    assert cells[2] == ["Notes", "From the referral log", "—"]
+    assert cells[0] == ["Referrals made", "11", "9"]
+    assert cells[1] == ["Notes", "From the referral log", "—"]
     assert table.horizontalHeaderItem(2).text() == "On CQRS (version 2)"
     assert table.item(0, 1).font().bold() and not table.item(1, 1).font().bold()  # what differs stands out
 
@@ -335,7 +377,7 @@ def test_use_theirs_keeps_ours_as_a_draft(cache, open_page, qtbot) -> None:
     page.dialog.theirs_button.click()
     settle()
     assert outbox.get(key) is None
-    assert outbox.load_draft(ODS, "WM", OCTOBER).values == {"REFERRALS": 11, "ALLOCATION": 134}
+    assert outbox.load_draft(ODS, "WM", OCTOBER).values == {"REFERRALS": 11}
     _reload(page, qtbot)
     assert sorted(r.status for r in page.rows) == [me.DRAFT, me.SUBMITTED]
 
@@ -404,7 +446,7 @@ def _unnamed(top: QWidget) -> list[str]:
 
 
 def test_every_control_has_an_accessible_name(cache, open_page, qtbot) -> None:
-    settings.load().set(settings.REQUIRE_SECOND_PERSON, True)
+    cache(_practice(True))
     key = _conflict(cache)
     page = open_page()
     page.table.findChild(QLineEdit).setText("W")  # shows the filter's clear button

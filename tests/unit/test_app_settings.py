@@ -14,7 +14,6 @@ def test_defaults_without_a_file(app_data_dir: Path) -> None:
     assert store.get(settings.SYNC_INTERVAL_MINUTES) == 15
     assert store.get(settings.SERVER_URL) == ""
     assert store.get(settings.CA_FILE) is None
-    assert store.get(settings.REQUIRE_SECOND_PERSON) is False
     assert store.get(settings.TEXT_SCALE) == 1.0
 
 
@@ -27,7 +26,6 @@ def test_round_trip_through_the_file(app_data_dir: Path, tmp_path: Path) -> None
     store.set(settings.SYNC_INTERVAL_MINUTES, 30)
     store.set(settings.LAST_PRACTICE_ODS, "A81001")
     store.set(settings.WINDOW_GEOMETRY, "AdnQywADAAA=")
-    store.set(settings.REQUIRE_SECOND_PERSON, True)
     store.set("text_scale", 1.5)
 
     again = settings.load()
@@ -36,7 +34,6 @@ def test_round_trip_through_the_file(app_data_dir: Path, tmp_path: Path) -> None
     assert again.get(settings.SYNC_INTERVAL_MINUTES) == 30
     assert again.get("last_practice_ods") == "A81001"
     assert again.get(settings.WINDOW_GEOMETRY) == "AdnQywADAAA="
-    assert again.get(settings.REQUIRE_SECOND_PERSON) is True
     assert again.get(settings.TEXT_SCALE) == 1.5
     assert json.loads(settings.paths.settings_path().read_text())["sync_interval_minutes"] == 30
 
@@ -61,7 +58,6 @@ def test_reset_and_optional_none(app_data_dir: Path) -> None:
     (settings.CA_FILE, "/no/such/ca.pem", "no such file"),
     (settings.LAST_PRACTICE_ODS, "a81001!", "ODS"),
     (settings.TEXT_SCALE, 5, "between"),
-    (settings.REQUIRE_SECOND_PERSON, None, "required"),
 ])
 def test_validation_names_the_setting(app_data_dir: Path, setting: settings.Setting, value: object,
                                       words: str) -> None:
@@ -84,7 +80,7 @@ def test_bad_values_in_the_file_fall_back_to_defaults(app_data_dir: Path) -> Non
     store = settings.load()
     assert store.get(settings.SYNC_INTERVAL_MINUTES) == 15
     assert store.get(settings.TEXT_SCALE) == 1.25
-    store.set(settings.REQUIRE_SECOND_PERSON, True)
+    store.set(settings.SYNC_INTERVAL_MINUTES, 20)
     assert json.loads(path.read_text())["future_setting"] == 1  # kept for the version that wrote it
 
 
@@ -111,7 +107,8 @@ def test_write_is_atomic_and_leaves_no_temp_files(app_data_dir: Path,
 
 def test_every_setting_has_a_label_and_a_valid_default() -> None:
     assert set(settings.SETTINGS) >= {"server_url", "ca_file", "sync_interval_minutes", "last_practice_ods",
-                                      "window_geometry", "require_second_person", "text_scale"}
+                                      "window_geometry", "text_scale"}
+    assert "require_second_person" not in settings.SETTINGS  # the practice's rule is held by the service
     for setting in settings.SETTINGS.values():
         assert setting.label
         assert setting.validate(setting.default) == setting.default

@@ -127,3 +127,51 @@ def test_missing_file_is_named(rules_copy):
     (rules_copy / "2025-26" / "services.toml").unlink()
     with pytest.raises(RulesError, match=r"services\.toml: cannot be read"):
         load_rules("2025-26", root=rules_copy)
+
+
+def test_services_say_who_enters_each_item_its_limit_and_whether_approval_is_needed():
+    for year in ("2025-26", "2024-25"):
+        services = load_rules(year).services
+        wm = services["WM"]
+        assert (wm.manual, wm.commissioner, wm.approval_required) == (("REFERRALS",), ("ALLOCATION",), True)
+        assert "ALLOCATION" in wm.items  # an extract may still carry it
+        assert {item: limit.maximum for item, limit in wm.limits.items()} == {"REFERRALS": 2000,
+                                                                              "ALLOCATION": 2000}
+        assert services["LDHC"].limits["LD_REG"].maximum == 1500
+        assert "724" in services["LDHC"].limits["LD_REG"].reason
+        assert "QOF2425.zip" in services["LDHC"].limits["LD_REG"].source
+        for service in services.values():  # every item a person enters has a stated maximum
+            assert set(service.limits) == set(service.manual + service.commissioner), service.code
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("[service.limits.LD_REG]\nmaximum = 1500", "[service.limits.LD_REG]\nmaximum = 0",
+         r"service 14, field 'limits.LD_REG.maximum': must be a whole number above 0"),
+        ("[service.limits.LD_REG]\nmaximum = 1500", "[service.limits.LD_REG]\nmaximum = 1.5",
+         r"field 'limits.LD_REG.maximum'"),
+        ("[service.limits.LD_REG]\n", "[service.limits.LD_REGISTER]\n",
+         r"service 14, field 'limits.LD_REG': missing"),
+        ('manual = ["REFERRALS"]\n', 'manual = ["REFERRALS", "ALLOCATION"]\n',
+         r"service 15, field 'manual': ALLOCATION must be only one of"),
+        ('commissioner = ["ALLOCATION"]\napproval_required = true',
+         'commissioner = ["ALLOCATION"]\napproval_required = "yes"',
+         r"service 15, field 'approval_required': must be true or false"),
+        ('reason = "about twice', 'reason = "" # "about twice',
+         r"field 'limits.LD_REG.reason': must not be empty"),
+    ],
+)
+def test_broken_entry_rules_in_services_file_name_the_service_and_field(rules_copy, old, new, expected):
+    path = rules_copy / "2025-26" / "services.toml"
+    edit(path, old, new)
+    with pytest.raises(RulesError, match=expected) as info:
+        load_rules("2025-26", root=rules_copy)
+    assert str(path) in str(info.value)
+
+
+def test_a_service_missing_approval_required_is_refused(rules_copy):
+    path = rules_copy / "2025-26" / "services.toml"
+    edit(path, 'manual = []\napproval_required = true\n', 'manual = []\n')
+    with pytest.raises(RulesError, match=r"service 1, field 'approval_required'"):
+        load_rules("2025-26", root=rules_copy)

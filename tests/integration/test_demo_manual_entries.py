@@ -1,0 +1,58 @@
+"""The demo's manual data after the new entry rules: the practices' LD register and weight-management
+referrals are approved entries holding only items the practice enters; the ICB set each practice's
+referral allocation, and that allocation caps the referrals paid."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from app.services.entry_rules import value_problems
+from app.services.rules import load_rules
+from central.allocations import COMMISSIONER_SET
+from central.db import make_engine, make_sessionmaker
+from central.directory import organisation
+from central.models import AchievementCount, AuditEntry, CalculatedResult, ManualEntry
+from central.seed import demo_clock, seed_demo
+from central.settings import Settings
+
+MARCH = date(2026, 3, 31)
+RULES = load_rules("2025-26")
+
+
+@pytest.fixture(scope="module")
+def sessions(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("demo")
+    assert seed_demo(Settings(data_dir, clock=demo_clock())).created
+    engine = make_engine(f"sqlite:///{data_dir / 'central.db'}")
+    yield make_sessionmaker(engine)
+    engine.dispose()
+
+
+def test_demo_entries_are_approved_and_hold_only_what_the_practice_enters(sessions) -> None:
+    with sessions() as session:
+        practice = organisation(session, "Z99001")
+        entries = list(session.scalars(select(ManualEntry).where(ManualEntry.practice_id == practice.id)))
+    assert {e.service for e in entries} == {"LDHC", "WM"} and len(entries) == 24
+    assert all(e.status == "approved" for e in entries)
+    for entry in entries:  # every value would be accepted from the practice today
+        assert value_problems(RULES.services[entry.service], entry.values, 9812) == {}, entry.values
+
+
+def test_the_icb_set_each_allocation_and_it_caps_the_referrals_paid(sessions) -> None:
+    with sessions() as session:
+        practice = organisation(session, "Z99001")
+        allocation = session.scalars(select(AchievementCount).where(
+            AchievementCount.practice_id == practice.id, AchievementCount.service == "WM",
+            AchievementCount.achievement_date == MARCH, AchievementCount.source == COMMISSIONER_SET)).one()
+        claim = session.scalars(select(CalculatedResult).where(
+            CalculatedResult.practice_id == practice.id, CalculatedResult.service == "WM",
+            CalculatedResult.achievement_date == MARCH)).one().detail
+        setters = set(session.scalars(select(AuditEntry.actor).where(
+            AuditEntry.action == "allocation set", AuditEntry.organisation_id == practice.id)))
+    assert allocation.indicator_id == "ALLOCATION" and allocation.numerator == round(9812 * 0.114 * 0.12)
+    assert claim["cap"] == allocation.numerator and claim["waiting_for"] is None
+    assert claim["paid_count"] == min(claim["count"], allocation.numerator) > 0
+    assert setters == {"icb.approver@nhs.net"}
