@@ -19,7 +19,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from central.db import make_engine, make_sessionmaker, migrate
 from central.errors import install_error_handlers
 from central.middleware import AllowListMiddleware, BodySizeLimitMiddleware
-from central.routers import auth, declarations, extracts, manual_entries, offers, practices, timetable, users
+from central.openapi import install_openapi
+from central.routers import (
+    auth,
+    declarations,
+    extracts,
+    manual_entries,
+    offers,
+    practice_settings,
+    practices,
+    timetable,
+    users,
+)
 from central.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -43,12 +54,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     install_error_handlers(app)
-    for module in (auth, practices, offers, manual_entries, declarations, users, timetable, extracts):
+    for module in (auth, practices, offers, manual_entries, declarations, users, timetable, extracts,
+                   practice_settings):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:
         return {"status": "ok", "version": VERSION}
+
+    install_openapi(app)  # every operation documents its error answers with the real error body
 
     # Added last = runs first: allow-list, then the size cap, then no-store headers.
     app.add_middleware(NoStoreMiddleware)

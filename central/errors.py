@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("central")
@@ -21,6 +22,20 @@ CODES = {400: "bad_request", 401: "unauthorised", 403: "forbidden", 404: "not_fo
          405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "payload_too_large",
          415: "unsupported_media_type", 422: "invalid", 428: "precondition_required",
          429: "too_many_requests", 500: "internal_error"}
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="A stable code for programs, e.g. invalid_credentials.")
+    message: str = Field(description="What went wrong, in plain English for the person using the app.")
+    fields: dict[str, str] | None = Field(
+        None, description="Only for bad input: what is allowed, per field (e.g. since, values.NUMERATOR).")
+
+
+class ErrorBody(BaseModel):
+    """The body of every error answer; some answers add keys beside it, e.g. the current record."""
+
+    model_config = ConfigDict(extra="allow")
+    error: ErrorDetail
 
 
 class ApiError(Exception):
@@ -97,10 +112,22 @@ def _field_name(loc: Any) -> str:
     return ".".join(parts) or "body"
 
 
+_BOUNDS = {"greater_than_equal": ("at least", "ge"), "greater_than": ("more than", "gt"),
+           "less_than_equal": ("no more than", "le"), "less_than": ("less than", "lt")}
+_LENGTHS = {"string_too_long": ("at most", "max_length"), "string_too_short": ("at least", "min_length")}
+
+
 def _friendly(error: dict[str, Any]) -> str:
     kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
     if kind == "missing":
         return "This field is required."
+    if kind in _BOUNDS and isinstance(ctx.get(_BOUNDS[kind][1]), int):
+        words, key = _BOUNDS[kind]
+        return f"Must be a whole number {words} {ctx[key]:,}."
+    if kind in _LENGTHS and isinstance(ctx.get(_LENGTHS[kind][1]), int):
+        words, key = _LENGTHS[kind]
+        return f"Must be {words} {ctx[key]:,} characters long."
     if kind.startswith("int") or kind == "strict_int":
         return "Must be a whole number."
     if kind.startswith("date"):

@@ -158,7 +158,7 @@ class RefreshToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     issued_at: Mapped[datetime]
     expires_at: Mapped[datetime]
-    used_at: Mapped[datetime | None]
+    used_at: Mapped[datetime | None] = mapped_column(index=True)  # sealed pairs are cleared by age
     revoked_at: Mapped[datetime | None]
     # For a short grace window after rotation: the new pair, encrypted with a key derived from this
     # (already spent) token, so a client whose reply was lost gets the same pair again.

@@ -4,7 +4,15 @@
   lower case / upper case / digits / symbols, and not containing the user id (the email's local part).
 - Tokens are ``secrets.token_urlsafe`` strings; only their SHA-256 is stored, so a copy of the
   database cannot be used to sign in.
-- After ``MAX_FAILURES`` failed sign-ins for one email the account is locked for ``LOCK_DURATION``.
+- Sign-in throttling counts failed sign-ins only, never successes, under two keys:
+  ``email|<email>|<source>`` (one account tried from one address) and ``source|<source>`` (every
+  account tried from one address). The ``FAILURES_BEFORE_WAIT``-th (5th) failure of one account from
+  one address, or the ``SOURCE_FAILURES_BEFORE_WAIT``-th (20th) failure from one address over every
+  account, makes that key wait ``FIRST_WAIT`` (1 s); each later failure doubles the wait, up to
+  ``LONGEST_WAIT`` (15 min); a key quiet for ``FORGET_AFTER`` (15 min) after its last failure or
+  wait is forgotten. A correct password clears its own ``email|...`` key only. Nothing is kept per
+  email alone, so failures elsewhere never stop the real user signing in from an address that has not
+  failed: there is no lock on the account itself.
 """
 
 from __future__ import annotations
@@ -14,10 +22,12 @@ import ipaddress
 import secrets
 import string
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.services.rules import (
@@ -50,9 +60,11 @@ EXTRACT_UPLOAD = "Extract Upload"  # service accounts that upload GPES extracts
 ALL_ROLES = PRACTICE_ROLES + COMMISSIONER_ROLES + (EXTRACT_UPLOAD,)
 
 MIN_PASSWORD, MAX_PASSWORD = 8, 32
-MAX_FAILURES = 5
-LOCK_DURATION = timedelta(minutes=15)
-FAILURE_WINDOW = timedelta(minutes=15)  # failures older than this are forgotten
+FAILURES_BEFORE_WAIT = 5  # per email and source
+SOURCE_FAILURES_BEFORE_WAIT = 20  # per source, over every email: a practice shares one address
+FIRST_WAIT = timedelta(seconds=1)
+LONGEST_WAIT = timedelta(minutes=15)
+FORGET_AFTER = timedelta(minutes=15)  # quiet time after which a key's failures are forgotten
 
 _hasher = PasswordHasher(type=Type.ID)
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
@@ -108,36 +120,65 @@ def new_family_id() -> str:
 
 # --- sign-in throttling -----------------------------------------------------------------------
 
-def locked_until(session: Session, email: str, now: datetime) -> datetime | None:
-    """When the lock on ``email`` ends, or None when sign-in may be tried."""
-    state = session.get(SignInThrottle, email)
-    if state is not None and state.blocked_until is not None and state.blocked_until > now:
-        return state.blocked_until
-    return None
+@dataclass(frozen=True)
+class _Budget:
+    key: str
+    free_failures: int
 
 
-def record_failure(session: Session, email: str, now: datetime) -> datetime | None:
-    """Count a failed sign-in; returns the lock's end when this failure locks the account."""
-    state = session.get(SignInThrottle, email)
-    if state is None:
-        state = SignInThrottle(key=email, failures=0)
-        session.add(state)
-    stale = state.last_failure_at is None or now - state.last_failure_at > FAILURE_WINDOW
-    expired_lock = state.blocked_until is not None and state.blocked_until <= now
-    if stale or expired_lock:
+def _budgets(email: str, source: str | None) -> tuple[_Budget, _Budget]:
+    where = source or "unknown"
+    return (_Budget(f"email|{email}|{where}", FAILURES_BEFORE_WAIT),
+            _Budget(f"source|{where}", SOURCE_FAILURES_BEFORE_WAIT))
+
+
+def sign_in_wait_until(session: Session, email: str, source: str | None, now: datetime) -> datetime | None:
+    """When ``email`` may next be tried from ``source``; None when it may be tried now.
+
+    Read before any password is checked, so a waiting address costs no argon2 work.
+    """
+    ends = [state.blocked_until for budget in _budgets(email, source)
+            if (state := session.get(SignInThrottle, budget.key)) is not None
+            and state.blocked_until is not None and state.blocked_until > now]
+    return max(ends, default=None)
+
+
+def record_failure(session: Session, email: str, source: str | None, now: datetime) -> datetime | None:
+    """Count a failed sign-in; returns when the next try may be made if this failure starts a wait."""
+    ends = [_count_failure(session, budget, now) for budget in _budgets(email, source)]
+    return max((end for end in ends if end is not None), default=None)
+
+
+def clear_failures(session: Session, email: str, source: str | None) -> None:
+    """A correct password clears its own email and source only: the source's count stays."""
+    state = session.get(SignInThrottle, _budgets(email, source)[0].key)
+    if state is not None:
+        session.delete(state)
+
+
+def _count_failure(session: Session, budget: _Budget, now: datetime) -> datetime | None:
+    state = session.get(SignInThrottle, budget.key) or _new_state(session, budget.key)
+    last = max((t for t in (state.last_failure_at, state.blocked_until) if t is not None), default=None)
+    if last is None or now - last > FORGET_AFTER:
         state.failures, state.blocked_until = 0, None
     state.failures += 1
     state.last_failure_at = now
-    if state.failures >= MAX_FAILURES:
-        state.blocked_until = now + LOCK_DURATION
-        return state.blocked_until
-    return None
+    beyond = state.failures - budget.free_failures
+    if beyond < 0:
+        return None
+    state.blocked_until = now + min(FIRST_WAIT * 2 ** min(beyond, 20), LONGEST_WAIT)
+    return state.blocked_until
 
 
-def clear_failures(session: Session, email: str) -> None:
-    state = session.get(SignInThrottle, email)
-    if state is not None:
-        session.delete(state)
+def _new_state(session: Session, key: str) -> SignInThrottle:
+    """A fresh row; when another worker added the same key first, theirs is used."""
+    state = SignInThrottle(key=key, failures=0)
+    try:
+        with session.begin_nested():
+            session.add(state)
+    except IntegrityError:
+        return session.get_one(SignInThrottle, key)
+    return state
 
 
 # --- roles and networks -----------------------------------------------------------------------

@@ -19,7 +19,7 @@ from fastapi import FastAPI
 
 from central.api import create_app
 from central.settings import Clock, Settings, system_clock
-from central.tls import ensure_self_signed
+from central.tls import SERVER_CIPHERS, ensure_self_signed
 
 STARTUP_TIMEOUT = 30.0
 GRACEFUL_SHUTDOWN = 1
@@ -91,5 +91,6 @@ def _listen(host: str, port: int) -> socket.socket:
 
 def _config(app: FastAPI, host: str, port: int, cert: str, key: str) -> uvicorn.Config:
     return uvicorn.Config(app, host=host, port=port, ssl_certfile=cert, ssl_keyfile=key,
+                          ssl_ciphers=SERVER_CIPHERS,
                           timeout_graceful_shutdown=GRACEFUL_SHUTDOWN, log_level="warning",
                           access_log=False, server_header=False, lifespan="on")

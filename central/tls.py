@@ -3,12 +3,17 @@
 ``ensure_self_signed(data_dir)`` creates ``<data dir>/tls/ca.pem`` (+ ``ca-key.pem``) and a server
 certificate signed by it, then reuses them on later runs (a server certificate is renewed when it is
 within 30 days of expiring or the CA changed). Clients trust the CA file, never "verify=False".
+
+The server speaks TLS 1.2 or 1.3 with forward-secret AEAD suites only (``SERVER_CIPHERS``: ECDHE with
+AES-GCM or ChaCha20-Poly1305; every TLS 1.3 suite is AEAD): no CBC suite, so no padding-oracle or
+Lucky-13 style attack on the record layer.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +27,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 CA_DAYS = 3650
 SERVER_DAYS = 397
 RENEW_BEFORE = timedelta(days=30)
+SERVER_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL"  # OpenSSL names; the TLS 1.2 suites offered
+MINIMUM_TLS = ssl.TLSVersion.TLSv1_2
 _CA_KEY_USAGE = x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
                               content_commitment=False, key_encipherment=False, data_encipherment=False,
                               key_agreement=False, encipher_only=False, decipher_only=False)
@@ -46,6 +53,16 @@ def ensure_self_signed(data_dir: Path) -> TlsFiles:
         ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
         _write_server(files, ca_cert, ca_key)  # type: ignore[arg-type]
     return files
+
+
+def server_ssl_context(cert_path: str | Path, key_path: str | Path) -> ssl.SSLContext:
+    """The server's TLS settings: TLS 1.2+, AEAD suites only, with this certificate and key."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = MINIMUM_TLS
+    context.set_ciphers(SERVER_CIPHERS)
+    context.options |= ssl.OP_NO_COMPRESSION | ssl.OP_CIPHER_SERVER_PREFERENCE
+    context.load_cert_chain(str(cert_path), str(key_path))
+    return context
 
 
 def _write_ca(cert_path: Path, key_path: Path) -> None:

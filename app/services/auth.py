@@ -30,14 +30,14 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 
 # What a practice manager is told for each refusal the service can give at sign-in (by its error code).
+# The service gives one answer for an unknown email, a wrong password and an account not yet activated,
+# so that nobody can learn from it who has an account.
 SIGN_IN_MESSAGES = {
-    "invalid_credentials": "The email address or password is not right. Check them and try again.",
+    "invalid_credentials": "The email address or password is not right. Check them and try again. If you "
+                           "have not activated your account yet, use the link in your email first.",
     "account_disabled": "This account has been disabled. Ask your practice's User Administrator.",
-    "activation_expired": ("Your account was never activated and the activation link has expired "
-                           "(links last 14 days). Ask your User Administrator to send a new one."),
-    "account_not_activated": "Your account is not activated yet. Use the activation link in your email "
-                             "to set a password first.",
 }
+THROTTLED = "sign_in_throttled"  # 429: too many failed attempts from here; the message says how long
 
 
 class SignInRequired(Unauthorized):
@@ -82,7 +82,7 @@ class Auth:
             message = SIGN_IN_MESSAGES.get(error.code or "", error.user_message)
             raise SignInRefused(message, status=error.status, code=error.code) from None
         except ServerError as error:
-            if error.code == "sign_in_locked":  # 429 with the time the lock ends
+            if error.code == THROTTLED:  # 429 with how long to wait
                 raise SignInRefused(error.user_message, status=error.status, code=error.code) from None
             raise
         return self._start(email, pair)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from fastapi import APIRouter, Request
@@ -9,16 +10,17 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central import audit, security, tokens
+from central import audit, directory, security, tokens
 from central.deps import DB, AppSettings, CurrentCaller, Now, source_address
-from central.directory import ACTIVATION_LIFETIME, ancestor, user_by_email
+from central.directory import ancestor, user_by_email
 from central.errors import ApiError, invalid
 from central.models import COMMISSIONER, PCN, PRACTICE, ActivationToken, Organisation, RoleGrant, User
+from central.money import MoneyGuardedRoute
 from central.records import organisation_ref
-from central.windows import ENGLAND
 
-router = APIRouter(tags=["auth"])
-WRONG_CREDENTIALS = "The email or password is not right."
+router = APIRouter(tags=["auth"], route_class=MoneyGuardedRoute)
+WRONG_CREDENTIALS = ("The email or password is not right. If you have not activated your account yet, use "
+                     "the link in your email first.")
 
 
 class SignIn(BaseModel):
@@ -37,26 +39,26 @@ class Activate(BaseModel):
 
 @router.post("/auth/token")
 def sign_in(body: SignIn, request: Request, db: DB, now: Now, settings: AppSettings) -> dict[str, object]:
+    """Unknown email, no password set yet, wrong password: one answer, at one cost (argon2 every time)."""
     email = body.email.strip().lower()
     source = source_address(request)
-    until = security.locked_until(db, email, now)
+    until = security.sign_in_wait_until(db, email, source, now)
     if until is not None:
-        raise _locked(until, now)
+        raise _wait(until, now)
     user = user_by_email(db, email)
     if not security.verify_password(user.password_hash if user else None, body.password):
-        until = security.record_failure(db, email, now)
+        until = security.record_failure(db, email, source, now)
         audit.record(db, now=now, actor=user or email, action="sign-in failed", target_type="user",
                      target_id=user.id if user else None, source=source)
         db.commit()
         if until:
-            raise _locked(until, now)
-        if user is not None and user.active and user.password_hash is None:
-            raise _not_activated(db, user, now)
+            raise _wait(until, now)
         raise ApiError(401, "invalid_credentials", WRONG_CREDENTIALS)
     assert user is not None
-    if not user.active:
+    security.clear_failures(db, email, source)
+    if not user.active:  # said only to someone who knows the password
+        db.commit()
         raise ApiError(403, "account_disabled", "This account is disabled. Ask your User Administrator.")
-    security.clear_failures(db, email)
     pair = tokens.issue_pair(db, user, now, settings.access_token_ttl, settings.refresh_token_ttl)
     audit.record(db, now=now, actor=user, action="sign-in", target_type="user", target_id=user.id,
                  source=source)
@@ -64,26 +66,18 @@ def sign_in(body: SignIn, request: Request, db: DB, now: Now, settings: AppSetti
     return pair.as_json()
 
 
-def _not_activated(db: Session, user: User, now: datetime) -> ApiError:
-    """Why a user with no password yet cannot sign in: a link is waiting for them, or none still works."""
-    live_link = db.scalar(select(ActivationToken.id).where(
-        ActivationToken.user_id == user.id, ActivationToken.used_at.is_(None),
-        ActivationToken.revoked_at.is_(None), ActivationToken.expires_at > now).limit(1))
-    if live_link is None:
-        return ApiError(403, "activation_expired",
-                        "Your account has not been activated and its activation link has expired (links last "
-                        f"{ACTIVATION_LIFETIME.days} days). Ask your User Administrator to send a new one.")
-    return ApiError(403, "account_not_activated",
-                    "Your account is not activated yet. Use the activation link in your email to set a "
-                    "password.")
-
-
-def _locked(until: datetime, now: datetime) -> ApiError:
-    local = until.astimezone(ENGLAND)
-    seconds = max(1, int((until - now).total_seconds()))
-    return ApiError(429, "sign_in_locked",
-                    f"Too many failed sign-in attempts. Try again after {local:%H:%M} (UK time).",
+def _wait(until: datetime, now: datetime) -> ApiError:
+    seconds = max(1, math.ceil((until - now).total_seconds()))
+    return ApiError(429, "sign_in_throttled",
+                    f"Too many failed sign-in attempts. Please wait {_duration(seconds)} and try again.",
                     headers={"Retry-After": str(seconds)})
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 @router.post("/auth/refresh")
@@ -130,6 +124,9 @@ def activate(body: Activate, request: Request, db: DB, now: Now) -> dict[str, ob
     user.password_hash = security.hash_password(body.password)
     user.activated_at = user.activated_at or now
     row.used_at = now
+    for org in directory.organisations_of(db, user.id):  # their practices' user lists stop saying "invited"
+        if org.kind == PRACTICE:
+            directory.publish_user(db, org, user, now)
     audit.record(db, now=now, actor=user, action="account activated", target_type="user", target_id=user.id,
                  source=source_address(request))
     db.commit()
@@ -139,10 +136,14 @@ def activate(body: Activate, request: Request, db: DB, now: Now) -> dict[str, ob
 @router.get("/me")
 def me(caller: CurrentCaller, db: DB, now: Now) -> dict[str, object]:
     user = caller.user
+    # The roles held: not those waiting for a second administrator, nor a practice's while suspended there.
     grants = db.execute(select(Organisation, RoleGrant.role).join(RoleGrant.organisation)
-                        .where(RoleGrant.user_id == user.id).order_by(Organisation.ods_code, RoleGrant.role))
+                        .where(RoleGrant.user_id == user.id, RoleGrant.pending.is_(False))
+                        .order_by(Organisation.ods_code, RoleGrant.role))
     organisations: dict[str, dict[str, object]] = {}
     for org, role in grants:
+        if org.kind == PRACTICE and directory.is_suspended(db, user.id, org.id):
+            continue
         entry = organisations.setdefault(org.ods_code, _organisation_entry(db, org))
         entry["roles"].append(role)  # type: ignore[union-attr]
     return {"user": {"id": user.id, "email": user.email, "first_name": user.first_name,

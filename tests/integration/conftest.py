@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 import requests
 from app_fixtures import *  # noqa: F401,F403  (the desktop client's fixtures: data dir, cache, keyrings)
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from central import start_in_thread
 from central.directory import create_organisation, create_user, grant_role
-from central.models import COMMISSIONER, PCN, PRACTICE, Organisation
+from central.models import COMMISSIONER, PCN, PRACTICE, Organisation, SignInThrottle
 from central.security import (
     ADVANCED_USER_ADMINISTRATOR,
     APPROVAL_MANAGEMENT,
@@ -125,6 +126,18 @@ def _reset_clock(request: pytest.FixtureRequest) -> Iterator[None]:
         clock = request.getfixturevalue("clock")
         if isinstance(clock, FakeClock):
             clock.now = START
+
+
+@pytest.fixture(autouse=True)
+def _forget_failed_sign_ins(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The session's one server sees every test's sign-ins from 127.0.0.1: no test inherits another's
+    failures (which the per-source throttle would otherwise count against it)."""
+    yield
+    if "server" in request.fixturenames:
+        server = request.getfixturevalue("server")
+        with server.app.state.sessionmaker() as session:
+            session.execute(delete(SignInThrottle))
+            session.commit()
 
 
 @pytest.fixture(scope="session")

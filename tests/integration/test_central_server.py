@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
 import time
 
 import pytest
@@ -12,10 +14,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 from central import start_in_thread
+from central.errors import ErrorBody
 from central.models import Base
 from central.server import RunningServer
 
 from .conftest import Api
+
+ERROR_BODY = "#/components/schemas/ErrorBody"
 
 
 def test_health_needs_no_sign_in_and_is_served_over_verified_tls(api: Api) -> None:
@@ -34,6 +39,73 @@ def test_openapi_document_is_published_under_api_v1(api: Api) -> None:
     paths = api.get("/openapi.json").json()["paths"]
     assert "/api/v1/practices/{ods}/changes" in paths
     assert "/api/v1/auth/token" in paths
+
+
+def test_openapi_documents_every_error_answer_with_the_real_error_body(api: Api) -> None:
+    document = api.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas and "ValidationError" not in schemas
+    assert schemas["ErrorBody"]["required"] == ["error"]
+    assert set(schemas["ErrorDetail"]["required"]) == {"code", "message"}
+    operations = [(path, method, operation) for path, item in document["paths"].items()
+                  for method, operation in item.items()]
+    assert len(operations) > 20
+    for path, method, operation in operations:
+        errors = {status: answer for status, answer in operation["responses"].items() if status >= "400"}
+        assert "403" in errors, (method, path)  # the network allow-list applies everywhere
+        for status, answer in errors.items():
+            assert answer["content"]["application/json"]["schema"] == {"$ref": ERROR_BODY}
+            assert answer["description"], (method, path, status)
+        if operation.get("parameters") or "requestBody" in operation:
+            assert "422" in errors, (method, path)
+        if operation.get("security"):
+            assert "401" in errors, (method, path)
+        if "{" in path:
+            assert "404" in errors, (method, path)
+        if method in ("post", "put", "delete"):
+            assert "413" in errors, (method, path)
+    by_route = {(path, method): operation for path, method, operation in operations}
+    assert {"400", "401", "422", "429"} <= set(by_route["/api/v1/auth/token", "post"]["responses"])
+    amend = by_route["/api/v1/practices/{ods}/manual-entries/{entry_id}", "put"]
+    assert {"409", "428"} <= set(amend["responses"])
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status"), [
+    ("POST", "/auth/token", {"email": 12}, 422),
+    ("POST", "/auth/token", {"email": "nobody.here.at.all@nhs.net", "password": "Wrong-pass-1"}, 401),
+    ("GET", "/me", None, 401),
+    ("GET", "/no/such/thing", None, 404),
+])
+def test_real_error_answers_match_the_documented_body(api: Api, method: str, path: str, body: object,
+                                                      status: int) -> None:
+    response = api.call(method, path, json=body)
+    assert response.status_code == status
+    parsed = ErrorBody.model_validate(response.json())
+    assert parsed.error.code and parsed.error.message
+    assert (parsed.error.fields is not None) == (status == 422)
+
+
+@pytest.mark.parametrize("suite", ["ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES128-SHA256"])
+def test_the_server_refuses_cbc_suites(server: RunningServer, suite: str) -> None:
+    with pytest.raises(ssl.SSLError):
+        _handshake(server, suite)
+
+
+def test_the_server_accepts_aead_suites_over_tls_1_2(server: RunningServer) -> None:
+    assert _handshake(server, "ECDHE-ECDSA-AES128-GCM-SHA256") == ("TLSv1.2", "ECDHE-ECDSA-AES128-GCM-SHA256")
+    assert _handshake(server, "ECDHE-ECDSA-CHACHA20-POLY1305")[1] == "ECDHE-ECDSA-CHACHA20-POLY1305"
+
+
+def _handshake(server: RunningServer, suite: str) -> tuple[str, str]:
+    client = ssl.create_default_context(cafile=str(server.ca_path))
+    client.maximum_version = ssl.TLSVersion.TLSv1_2
+    client.set_ciphers(suite)
+    host, port = server.base_url.removeprefix("https://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as raw, \
+            client.wrap_socket(raw, server_hostname=host) as tls:
+        cipher = tls.cipher()
+        assert cipher is not None
+        return str(tls.version()), cipher[0]
 
 
 def test_unknown_route_is_json_404(api: Api) -> None:

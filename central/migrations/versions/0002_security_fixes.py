@@ -33,6 +33,7 @@ def upgrade() -> None:
                               unique=False)
     with op.batch_alter_table('refresh_tokens', schema=None) as batch_op:
         batch_op.add_column(sa.Column('successor_sealed', sa.Text(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_refresh_tokens_used_at'), ['used_at'], unique=False)
     with op.batch_alter_table('manual_entries', schema=None) as batch_op:
         batch_op.add_column(sa.Column('checked_by_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key('fk_manual_entries_checked_by', 'users', ['checked_by_id'], ['id'])
@@ -100,6 +101,7 @@ def downgrade() -> None:
         batch_op.drop_constraint('fk_manual_entries_checked_by', type_='foreignkey')
         batch_op.drop_column('checked_by_id')
     with op.batch_alter_table('refresh_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_refresh_tokens_used_at'))
         batch_op.drop_column('successor_sealed')
     with op.batch_alter_table('activation_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_activation_tokens_organisation_id'))
