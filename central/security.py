@@ -30,31 +30,24 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.services.rules import (
+# Role names are declared once, in the rules both halves share; central modules import them from here.
+from app.services.rules import (  # noqa: F401
     ACHIEVEMENT_ENTRY,
+    ADVANCED_USER_ADMINISTRATOR,
+    APPROVAL_MANAGEMENT,
+    COMMISSIONER_ROLES,
+    COMMISSIONING_MANAGEMENT,
     DECLARATION_MANAGEMENT,
+    FINANCE_MANAGEMENT,
     FINANCE_VIEW,
+    MONEY_ROLES,
+    PRACTICE_ROLES,
     SERVICE_MANAGEMENT,
     SUPERVISOR,
     USER_ADMINISTRATOR,
     VIEW,
 )
 from central.models import SignInThrottle
-
-# Practice roles, as in CQRS (named once, in the rules the client shares).
-PRACTICE_ROLES = (USER_ADMINISTRATOR, FINANCE_VIEW, VIEW, ACHIEVEMENT_ENTRY, SERVICE_MANAGEMENT,
-                  DECLARATION_MANAGEMENT, SUPERVISOR)
-
-# Commissioner (ICB) roles; they apply to every practice under the commissioner.
-ADVANCED_USER_ADMINISTRATOR = "Advanced User Administrator"
-APPROVAL_MANAGEMENT = "Approval Management"
-FINANCE_MANAGEMENT = "Finance Management"
-COMMISSIONING_MANAGEMENT = "Commissioning Management"
-COMMISSIONER_ROLES = (ADVANCED_USER_ADMINISTRATOR, APPROVAL_MANAGEMENT, FINANCE_MANAGEMENT,
-                      COMMISSIONING_MANAGEMENT)
-# Roles that may see £ (payments, £ per point): Finance View at the practice; approval and finance at
-# the commissioner, who approve and pay the claims.
-MONEY_ROLES = (FINANCE_VIEW, APPROVAL_MANAGEMENT, FINANCE_MANAGEMENT)
 
 EXTRACT_UPLOAD = "Extract Upload"  # service accounts that upload GPES extracts
 ALL_ROLES = PRACTICE_ROLES + COMMISSIONER_ROLES + (EXTRACT_UPLOAD,)

@@ -21,6 +21,7 @@ from app.services.rules import (  # the role names, for the views that check a p
     SUPERVISOR,
     USER_ADMINISTRATOR,
     VIEW,
+    may_see_money,
 )
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,11 @@ class PracticeAccess:
 
     def has(self, role: str) -> bool:
         return role in self.roles
+
+    @property
+    def sees_money(self) -> bool:
+        """True when these roles may see £ (the same list the service strips money by)."""
+        return may_see_money(self.roles)
 
     @property
     def label(self) -> str:

@@ -10,7 +10,7 @@ import csv
 import dataclasses
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -27,6 +27,25 @@ ACHIEVEMENT_ENTRY = "Achievement Entry"
 SERVICE_MANAGEMENT = "Service Management"
 DECLARATION_MANAGEMENT = "Declaration Management"
 SUPERVISOR = "Supervisor"
+PRACTICE_ROLES = (USER_ADMINISTRATOR, FINANCE_VIEW, VIEW, ACHIEVEMENT_ENTRY, SERVICE_MANAGEMENT,
+                  DECLARATION_MANAGEMENT, SUPERVISOR)
+
+# Commissioner (ICB) roles; they apply to every practice under the commissioner.
+ADVANCED_USER_ADMINISTRATOR = "Advanced User Administrator"
+APPROVAL_MANAGEMENT = "Approval Management"
+FINANCE_MANAGEMENT = "Finance Management"
+COMMISSIONING_MANAGEMENT = "Commissioning Management"
+COMMISSIONER_ROLES = (ADVANCED_USER_ADMINISTRATOR, APPROVAL_MANAGEMENT, FINANCE_MANAGEMENT,
+                      COMMISSIONING_MANAGEMENT)
+
+# Roles that may see £ (payments, £ per point): Finance View at the practice; approval and finance at
+# the commissioner, who approve and pay the claims. The service strips £ for everyone else; the app agrees.
+MONEY_ROLES = (FINANCE_VIEW, APPROVAL_MANAGEMENT, FINANCE_MANAGEMENT)
+
+
+def may_see_money(roles: Iterable[str]) -> bool:
+    """True when any of ``roles`` may see £."""
+    return any(role in MONEY_ROLES for role in roles)
 
 # A declaration's statuses in order (as in CQRS); a recalculation sends it back to the first.
 AWAITING_PROVIDER = "Awaiting Service Provider Approval"

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from app.services import dashboard_data, tasks
 from app.services.claims_view import VaccinationView
 from app.services.dashboard import Choice, IndicatorRow, QofDashboard
-from app.services.profile import FINANCE_VIEW, PracticeAccess
+from app.services.profile import PracticeAccess
 from app.views import fonts
 from app.views.claims_panels import EnhancedPanel, VaccinationPanel, latest_first
 from app.views.indicator_detail import IndicatorDetail
@@ -82,7 +82,7 @@ class DashboardPage(QWidget):
 
     @property
     def finance(self) -> bool:
-        return self.access is not None and self.access.has(FINANCE_VIEW)
+        return self.access is not None and self.access.sees_money
 
     def show_practice(self, access: PracticeAccess | None) -> None:
         self.access = access

@@ -34,7 +34,7 @@ from app.services import declarations, tasks
 from app.services import format as fmt
 from app.services.declarations import DeclarationRow, HistoryStep
 from app.services.outbox import OutboxEntry
-from app.services.profile import DECLARATION_MANAGEMENT, FINANCE_VIEW, PracticeAccess
+from app.services.profile import DECLARATION_MANAGEMENT, PracticeAccess
 from app.signals import hub
 from app.views import fonts
 from app.views.record_table import Column, RecordTable
@@ -262,7 +262,7 @@ class DeclarationsPage(QWidget):
 
     @property
     def finance(self) -> bool:
-        return self._access is not None and self._access.has(FINANCE_VIEW)
+        return self._access is not None and self._access.sees_money
 
     @property
     def can_manage(self) -> bool:
