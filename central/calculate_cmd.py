@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
-from datetime import date
+from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any, TextIO
 
@@ -22,10 +22,13 @@ from app.services.calculation import (
     item_claim,
     to_pounds,
 )
-from app.services.rules import QOF_SERVICE, RulesError, RuleSet, available_years, load_rules
+from app.services.format import uk_date
+from app.services.rules import QOF_SERVICE, RulesError, RuleSet, available_years, current_year, load_rules
+from app.services.windows import england_day
 from central.extract import ExtractError, ExtractTooLarge, PracticeCounts, read_extract
 
-DEFAULT_YEAR = "2025-26"
+# The year being reported on today's date in England (the command is one-shot); --year picks another.
+DEFAULT_YEAR = current_year(england_day(datetime.now(UTC)))
 FORMATS = ("table", "json")
 WIDTH = 100
 BAD_INPUT = 2
@@ -167,7 +170,7 @@ def practice_table(counts: PracticeCounts, practice: dict[str, Any]) -> str:
     lines = [
         "=" * WIDTH,
         f"Practice {practice['practice_code']}    Year {practice['year']}    "
-        f"Achievement date {_uk_date(counts.achievement_date)}    List size {counts.list_size:,}",
+        f"Achievement date {uk_date(counts.achievement_date)}    List size {counts.list_size:,}",
         f"QOF points {qof['points']:,.2f} of {qof['max_points']:,.2f}    QOF {_money(qof['payment_gbp'])}"
         f"    QOF unclaimed {_money(qof['gbp_unclaimed'])}",
     ]
@@ -216,7 +219,3 @@ def _money(pounds: float) -> str:
     return f"£{pounds:,.2f}"
 
 
-def _uk_date(when: date) -> str:
-    # Spelled out rather than strftime("%b"), which follows the machine's locale.
-    months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-    return f"{when.day} {months[when.month - 1]} {when.year}"

@@ -17,7 +17,7 @@ from central.data_cmd import run_ingest, run_seed_demo
 
 def byte_count(text: str) -> int:
     """A ``--max-bytes`` value: a whole number of bytes above 0."""
-    if not text.strip().isdigit() or int(text) < 1:
+    if not (text.strip().isascii() and text.strip().isdigit()) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not allowed (a whole number of bytes above 0, "
                                          f"e.g. {DEFAULT_MAX_BYTES})")
     return int(text)

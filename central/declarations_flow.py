@@ -6,6 +6,8 @@
 The practice declares (Declaration Management), which takes a snapshot of the calculated points
 and £ and moves the declaration to "Awaiting Commissioning Organisation Approval". The commissioner
 approves (Approval Management), then finance-approves (Finance Management) and marks it paid.
+No payment without acceptance: a service offered to the practice is declared only once its offer is
+accepted (central.offer_gate), whoever calls :func:`declare`.
 A recalculation of declared-but-unpaid achievement sends it back to the first status
 (:func:`reopen_declarations`); a paid declaration stays paid (an adjustment is a new matter).
 """
@@ -30,6 +32,7 @@ from app.services.rules import (  # noqa: F401  (the statuses are used as flow.P
 from central import audit, feed
 from central.errors import ApiError
 from central.models import DONE, PENDING, CalculatedResult, Declaration, Organisation, Recalculation, User
+from central.offer_gate import check_declaring
 from central.records import declaration_record
 from central.settings import Clock, system_clock
 
@@ -86,7 +89,11 @@ def find(session: Session, practice_id: int, service: str, achievement_date: dat
 
 def declare(session: Session, practice: Organisation, service: str, achievement_date: date, user: User,
             now: datetime, source: str | None = None) -> Declaration:
-    """The practice declares its calculated achievement (checks of roles and windows are the caller's)."""
+    """The practice declares its calculated achievement (checks of roles and windows are the caller's).
+
+    Refused (409 ``offer_not_accepted``) for a service whose offer covering the date is not accepted.
+    """
+    check_declaring(session, practice.id, service, achievement_date)
     results = list(session.scalars(select(CalculatedResult).where(
         CalculatedResult.practice_id == practice.id, CalculatedResult.service == service,
         CalculatedResult.achievement_date == achievement_date)))

@@ -29,7 +29,7 @@ from central.db import begin_write
 from central.directory import effective_roles, organisation
 from central.errors import ApiError
 from central.models import PRACTICE, Organisation, User
-from central.security import COMMISSIONER_ROLES, PRACTICE_ROLES
+from central.security import COMMISSIONER_ROLES, PRACTICE_ROLES, bounded_source
 from central.settings import Settings
 from central.tokens import access_token_row
 
@@ -62,7 +62,8 @@ def get_now(settings: AppSettings) -> datetime:
 
 
 def source_address(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The TCP peer's address (forwarded headers are never trusted), cut to what the audit log stores."""
+    return bounded_source(request.client.host) if request.client else None
 
 
 @dataclass(frozen=True)

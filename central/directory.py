@@ -5,11 +5,22 @@ someone granted to themselves is *pending* until another administrator confirms 
 nothing until then. A person whose access at a practice is suspended (a PracticeSuspension row) holds
 no practice role there, while their account and their other practices are untouched.
 
-A practice's user list and feed show everyone with a grant there, held or pending, with the details
-stored on their account. For an existing account that an administrator linked by email, that is the
-name and phone the person already had: once linked they are a user of this practice too, so the
-practice may see who they are (and the person is told by mail). Every change that a practice's users
-may see is published to that practice's feed here.
+A practice's user list and feed show everyone with a grant there, held or pending. For an account this
+practice invited (or made directly), that is the account's own details. For an existing account that an
+administrator linked by email, the practice keeps the details its administrator typed (a PracticeMember
+row) and shows only those, and shows the person as invited (activation expiring 14 days after the link
+or its last re-send) until they next sign in: so nothing a practice sees tells it whether the email
+already had an account, or what that account holds. The person's own profile (/me) and other practices
+are untouched. Every change that a practice's users may see is published to that practice's feed here.
+
+A person's *home organisation* is where they hold their earliest role grant (held or pending, by the
+time it was granted): the practice or commissioner that first gave their account a role, as long as
+they still have a role there. Links made later, anywhere, never move it. Whole-account changes belong
+to the Advanced User Administrator of the commissioner above the home organisation.
+
+For the rule that a practice keeps an active User Administrator, only people who can act as one now
+count: the role held (not pending), the account activated (a password set) and enabled, and their
+access there not suspended.
 """
 
 from __future__ import annotations
@@ -27,6 +38,7 @@ from central.models import (
     PRACTICE,
     ActivationToken,
     Organisation,
+    PracticeMember,
     PracticeSuspension,
     RoleGrant,
     User,
@@ -203,12 +215,14 @@ def restore(session: Session, user: User, practice: Organisation, now: datetime)
 
 def active_user_administrators(session: Session, practice_id: int) -> set[int]:
     """Users who can act as User Administrator of the practice now: the role held (not pending), the
-    account enabled and their access there not suspended."""
+    account activated (an invitee who never set a password does not count) and enabled, and their
+    access there not suspended."""
     suspended = exists().where(PracticeSuspension.user_id == User.id,
                                PracticeSuspension.organisation_id == practice_id)
     query = select(User.id).join(RoleGrant, RoleGrant.user_id == User.id).where(
         RoleGrant.organisation_id == practice_id, RoleGrant.role == USER_ADMINISTRATOR,
-        RoleGrant.pending.is_(False), User.active.is_(True), ~suspended)
+        RoleGrant.pending.is_(False), User.active.is_(True), User.activated_at.is_not(None),
+        User.password_hash.is_not(None), ~suspended)
     return set(session.scalars(query))
 
 
@@ -224,6 +238,45 @@ def practices_left_without_administrator(session: Session, user: User) -> list[O
             if is_last_administrator(session, user.id, pid)]
 
 
+def home_organisation(session: Session, user: User) -> Organisation | None:
+    """Where the person holds their earliest role grant (held or pending); see the module docstring."""
+    grant = session.scalar(select(RoleGrant).where(RoleGrant.user_id == user.id)
+                           .order_by(RoleGrant.granted_at, RoleGrant.id).limit(1))
+    return None if grant is None else grant.organisation
+
+
+# --- people a practice linked -------------------------------------------------------------------------
+
+def linked_member(session: Session, user_id: int, practice_id: int) -> PracticeMember | None:
+    return session.scalar(select(PracticeMember).where(PracticeMember.user_id == user_id,
+                                                       PracticeMember.organisation_id == practice_id))
+
+
+def link_member(session: Session, user: User, practice: Organisation, details: dict[str, str | None],
+                now: datetime, by: User) -> PracticeMember:
+    """Keep what ``practice``'s administrator typed (first_name, last_name, work_phone, mobile) for an
+    existing account linked there; linking again replaces it and starts a new invitation."""
+    member = linked_member(session, user.id, practice.id)
+    if member is None:
+        member = PracticeMember(user_id=user.id, organisation_id=practice.id)
+        session.add(member)
+    member.first_name, member.last_name = details["first_name"] or "", details["last_name"] or ""
+    member.work_phone, member.mobile = details["work_phone"] or "", details["mobile"] or None
+    member.linked_by_id, member.invited_at, member.seen_at = by.id, now, None
+    session.flush()
+    return member
+
+
+def mark_seen(session: Session, user: User, now: datetime) -> None:
+    """The person signed in: practices that linked them stop showing an invitation."""
+    waiting = session.scalars(select(PracticeMember).where(PracticeMember.user_id == user.id,
+                                                           PracticeMember.seen_at.is_(None))).all()
+    for member in waiting:
+        member.seen_at = now
+        session.flush()
+        publish_user(session, session.get_one(Organisation, member.organisation_id), user, now)
+
+
 # --- what a practice sees of its users ----------------------------------------------------------------
 
 def status_at(session: Session, user: User, practice: Organisation, now: datetime | None = None) -> str:
@@ -236,6 +289,10 @@ def status_at(session: Session, user: User, practice: Organisation, now: datetim
         return ACCOUNT_DISABLED
     if is_suspended(session, user.id, practice.id):
         return DISABLED_HERE
+    member = linked_member(session, user.id, practice.id)
+    if member is not None and member.seen_at is None:  # looks like an invitation of this practice
+        expired = now is not None and member.invited_at + ACTIVATION_LIFETIME <= now
+        return ACTIVATION_EXPIRED if expired else INVITED
     if user.activated_at is not None:
         return ACTIVE
     live = select(ActivationToken.id).where(ActivationToken.user_id == user.id,
@@ -248,10 +305,23 @@ def status_at(session: Session, user: User, practice: Organisation, now: datetim
 
 def member_record(session: Session, practice: Organisation, user: User,
                   now: datetime | None = None) -> dict[str, Any]:
+    """The person as ``practice`` sees them: for someone it linked, the details it typed (see above)."""
     status = status_at(session, user, practice, now)
+    member = linked_member(session, user.id, practice.id)
+    shown = None if member is None else {"first_name": member.first_name, "last_name": member.last_name,
+                                         "work_phone": member.work_phone, "mobile": member.mobile}
+    activated = None if member is None else (member.seen_at is not None and user.activated_at is not None)
     return user_record(user, sorted(roles_at(session, user.id, practice.id)),
                        pending_roles=sorted(pending_roles_at(session, user.id, practice.id)),
-                       status=status, active=status not in (DISABLED_HERE, ACCOUNT_DISABLED))
+                       status=status, active=status not in (DISABLED_HERE, ACCOUNT_DISABLED),
+                       shown=shown, activated=activated)
+
+
+def member_records(session: Session, practice: Organisation,
+                   now: datetime | None = None) -> list[dict[str, Any]]:
+    """The practice's user list: everyone with a grant there, by the last name the practice sees."""
+    records = [member_record(session, practice, user, now) for user in practice_users(session, practice)]
+    return sorted(records, key=lambda record: (record["last_name"].lower(), record["id"]))
 
 
 def publish_user(session: Session, practice: Organisation, user: User, now: datetime | None = None) -> None:
@@ -262,9 +332,9 @@ def publish_user(session: Session, practice: Organisation, user: User, now: date
 
 
 def practice_users(session: Session, practice: Organisation) -> list[User]:
-    """Everyone with a grant at the practice (held or pending), by last name."""
+    """Everyone with a grant at the practice (held or pending), by id (see member_records for the list)."""
     ids = select(RoleGrant.user_id).where(RoleGrant.organisation_id == practice.id)
-    return list(session.scalars(select(User).where(User.id.in_(ids)).order_by(User.last_name, User.id)))
+    return list(session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id)))
 
 
 # --- invitations ------------------------------------------------------------------------------------

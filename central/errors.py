@@ -3,6 +3,10 @@
 Bad input never becomes a 500: malformed JSON is 400, a body that does not validate is 422 with a
 message per field, and anything unexpected is a 500 whose body says nothing about the cause (the
 traceback goes to the server log only).
+
+No error answer repeats an NHS-number-like value: every message, field name, field message and string
+beside them passes through ``identifiers.redact`` here, whatever raised it (a service or role named in
+the path, an item in ``values.<ITEM>``, an unexpected body key).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.services.identifiers import redact
 
 log = logging.getLogger("central")
 
@@ -49,17 +55,33 @@ class ApiError(Exception):
 
 
 def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message}
+    """The ``{"error": ...}`` body, with every NHS-number-like value taken out of its text."""
+    error: dict[str, Any] = {"code": code, "message": redact(message)}
     if fields:
-        error["fields"] = fields
+        error["fields"] = _redacted(fields)
     return {"error": error}
 
 
 def error_response(status: int, code: str, message: str, *, fields: dict[str, str] | None = None,
                    extra: dict[str, Any] | None = None,
                    headers: dict[str, str] | None = None) -> JSONResponse:
-    body = error_body(code, message, fields) | (extra or {})
+    body = error_body(code, message, fields) | _redacted(extra or {})
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _redacted(value: Any) -> Any:
+    """``value`` with NHS-number-like values taken out of every string in it, keys included."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        out: dict[Any, Any] = {}
+        for key, item in value.items():
+            # Two keys that differ only in a removed number keep the first one's message.
+            out.setdefault(redact(key) if isinstance(key, str) else key, _redacted(item))
+        return out
+    if isinstance(value, list | tuple):
+        return [_redacted(item) for item in value]
+    return value
 
 
 def invalid(fields: dict[str, str], message: str = "Some values need correcting.") -> ApiError:

@@ -11,7 +11,11 @@ Rows (``numerator`` carries the count unless said otherwise):
   QOF,<indicator>     numerator, denominator (after PCAs) and pca (the count removed)
   QOF,LIST_SIZE       the registered list size
   QOF,<REGISTER>_REG  a register size, e.g. DM_REG
-  <service>,<item>    a V&I or enhanced-service item from services.toml, e.g. MMR,DOSES or LDHC,LD_REG
+  <service>,<item>    a V&I or enhanced-service item from services.toml, e.g. MMR,DOSES or LDHC,CHECKS
+
+Every count meets the limits of a hand entry (``app.services.entry_rules``): its stated maximum and the
+file's LIST_SIZE (registers, QOF denominators, items). A file to load (``extracted_only``: ingest) holds
+only what GPES extracts; ``cqrs-central calculate`` also takes hand-entered and commissioner items (what-if).
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from pathlib import Path
 from types import MappingProxyType
 
 from app.services.calculation import IndicatorCounts
-from app.services.identifiers import contains_nhs_number
+from app.services.entry_rules import extracted_item_problem
+from app.services.identifiers import contains_nhs_number, redact
 from app.services.rules import QOF_SERVICE, RuleSet
 from central.extract_input import (
     MAX_BYTES,
@@ -96,27 +101,33 @@ class _Row:
 
 
 def read_extract(path: str | Path, rules: RuleSet, *, require_caps: bool = True,
-                 max_bytes: int = MAX_BYTES) -> Extract:
+                 extracted_only: bool = False, max_bytes: int = MAX_BYTES) -> Extract:
     """Read the extract at ``path`` (UTF-8 CSV) and check it; raise ExtractError listing every problem.
 
     The file is streamed: at most ``max_bytes`` are read (ExtractTooLarge past that), so a device or
     pipe that never ends is refused rather than read for ever.
     """
-    return parse_lines(extract_lines(path, max_bytes=max_bytes), rules, require_caps=require_caps)
+    return parse_lines(extract_lines(path, max_bytes=max_bytes), rules, require_caps=require_caps,
+                       extracted_only=extracted_only)
 
 
-def parse_extract(text: str, rules: RuleSet, *, require_caps: bool = True) -> Extract:
+def parse_extract(text: str, rules: RuleSet, *, require_caps: bool = True,
+                  extracted_only: bool = False) -> Extract:
     """Check an extract's text against ``rules``; raise ExtractError listing every problem.
 
     ``require_caps``: a capped item (e.g. LDHC CHECKS) needs its cap (LD_REG) for the same practice
-    and date. Ingest may pass False where the cap arrives later by manual entry.
+    and date. Ingest passes False: the cap arrives by manual entry or from the commissioner.
+    ``extracted_only``: only the items GPES extracts (services.toml ``automatic``) are allowed, as for a
+    file the service loads; otherwise (a what-if calculation) hand-entered and commissioner items too.
     """
     if len(text) > MAX_BYTES:
         raise _refuse(f"an extract may be at most {MAX_BYTES:,} bytes")
-    return parse_lines(text.removeprefix("\ufeff").splitlines(), rules, require_caps=require_caps)
+    return parse_lines(text.removeprefix("\ufeff").splitlines(), rules, require_caps=require_caps,
+                       extracted_only=extracted_only)
 
 
-def parse_lines(lines: Iterable[str], rules: RuleSet, *, require_caps: bool = True) -> Extract:
+def parse_lines(lines: Iterable[str], rules: RuleSet, *, require_caps: bool = True,
+                extracted_only: bool = False) -> Extract:
     """Check an extract given line by line (the header first); raise ExtractError listing every problem."""
     lines = iter(lines)
     header = next(lines, None)
@@ -159,7 +170,7 @@ def parse_lines(lines: Iterable[str], rules: RuleSet, *, require_caps: bool = Tr
     groups = _group(rows)
     if len(problems) < MAX_PROBLEMS:
         for group in groups.values():
-            _check_group(group, rules, problems, require_caps)
+            _check_group(group, rules, problems, require_caps, extracted_only)
     if problems:
         stopped = len(problems) >= MAX_PROBLEMS
         problems = sorted(problems, key=lambda p: p.line or 0)[:MAX_PROBLEMS]
@@ -320,7 +331,7 @@ def _group(rows: list[_Row]) -> dict[tuple[str, date], list[_Row]]:
 
 
 def _check_group(rows: list[_Row], rules: RuleSet, problems: list[ExtractProblem],
-                 require_caps: bool) -> None:
+                 require_caps: bool, extracted_only: bool) -> None:
     code, when = rows[0].practice_code, rows[0].achievement_date
     where = f"practice {code} at {when}"
     list_size = next((r.numerator for r in rows if r.kind == _LIST), None)
@@ -343,10 +354,19 @@ def _check_group(rows: list[_Row], rules: RuleSet, problems: list[ExtractProblem
                                                          f"{where} needs a QOF row for "
                                                          f"{' and '.join(missing)} (register size as "
                                                          "numerator)"))
-        elif row.kind == _ITEM and require_caps:
+            if list_size is not None and row.denominator is not None and row.denominator > list_size:
+                problems.append(ExtractProblem(row.line, f"{row.indicator_id} denominator "
+                                                         f"{row.denominator:,} is more than the LIST_SIZE "
+                                                         f"{list_size:,} of {where} (a denominator must be "
+                                                         "a whole number from 0 to the list size)"))
+        elif row.kind == _ITEM:
             service = rules.services[row.service]
+            if refused := extracted_item_problem(service, row.indicator_id, row.numerator, list_size,
+                                                 what_if=not extracted_only):
+                problems.append(ExtractProblem(row.line, refused))
+                continue
             cap = service.cap_item
-            if row.indicator_id == service.item and cap and (row.service, cap) not in items:
+            if require_caps and row.indicator_id == service.item and cap and (row.service, cap) not in items:
                 problems.append(ExtractProblem(row.line, f"{row.service} {service.item} is capped, so "
                                                          f"{where} needs a {row.service},{cap} row "
                                                          "(the cap as numerator)"))
@@ -391,5 +411,9 @@ def _split(raw: str) -> list[str]:
 
 
 def _show(value: str) -> str:
-    """A value quoted for a message, cut short so a stray long field cannot flood it."""
-    return repr(value if len(value) <= 30 else value[:30] + "…")
+    """A value quoted for a message, cut short so a stray long field cannot flood it.
+
+    Cells holding an NHS-number-like value are refused before any message quotes them; cutting one
+    short could still leave ten digits that look like one, so those are taken out of what is shown.
+    """
+    return redact(repr(value if len(value) <= 30 else value[:30] + "…"))

@@ -15,20 +15,25 @@ from typing import Any
 from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
+# Record type names are the desktop's too: defined once in app.services.record_types.
+from app.services.record_types import (
+    ACHIEVEMENT,
+    ADMIN_ONLY_TYPES,
+    BENCHMARK,
+    DECLARATION,
+    MANUAL_ENTRY,
+    OFFER,
+    PRACTICE,
+    RESULT,
+    RULES,
+    TIMETABLE_EVENT,
+    USER,
+)
 from central.models import Change
 from central.money import without_money as without_money  # £ is stripped per caller by central.money
 
-PRACTICE = "practice"
-OFFER = "offer"
-MANUAL_ENTRY = "manual_entry"
-DECLARATION = "declaration"
-TIMETABLE_EVENT = "timetable_event"
-USER = "user"  # a user of the practice with their roles there; only User Administrators see these
-ACHIEVEMENT = "achievement"  # counts per practice, service, indicator and achievement date
-RESULT = "result"  # calculated points and £ per indicator and achievement date
-BENCHMARK = "benchmark"
-RULES = "rules"  # the indicator rules version in force
-ADMIN_ONLY_TYPES = (USER,)
+__all__ = ["ACHIEVEMENT", "ADMIN_ONLY_TYPES", "BENCHMARK", "DECLARATION", "MANUAL_ENTRY", "OFFER", "PRACTICE",
+           "RESULT", "RULES", "TIMETABLE_EVENT", "USER", "Page", "page", "publish", "without_money"]
 
 MAX_LIMIT = 1000
 _PG_FEED_LOCK = 7_240_002

@@ -1,13 +1,16 @@
 """Extract in, results out: store an extract's counts, recalculate, publish to the sync feed.
 
 An extract is validated whole before anything is written (``central.extract``), so a bad file
-changes nothing. Re-sending the same bytes is recognised by their SHA-256 and changes nothing.
+changes nothing; it may carry only what GPES extracts, each count within the limits a hand entry meets.
+Re-sending the same bytes is recognised by their SHA-256 and changes nothing, but is first checked like
+a new file, so only an uploader whose area covers every practice in it hears that it was loaded before.
 Recalculating a practice and achievement date reads the automated counts, the counts the commissioner
 set (e.g. a referral allocation) and the latest manual entries per service (e.g. the LD register),
 stores the results per indicator, publishes one result record per service, and sends back any
 declaration whose figures changed. A manual value counts only for an item the rules say the practice
 enters by hand, never in place of an extracted count, never as a draft, and, for a service whose
-entries need the commissioner's approval, only once approved.
+entries need the commissioner's approval, only once approved; a stored automated count counts only for
+an item GPES extracts.
 """
 
 from __future__ import annotations
@@ -67,14 +70,16 @@ def ingest_text(
     """Validate and store one extract, then recalculate what it touched. Raises ExtractError.
 
     ``may_load`` says whether the uploader may load a practice; a practice it may not load is
-    reported exactly like an unknown one, so uploaders learn nothing about other areas.
+    reported exactly like an unknown one, so uploaders learn nothing about other areas. The same bytes
+    sent again are checked the same way before they are answered ``already_ingested``, so that answer
+    never tells an uploader what was loaded for practices outside its area.
     """
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    extract = parse_extract(text, rules, require_caps=False, extracted_only=True)
+    practices = _practices_by_code(session, extract.practices, may_load)
     previous = session.scalar(select(ExtractUpload).where(ExtractUpload.sha256 == digest))
     if previous is not None:
         return IngestReport(previous.id, True, previous.rows, (), 0)
-    extract = parse_extract(text, rules, require_caps=False)
-    practices = _practices_by_code(session, extract.practices, may_load)
     now = clock()
     upload = ExtractUpload(
         sha256=digest, filename=display_name(filename), rows=0, uploaded_by_id=uploaded_by_id,
@@ -136,9 +141,11 @@ def recalculate(
     for service in sorted((set(automated) | set(manual) | set(commissioner)) - {QOF_SERVICE}):
         if service not in rules.services:
             continue
-        extracted = {key: value[0] for key, value in automated.get(service, {}).items()}
-        items = merged_items(rules.services[service], extracted, commissioner.get(service, {}),
-                             manual.get(service, {}))
+        rule = rules.services[service]
+        # Only what GPES extracts, even from a row stored before hand-entered items were refused.
+        extracted = {key: value[0] for key, value in automated.get(service, {}).items()
+                     if key in rule.automatic}
+        items = merged_items(rule, extracted, commissioner.get(service, {}), manual.get(service, {}))
         records.append(claim_record(rules, service, achievement_date, items))
     now = clock()
     for record in records:

@@ -16,6 +16,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
+from app.services.format import to_london, uk_date
+
 OUTBOX = "mail-outbox"
 SENDER = "CQRS <no-reply@cqrs.nhs.net>"
 ACTIVATION_LINE = "Activation code: "
@@ -48,7 +50,7 @@ def send(data_dir: Path, to: str, subject: str, body: str, now: datetime) -> Pat
 
 
 def _uk_date(moment: datetime) -> str:
-    return f"{moment.day} {moment:%b %Y}"
+    return uk_date(to_london(moment).date())  # the day in England, with fixed month names
 
 
 def send_activation(data_dir: Path, to: str, first_name: str, practice_name: str, token: str,

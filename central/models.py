@@ -76,6 +76,9 @@ class Organisation(Base):
     created_at: Mapped[datetime]
     # Practice setting held by the service: manual entries need a second person's check before sending.
     second_person_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A User Administrator asked to turn the rule off; it stays on until a second administrator confirms.
+    second_person_off_requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    second_person_off_requested_at: Mapped[datetime | None]
     parent: Mapped[Organisation | None] = relationship(remote_side=[id], lazy="joined", join_depth=3)
 
 
@@ -122,6 +125,26 @@ class PracticeSuspension(Base):
     disabled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
+class PracticeMember(Base):
+    """How one practice sees a person it linked by email (their account already existed): the details its
+    administrator typed, shown in that practice's user list and feed instead of the account's own.
+    ``invited_at`` is when the link was made or last re-sent; ``seen_at`` the person's first sign-in
+    after it (until then the practice sees an invitation, as for a new account)."""
+
+    __tablename__ = "practice_members"
+    __table_args__ = (UniqueConstraint("user_id", "organisation_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    work_phone: Mapped[str] = mapped_column(String(40))
+    mobile: Mapped[str | None] = mapped_column(String(40))
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    invited_at: Mapped[datetime]
+    seen_at: Mapped[datetime | None]
+
+
 class ActivationToken(Base):
     """Single use; only the SHA-256 of the token is stored."""
 
@@ -166,7 +189,9 @@ class RefreshToken(Base):
 
 
 class SignInThrottle(Base):
-    """Failed sign-ins counted per key: ``email|source`` and ``source|<address>``."""
+    """Sign-in throttle state per key (central.security): failures counted under ``email|<email>|<source>``
+    and ``source|<source>``; under ``known|<email>|<source>`` (a correct sign-in from there) ``blocked_until``
+    is when that pair stops being known, and ``failures`` stays 0."""
 
     __tablename__ = "sign_in_throttle"
     key: Mapped[str] = mapped_column(String(400), primary_key=True)

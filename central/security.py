@@ -13,6 +13,13 @@
   wait is forgotten. A correct password clears its own ``email|...`` key only. Nothing is kept per
   email alone, so failures elsewhere never stop the real user signing in from an address that has not
   failed: there is no lock on the account itself.
+- A correct sign-in also marks the pair as known (``known|<email>|<source>``) for ``KNOWN_FOR``
+  (30 days from the latest correct sign-in there). The per-source wait does not apply to a known pair,
+  so failures from a shared practice address (someone spraying other emails, however patiently) never
+  stop people who have signed in from that address before; the per-(email, source) wait still does,
+  and an email new to the address still waits with everyone else on the per-source rule.
+- The source is the TCP peer address (central.server never reads proxy headers); any source is cut to
+  ``SOURCE_MAX`` (64) characters before it is stored, in a throttle key or the audit log.
 """
 
 from __future__ import annotations
@@ -58,6 +65,8 @@ SOURCE_FAILURES_BEFORE_WAIT = 20  # per source, over every email: a practice sha
 FIRST_WAIT = timedelta(seconds=1)
 LONGEST_WAIT = timedelta(minutes=15)
 FORGET_AFTER = timedelta(minutes=15)  # quiet time after which a key's failures are forgotten
+KNOWN_FOR = timedelta(days=30)  # a correct sign-in makes its (email, source) known for this long
+SOURCE_MAX = 64  # the audit log's source_address column; throttle keys stay well inside 400
 
 _hasher = PasswordHasher(type=Type.ID)
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
@@ -119,21 +128,51 @@ class _Budget:
     free_failures: int
 
 
+def bounded_source(source: str | None) -> str | None:
+    """``source`` cut to what may be stored (``SOURCE_MAX`` characters)."""
+    return None if source is None else source[:SOURCE_MAX]
+
+
+def _where(source: str | None) -> str:
+    return bounded_source(source) or "unknown"
+
+
 def _budgets(email: str, source: str | None) -> tuple[_Budget, _Budget]:
-    where = source or "unknown"
-    return (_Budget(f"email|{email}|{where}", FAILURES_BEFORE_WAIT),
+    where = _where(source)
+    return (_Budget(f"email|{email[:254]}|{where}", FAILURES_BEFORE_WAIT),
             _Budget(f"source|{where}", SOURCE_FAILURES_BEFORE_WAIT))
+
+
+def _known_key(email: str, source: str | None) -> str:
+    return f"known|{email[:254]}|{_where(source)}"
+
+
+def is_known(session: Session, email: str, source: str | None, now: datetime) -> bool:
+    """True when ``email`` signed in correctly from ``source`` within ``KNOWN_FOR``."""
+    state = session.get(SignInThrottle, _known_key(email, source))
+    return state is not None and state.blocked_until is not None and state.blocked_until > now
 
 
 def sign_in_wait_until(session: Session, email: str, source: str | None, now: datetime) -> datetime | None:
     """When ``email`` may next be tried from ``source``; None when it may be tried now.
 
-    Read before any password is checked, so a waiting address costs no argon2 work.
+    A known (email, source) pair waits only on its own failures, never on the source's. Read before
+    any password is checked, so a waiting address costs no argon2 work.
     """
-    ends = [state.blocked_until for budget in _budgets(email, source)
+    budgets = _budgets(email, source)
+    if is_known(session, email, source, now):
+        budgets = budgets[:1]
+    ends = [state.blocked_until for budget in budgets
             if (state := session.get(SignInThrottle, budget.key)) is not None
             and state.blocked_until is not None and state.blocked_until > now]
     return max(ends, default=None)
+
+
+def remember_sign_in(session: Session, email: str, source: str | None, now: datetime) -> None:
+    """A correct sign-in: the (email, source) pair is known for ``KNOWN_FOR`` from now."""
+    key = _known_key(email, source)
+    state = session.get(SignInThrottle, key) or _new_state(session, key)
+    state.blocked_until = now + KNOWN_FOR
 
 
 def record_failure(session: Session, email: str, source: str | None, now: datetime) -> datetime | None:

@@ -3,6 +3,10 @@ foreground (``cqrs-central serve``).
 
 ``start_in_thread`` returns once the server accepts connections; ``stop()`` returns within about
 two seconds even with TLS keep-alive connections open (uvicorn's graceful shutdown is capped at 1 s).
+
+The source address of a request (the network allow-list, sign-in throttling, the audit log) is the TCP
+peer, always: proxy headers (X-Forwarded-For, X-Forwarded-Proto, Forwarded) are never read, from any
+address, loopback included. Behind a load balancer, filter on the balancer itself.
 """
 
 from __future__ import annotations
@@ -91,6 +95,6 @@ def _listen(host: str, port: int) -> socket.socket:
 
 def _config(app: FastAPI, host: str, port: int, cert: str, key: str) -> uvicorn.Config:
     return uvicorn.Config(app, host=host, port=port, ssl_certfile=cert, ssl_keyfile=key,
-                          ssl_ciphers=SERVER_CIPHERS,
+                          ssl_ciphers=SERVER_CIPHERS, proxy_headers=False, forwarded_allow_ips=[],
                           timeout_graceful_shutdown=GRACEFUL_SHUTDOWN, log_level="warning",
                           access_log=False, server_header=False, lifespan="on")

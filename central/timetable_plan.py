@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from app.services.format import month_name_year
+from app.services.windows import DECLARATION_DEADLINE, ENTRY_WINDOW  # kind names both halves judge by
+
 EXTRACTION = "extraction"
-ENTRY_WINDOW = "entry window"
-DECLARATION_DEADLINE = "declaration deadline"
 PAYMENT = "payment"
 YEAR_END = "year end"
 
@@ -33,7 +34,7 @@ def national_timetable(year: str) -> list[PlannedEvent]:
     events: list[PlannedEvent] = []
     for offset in range(12):
         month_end = _month_end(start, 4 + offset)
-        label = month_end.strftime("%B %Y")
+        label = month_name_year(month_end)
         after = month_end + timedelta(days=1)  # first day of the next month
         events += [
             _one_day(EXTRACTION, f"Monthly GPES extraction for {label}", after + timedelta(days=9), None,

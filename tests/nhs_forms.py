@@ -48,3 +48,32 @@ def written_nhs_numbers(draw: st.DrawFn) -> tuple[str, str]:
     digits = draw(nhs_numbers)
     forms = written_forms(digits)
     return digits, forms[draw(st.sampled_from(sorted(forms)))]
+
+
+def punctuated_forms(digits: str) -> dict[str, str]:
+    """The same number grouped with other punctuation; some hold commas, so quote them in a CSV cell."""
+    first, second, last = digits[:3], digits[3:6], digits[6:]
+    forms = {
+        "brackets": f"({first}) {second} {last}",
+        "brackets and hyphen": f"({first}) {second}-{last}",
+        "underscores": f"{first}_{second}_{last}",
+        "slashes": f"{first}/{second}/{last}",
+        "middle dots": f"{first}·{second}·{last}",
+        "commas": f"{first},{second},{last}",
+        "commas spaced": f"{first}, {second}, {last}",
+        "bars spaced": f"{first} | {second} | {last}",
+        "thousands": f"{digits[0]},{digits[1:4]},{digits[4:7]},{digits[7:]}",
+        "thousands spaced": f"{digits[0]} {digits[1:4]} {digits[4:7]} {digits[7:]}",
+    }
+    return forms
+
+
+PUNCTUATED_FORMS = tuple(punctuated_forms(NHS_NUMBER))
+
+
+@st.composite
+def punctuated_nhs_numbers(draw: st.DrawFn) -> tuple[str, str]:
+    """(the ten digits, one way of writing them with other punctuation)."""
+    digits = draw(nhs_numbers)
+    forms = punctuated_forms(digits)
+    return digits, forms[draw(st.sampled_from(sorted(forms)))]

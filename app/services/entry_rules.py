@@ -6,7 +6,9 @@ Pure: no Qt, database or network. Each problem is reported against its field (``
 desktop can show it beside the box it came from. A practice enters only its service's manual items
 (``services.toml``), each up to its stated maximum and never above the practice's list size; items that
 are extracted automatically or set by the commissioner (such as the weight-management allocation) are
-never entered by the practice. Notes never hold anything that looks like an NHS number.
+never entered by the practice. Notes never hold anything that looks like an NHS number. An extract the
+central service loads meets the same limits (:func:`extracted_item_problem`) and carries only the items
+GPES extracts, so no limit can be skipped by sending a count in a file instead.
 """
 
 from __future__ import annotations
@@ -101,6 +103,29 @@ def limit_words(service: Service, item: str, list_size: int | None = None) -> st
         return f"Must be no more than the practice's list size of {list_size:,} patients."
     assert stated is not None
     return f"Must be no more than {stated.maximum:,}: {stated.reason}."
+
+
+def extracted_item_problem(service: Service, item: str, count: int, list_size: int | None = None,
+                           *, what_if: bool = False) -> str | None:
+    """Why an extract may not carry ``count`` of ``item`` for ``service`` (None when it may).
+
+    A file the service loads carries only what GPES extracts (``automatic``): an item the practice enters
+    by hand or the commissioner sets never comes in an extract, so its limits cannot be skipped that way.
+    A ``what_if`` file (``cqrs-central calculate``, which stores and pays nothing) may carry those items
+    too. Either way every count keeps to its stated maximum and the practice's list size.
+    """
+    if not what_if and item not in service.automatic:
+        how = ("is entered by hand on CQRS by the practice, not extracted" if item in service.manual
+               else "is set by the commissioner on CQRS, not extracted" if item in service.commissioner
+               else "is not extracted")
+        allowed = (f"items an extract may carry for {service.code}: {', '.join(service.automatic)}"
+                   if service.automatic else f"no item of {service.code} comes in an extract")
+        return f"{service.code} {item} {how} ({allowed})"
+    limit = item_maximum(service, item, list_size)
+    if limit is not None and count > limit:
+        words = limit_words(service, item, list_size).rstrip(".")
+        return f"{service.code} {item} {count:,} is too many: it {words[0].lower()}{words[1:]}"
+    return None
 
 
 def notes_problems(notes: str | None) -> dict[str, str]:

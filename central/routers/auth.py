@@ -39,9 +39,13 @@ class Activate(BaseModel):
 
 @router.post("/auth/token")
 def sign_in(body: SignIn, request: Request, db: DB, now: Now, settings: AppSettings) -> dict[str, object]:
-    """Unknown email, no password set yet, wrong password: one answer, at one cost (argon2 every time)."""
+    """Unknown email, no password set yet, wrong password: one answer, at one cost (argon2 every time).
+
+    A correct sign-in makes its (email, source) known to the throttle (central.security) and tells the
+    practices that linked this person that they now use CQRS (central.directory.mark_seen).
+    """
     email = body.email.strip().lower()
-    source = source_address(request)
+    source = security.bounded_source(source_address(request))
     until = security.sign_in_wait_until(db, email, source, now)
     if until is not None:
         raise _wait(until, now)
@@ -59,6 +63,8 @@ def sign_in(body: SignIn, request: Request, db: DB, now: Now, settings: AppSetti
     if not user.active:  # said only to someone who knows the password
         db.commit()
         raise ApiError(403, "account_disabled", "This account is disabled. Ask your User Administrator.")
+    security.remember_sign_in(db, email, source, now)
+    directory.mark_seen(db, user, now)
     pair = tokens.issue_pair(db, user, now, settings.access_token_ttl, settings.refresh_token_ttl)
     audit.record(db, now=now, actor=user, action="sign-in", target_type="user", target_id=user.id,
                  source=source)

@@ -1,9 +1,10 @@
 """Declarations: the practice declares (Declaration Management); the commissioner approves
 (Approval Management), finance-approves and marks paid (Finance Management).
 
-Declaring is refused while a recalculation of the practice is pending, and outside the declaration
-window in the timetable. The status flow lives in central.declarations_flow; :func:`reopen_declarations` is
-what a recalculation calls.
+Declaring is refused while a recalculation of the practice is pending, outside the declaration
+window in the timetable, and for a service whose offer for that date is not accepted (409
+``offer_not_accepted``: no payment without acceptance, central.offer_gate). The status flow lives in
+central.declarations_flow; :func:`reopen_declarations` is what a recalculation calls.
 """
 
 from __future__ import annotations

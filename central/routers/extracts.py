@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 from sqlalchemy import select
 
-from app.services.rules import RulesError, load_rules
+from app.services.rules import RulesError, current_year, load_rules
 from central import audit
 from central.deps import DB, CurrentCaller, Now, source_address
 from central.errors import ApiError
@@ -22,6 +22,7 @@ from central.ingest import ingest_text
 from central.models import Organisation, RoleGrant
 from central.money import MoneyGuardedRoute
 from central.security import EXTRACT_UPLOAD
+from central.windows import local_day
 
 router = APIRouter(tags=["extracts"], route_class=MoneyGuardedRoute)
 
@@ -33,8 +34,11 @@ def upload_extract(
     caller: CurrentCaller,
     db: DB,
     now: Now,
-    year: str = Query("2025-26", pattern=r"^\d{4}-\d{2}$"),
+    year: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$",
+                                      description="QOF year of the rules; by default the year being "
+                                                  "reported on the service's date")] = None,
 ) -> dict[str, Any]:
+    year = year or current_year(local_day(now))
     areas = set(
         db.scalars(
             select(RoleGrant.organisation_id).where(

@@ -6,8 +6,10 @@ never above the practice's latest list size (app.services.entry_rules, shared wi
 never hold an NHS number. Create with a required ``Idempotency-Key`` (a replay returns the first
 response). Amend with ``If-Match: <version>``: a stale version gets 409 with the current record; an
 approved entry cannot be amended; both creating and amending need the service's entry window to be open
-(timetable). An amendment may carry an ``Idempotency-Key`` too, so an outbox item re-sent after a crash
-is applied once. The commissioner (Approval Management) approves or rejects submitted entries.
+(timetable); nothing is entered or amended for a service whose offer for that date the practice
+rejected (409 ``offer_rejected``, central.offer_gate). An amendment may carry an ``Idempotency-Key``
+too, so an outbox item re-sent after a crash is applied once. The commissioner (Approval Management)
+approves or rejects submitted entries.
 
 When the practice requires a second person (``GET /practices/{ods}/settings``), that person (Declaration
 Management or Supervisor) asks for a check of the values (``POST .../manual-entries/checks``) and the
@@ -34,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from app.services.identifiers import free_text_problem
 from app.services.rules import Service, qof_year, rules_for
-from central import allocations, audit, feed, idempotency, second_person
+from central import allocations, audit, feed, idempotency, offer_gate, second_person
 from central.deps import DB, Member, Now, PracticeAccess, needs, source_address
 from central.directory import ancestor, roles_at
 from central.entry_rules import entry_service, notes_problems, value_problems
@@ -101,6 +103,7 @@ def create(body: NewEntry, request: Request, idempotency_key: IdempotencyKey, ac
     if replayed is not None:
         return replayed
     _check_values(db, access, body.service, body.achievement_date, body.values, body.notes)
+    offer_gate.check_entering(db, access.practice.id, body.service, body.achievement_date)
     _check_window(db, body.service, body.achievement_date, now)
     checker = _second_person(db, access, body, body.service, body.achievement_date, now)
     entry = ManualEntry(practice_id=access.practice.id, service=body.service,
@@ -129,8 +132,9 @@ def amend(entry_id: RecordId, body: EntryChange, request: Request, access: Achie
     if if_match is None:
         raise ApiError(428, "if_match_required", "Send If-Match with the version you are amending.")
     expected = if_match.strip().removeprefix("W/").strip('"')
-    if not expected.isdigit():
-        raise invalid({"If-Match": "Must be the entry's version number."})
+    if not (expected.isascii() and expected.isdigit()):  # "²".isdigit() is True, but int() refuses it
+        raise invalid({"If-Match": "Must be the entry's version number, written with the digits 0-9 "
+                                   "(as in its ETag, e.g. \"3\")."})
     print_ = idempotency.fingerprint("PUT", request.url.path,
                                      {"body": body.model_dump(mode="json"), "if_match": expected})
     if idempotency_key is not None:
@@ -146,6 +150,7 @@ def amend(entry_id: RecordId, body: EntryChange, request: Request, access: Achie
         raise ApiError(409, "already_approved", "An approved entry cannot be amended.",
                        extra={"current": _record(db, entry)})
     _check_values(db, access, entry.service, entry.achievement_date, body.values, body.notes)
+    offer_gate.check_entering(db, access.practice.id, entry.service, entry.achievement_date)
     _check_window(db, entry.service, entry.achievement_date, now)
     checker = _second_person(db, access, body, entry.service, entry.achievement_date, now)
     entry.values, entry.notes, entry.status = body.values, body.notes, body.status

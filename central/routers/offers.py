@@ -1,4 +1,8 @@
-"""Offers of quality services to a practice: accept or reject (Service Management)."""
+"""Offers of quality services to a practice: accept or reject (Service Management).
+
+The answer decides what is paid (central.offer_gate): a service offered for the achievement date is
+declared only once its offer is accepted, and nothing is entered by hand for it once it is rejected.
+"""
 
 from __future__ import annotations
 

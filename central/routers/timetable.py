@@ -16,7 +16,8 @@ router = APIRouter(tags=["timetable"], route_class=MoneyGuardedRoute)
 
 
 @router.get("/timetable")
-def timetable(year: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="QOF year such as 2025-26")],
+def timetable(year: Annotated[str, Query(pattern=r"^[0-9]{4}-[0-9]{2}$",
+                                         description="QOF year such as 2025-26")],
               _caller: CurrentCaller, db: DB) -> dict[str, Any]:
     events = db.scalars(select(TimetableEvent).where(TimetableEvent.year == year)
                         .order_by(TimetableEvent.starts, TimetableEvent.kind, TimetableEvent.id))

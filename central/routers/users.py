@@ -3,23 +3,27 @@
 For the practice's User Administrator or its commissioner's Advanced User Administrator. Users are
 never deleted, only disabled.
 
-- **Adding** (``POST /practices/{ods}/users``) answers 201 with the same shape whether or not the
-  email already has an account, built only from what the administrator sent. A new account gets an
-  invitation of this practice: a single-use activation code (valid 14 days) sent by mail
-  (central.mail), never in a response. An existing account keeps its own details and password and is
-  only given roles here; the person is told by mail. Someone already a user here is a 409.
+- **Adding** (``POST /practices/{ods}/users``) answers 201 with the same keys and values whether or
+  not the email already has an account, built only from what the administrator sent (no id, nothing
+  read from the database). A new account gets an invitation of this practice: a single-use activation
+  code (valid 14 days) sent by mail (central.mail), never in a response. An existing account keeps its
+  own details and password and is only given roles here; the person is told by mail. This practice's
+  list and feed then show the details its administrator typed, and an invitation until the person next
+  signs in (central.directory). Someone already a user here is a 409.
 - **Roles given to oneself** (by granting or by adding one's own email) are pending and count for
   nothing until a different User Administrator of the practice, or the commissioner's Advanced User
   Administrator, confirms them: ``POST .../users/{id}/roles/{role}/confirm``.
 - **Disable / enable** (``POST .../users/{id}/disable`` or ``/enable``, no body or
   ``{"scope": "practice"}``) turn the person's access at this practice off or on, and nothing else.
   With ``{"scope": "account"}`` they disable or enable the whole account (sign-ins end at once): only
-  for the commissioner's Advanced User Administrator, and only when every organisation the person
-  belongs to is that commissioner or beneath it.
+  for the Advanced User Administrator of the commissioner above the person's home organisation (where
+  they hold their earliest role, central.directory.home_organisation), so links made by other
+  commissioners' practices cannot block it. Nobody may disable or enable themselves (403).
 - A practice may never be left without an active User Administrator, by removing the role,
   disabling here or disabling the account.
 - **Resend activation** works only for an invitation of this practice; otherwise it is 404, as if
-  there were none.
+  there were none. For a person this practice linked who has not signed in since, it answers as for an
+  invitation and mails them again that they have access (their account exists: no code).
 """
 
 from __future__ import annotations
@@ -73,8 +77,7 @@ class Scope(BaseModel):
 
 @router.get("/practices/{ods}/users")
 def list_users(access: Admins, db: DB, now: Now) -> dict[str, Any]:
-    return {"users": [directory.member_record(db, access.practice, u, now)
-                      for u in directory.practice_users(db, access.practice)]}
+    return {"users": directory.member_records(db, access.practice, now)}
 
 
 @router.post("/practices/{ods}/users", status_code=201)
@@ -88,10 +91,14 @@ def add_user(body: NewUser, request: Request, access: Admins, db: DB, now: Now,
     if user is not None and directory.is_member(db, user.id, practice.id):
         raise ApiError(409, "already_a_user", "This person is already a user of this practice.")
     created, token = user is None, None
+    typed = {"first_name": body.first_name.strip(), "last_name": body.last_name.strip(),
+             "work_phone": body.work_phone.strip(), "mobile": (body.mobile or "").strip() or None}
     if user is None:
         user = directory.create_user(db, body.email, body.first_name, body.last_name, body.work_phone, now,
                                      mobile=body.mobile)
         token = directory.issue_activation(db, user, now, practice)  # before the grants publish "invited"
+    else:  # before the grants publish: this practice sees what it typed, never the account's details
+        directory.link_member(db, user, practice, typed, now, access.user)
     to_self = user.id == access.user.id
     for role in roles:
         directory.grant_role(db, user, practice, role, now, by=access.user, pending=to_self)
@@ -105,10 +112,8 @@ def add_user(body: NewUser, request: Request, access: Admins, db: DB, now: Now,
     _audit(db, access, user, "user added", now, request,
            {"roles": roles, "pending": to_self, "new_account": created})
     db.commit()
-    # Only what the administrator sent: nothing here tells a new account from an existing one.
-    sent = {"id": user.id, "email": body.email.strip().lower(), "first_name": body.first_name.strip(),
-            "last_name": body.last_name.strip(), "work_phone": body.work_phone.strip(),
-            "mobile": (body.mobile or "").strip() or None,
+    # Only what the administrator sent (no id): nothing here tells a new account from an existing one.
+    sent = {"email": body.email.strip().lower(), **typed,
             "roles": [] if to_self else roles, "pending_roles": roles if to_self else []}
     return {"user": sent, "message": f"We have emailed {sent['email']} to say they can now use CQRS for "
                                      f"{practice.name}."}
@@ -164,6 +169,7 @@ def revoke(user_id: RecordId, request: Request, access: Admins, db: DB, now: Now
 def disable(user_id: RecordId, request: Request, access: Admins, db: DB, now: Now,
             body: Scope | None = None) -> dict[str, Any]:
     user = _member(db, access, user_id)
+    _not_oneself(access, user, "disable")
     if body is not None and body.scope == "account":
         _check_account_authority(db, access, user)
         stranded = directory.practices_left_without_administrator(db, user)
@@ -189,6 +195,7 @@ def disable(user_id: RecordId, request: Request, access: Admins, db: DB, now: No
 def enable(user_id: RecordId, request: Request, access: Admins, db: DB, now: Now,
            body: Scope | None = None) -> dict[str, Any]:
     user = _member(db, access, user_id)
+    _not_oneself(access, user, "enable")
     if body is not None and body.scope == "account":
         _check_account_authority(db, access, user)
         if not user.active:
@@ -205,20 +212,29 @@ def enable(user_id: RecordId, request: Request, access: Admins, db: DB, now: Now
 def resend_activation(user_id: RecordId, request: Request, access: Admins, db: DB, now: Now,
                       settings: AppSettings) -> dict[str, Any]:
     user = _member(db, access, user_id)
-    if user.activated_at is not None:
-        raise ApiError(409, "already_activated", "This account is already activated.")
-    invitation = directory.latest_invitation(db, user.id)
-    if invitation is None or invitation.organisation_id != access.practice.id:
-        raise ApiError(404, "not_found", "This practice has no invitation waiting for this user.")
-    token = directory.issue_activation(db, user, now, access.practice)
-    mail.send_activation(settings.data_dir, user.email, user.first_name, access.practice.name, token,
-                         now + directory.ACTIVATION_LIFETIME, now)
-    directory.publish_user(db, access.practice, user, now)
+    practice = access.practice
+    linked = directory.linked_member(db, user.id, practice.id)
+    if linked is not None and linked.seen_at is None:  # shown as invited here: answer as for an invitation
+        linked.invited_at = now
+        roles = sorted(directory.roles_at(db, user.id, practice.id)
+                       | directory.pending_roles_at(db, user.id, practice.id))
+        mail.send_access_given(settings.data_dir, user.email, practice.name, roles,
+                               user.activated_at is not None, now)
+    else:
+        if user.activated_at is not None:
+            raise ApiError(409, "already_activated", "This account is already activated.")
+        invitation = directory.latest_invitation(db, user.id)
+        if invitation is None or invitation.organisation_id != practice.id:
+            raise ApiError(404, "not_found", "This practice has no invitation waiting for this user.")
+        token = directory.issue_activation(db, user, now, practice)
+        mail.send_activation(settings.data_dir, user.email, user.first_name, practice.name, token,
+                             now + directory.ACTIVATION_LIFETIME, now)
+    directory.publish_user(db, practice, user, now)
     _audit(db, access, user, "activation resent", now, request, {})
     db.commit()
     return {"sent": True, "expires_in_days": directory.ACTIVATION_LIFETIME.days,
-            "message": f"A new activation link has been emailed to {user.email}. Earlier links no longer "
-                       "work."}
+            "message": f"We have emailed {user.email} again about using CQRS for {practice.name}. Any "
+                       "earlier link from this practice no longer works."}
 
 
 def _new_user_problems(body: NewUser) -> dict[str, str]:
@@ -229,13 +245,13 @@ def _new_user_problems(body: NewUser) -> dict[str, str]:
     for field in ("first_name", "last_name", "work_phone"):
         if not getattr(body, field).strip():
             problems[field] = "This field is required."
-    for name_field in ("first_name", "last_name"):
-        problem = free_text_problem(getattr(body, name_field))
+    for text_field in ("email", "first_name", "last_name", "work_phone", "mobile"):
+        problem = free_text_problem(getattr(body, text_field))
         if problem:
-            problems.setdefault(name_field, problem)
+            problems.setdefault(text_field, problem)
     for phone_field in ("work_phone", "mobile"):
         phone = getattr(body, phone_field)
-        if phone and phone.strip() and not all(c.isdigit() or c in " +()-" for c in phone):
+        if phone and phone.strip() and not all(c in "0123456789 +()-" for c in phone):
             problems.setdefault(phone_field, "Use digits, spaces and + ( ) - only.")
     unknown = [r for r in body.roles if r not in PRACTICE_ROLES]
     if not body.roles:
@@ -252,19 +268,26 @@ def _member(db: Session, access: PracticeAccess, user_id: int) -> User:
     return user
 
 
+def _not_oneself(access: PracticeAccess, user: User, action: str) -> None:
+    if user.id == access.user.id:
+        raise ApiError(403, "forbidden", f"You cannot {action} your own access or account. Ask another User "
+                       "Administrator of the practice, or the commissioner's Advanced User Administrator.")
+
+
 def _check_account_authority(db: Session, access: PracticeAccess, user: User) -> None:
-    """Whole-account changes: the commissioner's Advanced User Administrator, over people who belong
-    only to that commissioner and the practices beneath it."""
+    """Whole-account changes: the Advanced User Administrator of the commissioner above the person's
+    home organisation (central.directory.home_organisation); roles they were given anywhere else later,
+    under any commissioner, do not matter."""
     commissioner = directory.ancestor(access.practice, COMMISSIONER)
     if commissioner is None or ADVANCED_USER_ADMINISTRATOR not in directory.roles_at(
             db, access.user.id, commissioner.id):
         raise ApiError(403, "forbidden", "Only the commissioner's Advanced User Administrator can disable or "
                        "enable a whole account. To stop this person using this practice, disable them here.")
-    outside = [org for org in directory.organisations_of(db, user.id) if not _under(org, commissioner)]
-    if outside:
-        raise ApiError(403, "forbidden", "This person also works for organisations outside your "
-                       "commissioner, so their whole account cannot be changed here. Disable them at this "
-                       "practice instead.")
+    home = directory.home_organisation(db, user)
+    if home is None or not _under(home, commissioner):
+        raise ApiError(403, "forbidden", "This person's home organisation (where they were first given a "
+                       "role) is outside your commissioner, so their whole account cannot be changed here. "
+                       "Disable them at this practice instead.")
 
 
 def _under(org: Organisation, commissioner: Organisation) -> bool:

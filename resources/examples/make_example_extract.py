@@ -1,4 +1,9 @@
-"""Write extract-2025-26.csv: a year-end extract for the fictional practice Z99001.
+"""Write extract-2025-26.csv and what-if-2025-26.csv: a year-end extract for the fictional practice Z99001.
+
+extract-2025-26.csv holds only what GPES extracts, so the central service can load it. what-if-2025-26.csv
+adds what the practice enters by hand (the LD register, weight-management referrals) and what the
+commissioner sets (the referral allocation), for ``cqrs-central calculate`` to show capped claims; the
+service refuses those rows in an extract.
 
 Deterministic: every figure is written out below. Register sizes follow the median prevalence of
 English practices with 8,500-11,000 patients in 2024/25 (NHS England QOF 2024-25 prevalence file).
@@ -15,6 +20,7 @@ PRACTICE = "Z99001"
 DATE = "2026-03-31"
 LIST_SIZE = 9812
 OUT = Path(__file__).with_name("extract-2025-26.csv")
+WHAT_IF = Path(__file__).with_name("what-if-2025-26.csv")
 
 REGISTERS = {
     "AF": 236, "AST": 639, "CHD": 305, "CKD": 366, "COPD": 187, "DEM": 74, "DM": 650,
@@ -69,12 +75,16 @@ INDICATORS = {
     "CS006": (781, 1002, 48),    # 77.9%: between 45 and 80
 }
 
-# V&I doses and enhanced-service items: (service, item, count). Weight-management referrals run
-# over the allocation on purpose, so the cap shows.
+# V&I doses extracted by GPES: (service, item, count).
 ITEMS = [
     ("6IN1", "DOSES", 386),
     ("MMR", "DOSES", 204),
     ("FLU", "DOSES", 2317),
+]
+# Enhanced-service items for a what-if calculation: checks (extracted) capped by the LD register (entered
+# by hand), and referrals (entered by hand) capped by the allocation (set by the commissioner).
+# Weight-management referrals run over the allocation on purpose, so the cap shows.
+WHAT_IF_ITEMS = [
     ("LDHC", "CHECKS", 41),
     ("LDHC", "LD_REG", 56),
     ("WM", "REFERRALS", 38),
@@ -83,7 +93,12 @@ ITEMS = [
 
 
 def main() -> None:
-    with OUT.open("w", newline="", encoding="utf-8") as handle:
+    write(OUT, ITEMS)
+    write(WHAT_IF, ITEMS + WHAT_IF_ITEMS)
+
+
+def write(path: Path, items: list[tuple[str, str, int]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle, lineterminator="\n")
         out.writerow(["practice_code", "service", "indicator_id", "achievement_date",
                       "numerator", "denominator", "pca"])
@@ -92,9 +107,9 @@ def main() -> None:
             out.writerow([PRACTICE, "QOF", f"{register}_REG", DATE, size, "", ""])
         for indicator, (numerator, denominator, pca) in INDICATORS.items():
             out.writerow([PRACTICE, "QOF", indicator, DATE, numerator, denominator, pca])
-        for service, item, count in ITEMS:
+        for service, item, count in items:
             out.writerow([PRACTICE, service, item, DATE, count, "", ""])
-    print(f"wrote {OUT.name}")
+    print(f"wrote {path.name}")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from central.calculate_cmd import run_calculate
 from central.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "resources" / "examples" / "extract-2025-26.csv"
+EXAMPLE = ROOT / "resources" / "examples" / "what-if-2025-26.csv"
 SCRIPT = Path(sys.executable).parent / "cqrs-central"
 HEAD = "practice_code,service,indicator_id,achievement_date,numerator,denominator,pca"
 GOOD = [

@@ -17,6 +17,7 @@ from central.security import FAILURES_BEFORE_WAIT
 from central.server import RunningServer
 from central.tokens import GRACE_WINDOW
 
+from .accounts_helpers import user_id as id_of
 from .conftest import PASSWORD, START, Api, FakeClock, World
 from .mail_outbox import activation_token_from_mail
 from .sources import Sources, forget_failed_sign_ins
@@ -162,7 +163,7 @@ def test_activation_sets_the_password_once(api: Api, world: World) -> None:
 def test_activation_expires_after_fourteen_days_and_can_be_resent(api: Api, world: World,
                                                                    clock: FakeClock) -> None:
     admin = api.token(world.manager())
-    created = _new_user(api, world, admin, "late.starter@nhs.net")
+    _new_user(api, world, admin, "late.starter@nhs.net")
     first_code = _mailed_code(world, "late.starter@nhs.net")
     clock.advance(days=14, seconds=1)
     expired = api.post("/auth/activate", json={"token": first_code, "password": PASSWORD})
@@ -170,7 +171,7 @@ def test_activation_expires_after_fourteen_days_and_can_be_resent(api: Api, worl
     assert expired.json()["error"]["code"] == "activation_expired"
 
     admin = api.token(world.manager())  # the clock moved: a fresh sign-in
-    user_id = created["user"]["id"]
+    user_id = id_of(world, "late.starter@nhs.net")
     resent = api.post(f"/practices/{world.practice.ods_code}/users/{user_id}/resend-activation", admin).json()
     assert resent["expires_in_days"] == 14 and "activation_token" not in resent
     new_code = _mailed_code(world, "late.starter@nhs.net")
@@ -184,9 +185,10 @@ def test_activation_expires_after_fourteen_days_and_can_be_resent(api: Api, worl
 
 def test_resending_activation_cancels_the_earlier_link(api: Api, world: World) -> None:
     admin = api.token(world.manager())
-    created = _new_user(api, world, admin, "twice.sent@nhs.net")
+    _new_user(api, world, admin, "twice.sent@nhs.net")
     first_code = _mailed_code(world, "twice.sent@nhs.net")
-    api.post(f"/practices/{world.practice.ods_code}/users/{created['user']['id']}/resend-activation", admin)
+    twice = id_of(world, "twice.sent@nhs.net")
+    api.post(f"/practices/{world.practice.ods_code}/users/{twice}/resend-activation", admin)
     old = api.post("/auth/activate", json={"token": first_code, "password": PASSWORD})
     assert old.status_code == 400
 

@@ -1,7 +1,8 @@
 """What a practice may enter by hand, and what of it counts towards payment, against the real service:
 only the service's manual items, each up to its stated maximum and the practice's list size; never an
 item that is extracted or that the commissioner sets (the commissioner sets the WM allocation itself);
-extracted counts beat manual ones; entries needing approval count once approved; notes hold no NHS number.
+an extract never carries a hand-entered item, nor does one stored before count; entries needing approval
+count once approved; notes hold no NHS number.
 
 Each test gets its own practice under Z91001's PCN, loaded with a real extract for October 2025.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from datetime import date
 from typing import Any
 
 import pytest
@@ -17,8 +19,9 @@ from sqlalchemy import func, select
 
 from app.services.rules import load_rules
 from central.directory import create_organisation
-from central.ingest import ingest_text
-from central.models import PRACTICE, CalculatedResult, ManualEntry, Organisation
+from central.extract import ExtractError
+from central.ingest import ingest_text, recalculate
+from central.models import AUTOMATED, PRACTICE, AchievementCount, CalculatedResult, ManualEntry, Organisation
 from central.security import COMMISSIONING_MANAGEMENT, PRACTICE_ROLES
 
 from .conftest import START, Api, World
@@ -155,20 +158,35 @@ def test_an_entry_needing_approval_counts_only_once_approved_and_drafts_never(
     assert (result.detail["cap"], result.detail["paid_count"], result.payment) == (15, 15, "2100")
 
 
-def test_an_extracted_count_beats_a_manual_one_for_the_same_item(api: Api, world: World,
-                                                                practice: Organisation, token: str) -> None:
+def test_a_hand_entered_item_never_comes_from_an_extract(api: Api, world: World,
+                                                        practice: Organisation, token: str) -> None:
     ods = practice.ods_code
     created = _create(api, token, ods, "LDHC", {"LD_REG": 50}).json()
     approver = api.token(world.commissioner("Approval Management"))
     api.post(f"/practices/{ods}/manual-entries/{created['id']}/approve", approver)
     assert _result(world, practice, "LDHC").detail["cap"] == 50
-    with world.session() as session:  # a later extract carries the register itself
-        text = HEADER + f"{ods},QOF,LIST_SIZE,{OCTOBER},{LIST_SIZE},,\n{ods},LDHC,CHECKS,{OCTOBER},20,,\n" \
+    rules = load_rules("2025-26")
+    clock = world.server.app.state.settings.clock
+    with world.session() as session:  # a later extract carries the register itself: refused whole
+        text = HEADER + f"{ods},QOF,LIST_SIZE,{OCTOBER},{LIST_SIZE},,\n{ods},LDHC,CHECKS,{OCTOBER},25,,\n" \
                         f"{ods},LDHC,LD_REG,{OCTOBER},18,,\n"
-        ingest_text(session, text, load_rules("2025-26"), clock=world.server.app.state.settings.clock)
-        session.commit()
+        with pytest.raises(ExtractError) as refused:
+            ingest_text(session, text, rules, clock=clock)
+        assert [str(p) for p in refused.value.problems] == [
+            "line 4: LDHC LD_REG is entered by hand on CQRS by the practice, not extracted (items an extract "
+            "may carry for LDHC: CHECKS)"]
+        session.rollback()
     result = _result(world, practice, "LDHC").detail
-    assert (result["cap"], result["paid_count"]) == (18, 18)
+    assert (result["count"], result["cap"], result["paid_count"]) == (20, 50, 20)  # nothing was loaded
+
+    with world.session() as session:  # a register row loaded before such rows were refused
+        session.add(AchievementCount(practice_id=practice.id, service="LDHC", indicator_id="LD_REG",
+                                     achievement_date=date(2025, 10, 31), source=AUTOMATED, numerator=5,
+                                     updated_at=START))
+        recalculate(session, rules, session.get_one(Organisation, practice.id), date(2025, 10, 31),
+                    clock=clock)
+        session.commit()
+    assert _result(world, practice, "LDHC").detail["cap"] == 50  # the hand entry still counts
 
 
 def test_nhs_numbers_in_notes_or_reasons_are_refused_and_never_echoed(

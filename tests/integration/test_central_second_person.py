@@ -30,6 +30,8 @@ from .conftest import START, Api, FakeClock, World
 
 OCTOBER = "2025-10-31"  # its entry window is 1-12 Nov 2025; the clock starts on 5 Nov
 VALUES = {"LD_REG": 58}
+OFF = {"second_person_required": False, "pending_change": None}
+ON = {"second_person_required": True, "pending_change": None}
 _codes = itertools.count(501)
 
 
@@ -99,18 +101,18 @@ def _feed_practice(api: Api, practice: Organisation, token: str) -> dict[str, An
 def test_the_setting_is_read_by_members_and_changed_only_by_administrators(
         api: Api, world: World, practice: Organisation, people: Staff) -> None:
     url = f"/practices/{practice.ods_code}/settings"
-    assert api.get(url, people["viewer"]).json() == {"second_person_required": False}
+    assert api.get(url, people["viewer"]).json() == OFF
     for who in ("viewer", "submitter", "supervisor"):
         refused = _require(api, practice, people[who])
         assert refused.status_code == 403, who
-    assert api.get(url, people["viewer"]).json() == {"second_person_required": False}
-    assert _require(api, practice, people["admin"]).json() == {"second_person_required": True}
+    assert api.get(url, people["viewer"]).json() == OFF
+    assert _require(api, practice, people["admin"]).json() == ON
     assert _feed_practice(api, practice, people["viewer"])["second_person_required"] is True
     bad = api.call("PUT", url, people["admin"], json={"second_person_required": "yes"})
     assert bad.status_code == 422 and "second_person_required" in bad.json()["error"]["fields"]
 
     icb_admin = api.token(world.commissioner(ADVANCED_USER_ADMINISTRATOR))
-    assert _require(api, practice, icb_admin, False).json() == {"second_person_required": False}
+    assert _require(api, practice, icb_admin, False).json() == OFF
     with world.session() as session:
         changes = [e.detail for e in session.scalars(select(AuditEntry).where(
             AuditEntry.organisation_id == practice.id, AuditEntry.action == "practice settings changed")
@@ -199,3 +201,37 @@ def test_a_check_by_someone_who_has_since_lost_the_role_is_refused(
     refused = _submit(api, practice, people["submitter"], token)
     assert refused.status_code == 422
     assert "no longer has" in refused.json()["error"]["fields"]["second_person_check"]
+
+
+def test_turning_the_check_off_needs_a_second_administrator(
+        api: Api, world: World, practice: Organisation, people: Staff) -> None:
+    url = f"/practices/{practice.ods_code}/settings"
+    lone = world.user({practice: (USER_ADMINISTRATOR, ACHIEVEMENT_ENTRY)}, "lone")
+    lone_token = api.token(lone)
+    assert _require(api, practice, lone_token).json() == ON  # on: at once
+
+    asked = _require(api, practice, lone_token, False)  # the submitter-administrator alone: only a request
+    assert asked.status_code == 202 and asked.json()["second_person_required"] is True
+    assert asked.json()["pending_change"]["requested_by"] == lone
+    assert "another User Administrator" in asked.json()["message"]
+    assert _require(api, practice, lone_token, False).status_code == 202  # asking again changes nothing
+    alone = _submit(api, practice, lone_token)
+    assert alone.status_code == 422 and "second_person_check" in alone.json()["error"]["fields"]
+    assert _feed_practice(api, practice, people["viewer"])["second_person_required"] is True
+
+    withdrawn = _require(api, practice, lone_token)  # turning it on withdraws the request
+    assert withdrawn.status_code == 200 and withdrawn.json() == ON
+    assert _require(api, practice, lone_token, False).status_code == 202
+    confirmed = _require(api, practice, people["admin"], False)  # a second User Administrator agrees
+    assert confirmed.status_code == 200 and confirmed.json() == OFF
+    assert api.get(url, people["viewer"]).json() == OFF
+    assert _submit(api, practice, lone_token).status_code == 201
+    with world.session() as session:
+        entries = session.scalars(select(AuditEntry).where(
+            AuditEntry.organisation_id == practice.id,
+            AuditEntry.action.in_(("practice settings change requested", "practice settings changed")))
+            .order_by(AuditEntry.id)).all()
+    assert [e.action for e in entries][-2:] == ["practice settings change requested",
+                                                "practice settings changed"]
+    assert entries[-1].detail == {"second_person_required": {"from": True, "to": False}, "requested_by": lone}
+    assert entries[-1].actor != lone

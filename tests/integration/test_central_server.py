@@ -199,12 +199,16 @@ def test_restart_reuses_the_certificate_authority_and_database(tmp_path) -> None
         second.stop()
 
 
-def test_unexpected_errors_are_a_plain_500_without_details(server: RunningServer, api: Api) -> None:
+def test_unexpected_errors_are_a_plain_500_without_details(tmp_path) -> None:
     def explode() -> None:
         raise RuntimeError("secret internal detail")
 
-    server.app.add_api_route("/api/v1/test-explode", explode)
-    response = api.get("/test-explode")
+    own = start_in_thread(tmp_path)  # its own server: the session's shared app keeps exactly its routes
+    try:
+        own.app.add_api_route("/api/v1/test-explode", explode)
+        response = Api(own).get("/test-explode")
+    finally:
+        own.stop()
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "internal_error"
     assert "secret" not in response.text and "Traceback" not in response.text

@@ -1,5 +1,6 @@
 """Sign-in throttling against the real service: only failures count, per email and source and per source,
-with a wait that doubles; never a lock on the account itself.
+with a wait that doubles; never a lock on the account itself, and never a wait on the source's failures
+for someone who has signed in correctly from that address before.
 
 Each test signs in from loopback addresses of its own (tests/integration/sources.py), so the service
 sees a new source for each, as it would see another practice's network.
@@ -20,6 +21,7 @@ from central.security import (
     FAILURES_BEFORE_WAIT,
     FIRST_WAIT,
     FORGET_AFTER,
+    KNOWN_FOR,
     LONGEST_WAIT,
     SOURCE_FAILURES_BEFORE_WAIT,
 )
@@ -131,4 +133,41 @@ def test_the_wait_doubles_to_fifteen_minutes_and_is_forgotten_after_quiet_time(w
         quiet = now + FORGET_AFTER + timedelta(seconds=1)
         assert security.record_failure(session, email, source, quiet) is None  # counting from 1 again
         assert session.get_one(SignInThrottle, f"email|{email}|{source}").failures == 1
+        session.rollback()
+
+
+def test_a_patient_sprayer_never_blocks_colleagues_who_signed_in_there_before(
+        sources: Sources, world: World, clock: FakeClock) -> None:
+    shared = sources.new()  # one practice address, shared by staff and an attacker
+    colleague, newcomer = world.viewer(), world.viewer()
+    assert _try(shared, colleague, PASSWORD) == 200  # signed in here once before
+    waits = []
+    for failure in range(34):  # each one as soon as the last wait ends: every one is counted
+        answer = shared.post("/auth/token", json={"email": f"guess.{failure}@nhs.net", "password": WRONG})
+        if answer.status_code == 429:
+            waits.append(int(answer.headers["Retry-After"]))
+            assert _try(shared, newcomer, PASSWORD) == 429  # an email new here waits with the source
+        assert _try(shared, colleague, PASSWORD) == 200, failure  # never the colleague
+        clock.advance(seconds=waits[-1] if answer.status_code == 429 else 0)
+    assert len(waits) == 34 - SOURCE_FAILURES_BEFORE_WAIT + 1 and max(waits) == LONGEST_WAIT.total_seconds()
+    with world.session() as session:
+        known = session.get_one(SignInThrottle, f"known|{colleague}|{shared.address}")
+        assert known.failures == 0 and known.blocked_until is not None
+    # Their own failures still make them wait, at that address only.
+    assert [_try(shared, colleague) for _ in range(FAILURES_BEFORE_WAIT)][-1] == 429
+    assert _try(shared, colleague, PASSWORD) == 429
+
+
+def test_an_address_is_known_for_thirty_days_after_the_last_correct_sign_in(world: World) -> None:
+    email, source = "known.person@nhs.net", "192.0.2.20"
+    with world.session() as session:
+        begin_write(session)
+        for _ in range(SOURCE_FAILURES_BEFORE_WAIT):
+            security.record_failure(session, "someone.else@nhs.net", source, START)
+        assert security.sign_in_wait_until(session, email, source, START) is not None
+        security.remember_sign_in(session, email, source, START)
+        assert security.sign_in_wait_until(session, email, source, START) is None
+        assert security.is_known(session, email, source, START + KNOWN_FOR - timedelta(seconds=1))
+        assert not security.is_known(session, email, source, START + KNOWN_FOR)
+        assert not security.is_known(session, email, "192.0.2.21", START)
         session.rollback()

@@ -1,6 +1,7 @@
 """Who may turn whose access off: a practice's administrator acts at that practice only, a whole
-account is the commissioner's Advanced User Administrator's to disable, no practice loses its last
-administrator, and roles given to oneself wait for a second administrator."""
+account is the Advanced User Administrator's of the commissioner above the person's home organisation,
+no practice loses its last (activated) administrator, nobody disables or enables themselves, and roles
+given to oneself wait for a second administrator."""
 
 from __future__ import annotations
 
@@ -85,7 +86,8 @@ def test_each_practice_keeps_its_last_administrator(api: Api, world: World) -> N
         refused = api.post(users_path(practice, lead_id) + "/disable", aua)
         assert refused.status_code == 409 and refused.json()["error"]["code"] == "last_user_administrator"
         assert "at least one active User Administrator" in refused.json()["error"]["message"]
-    assert api.post(users_path(first, lead_id) + "/disable", lead_token).status_code == 409
+    own = api.post(users_path(first, lead_id) + "/disable", lead_token)  # never oneself, last or not
+    assert own.status_code == 403 and "your own" in own.json()["error"]["message"]
     # A second administrator at the first practice: the second practice still blocks the whole account.
     deputy = world.user({first: ("User Administrator",)}, "deputy")
     assert api.post(users_path(first, lead_id) + "/disable", api.token(deputy)).ok
@@ -122,12 +124,13 @@ def test_the_advanced_user_administrator_disables_a_whole_account(api: Api, worl
 def test_whole_account_changes_stay_within_the_commissioner(api: Api, world: World) -> None:
     practice = new_practice(world)
     admin = api.token(world.manager(practice))
-    staff = world.user({practice: ("View",), world.elsewhere: ("View",)}, "twoicbs")
+    staff = world.user({world.elsewhere: ("View",), practice: ("View",)}, "twoicbs")  # at home elsewhere
     staff_id = user_id(world, staff)
     refused = api.post(users_path(practice, staff_id) + "/disable", admin, json=ACCOUNT)
     assert refused.status_code == 403 and "Advanced User Administrator" in refused.json()["error"]["message"]
     outside = api.post(users_path(practice, staff_id) + "/disable", api.token(_aua(world)), json=ACCOUNT)
     assert outside.status_code == 403 and "outside your commissioner" in outside.json()["error"]["message"]
+    assert "home organisation" in outside.json()["error"]["message"]
     assert api.sign_in(staff)["access_token"]
     bad = api.post(users_path(practice, staff_id) + "/disable", admin, json={"scope": "everywhere"})
     assert bad.status_code == 422 and "scope" in bad.json()["error"]["fields"]

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from nhs_forms import FORMS, NHS_NUMBER, written_forms, written_nhs_numbers
+from nhs_forms import (
+    FORMS,
+    NHS_NUMBER,
+    PUNCTUATED_FORMS,
+    punctuated_forms,
+    written_forms,
+    written_nhs_numbers,
+)
 
 from app.services.calculation import IndicatorCounts
 from app.services.rules import load_rules
@@ -23,6 +30,7 @@ from central.extract import (
 )
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "extract-2025-26.csv"
+WHAT_IF = EXAMPLE.with_name("what-if-2025-26.csv")  # the example plus hand-entered and commissioner items
 HEAD = ",".join(HEADER)
 # A small valid extract: lines 2-4 after the header (line 1).
 GOOD = [
@@ -63,12 +71,16 @@ def test_a_small_extract_is_grouped_per_practice_and_date(rules):
 
 
 def test_the_example_extract_holds_every_indicator(rules):
-    (practice,) = read_extract(EXAMPLE, rules).practices
+    (practice,) = read_extract(EXAMPLE, rules, extracted_only=True).practices  # the service may load it
     assert [c.indicator_id for c in practice.qof] == list(rules.indicators)
     assert practice.list_size == 9812
     assert set(practice.registers) == set(rules.registers)
-    assert dict(practice.services["LDHC"]) == {"CHECKS": 41, "LD_REG": 56}
-    assert dict(practice.services["WM"]) == {"REFERRALS": 38, "ALLOCATION": 32}
+    assert {k: dict(v) for k, v in practice.services.items()} == {
+        "6IN1": {"DOSES": 386}, "MMR": {"DOSES": 204}, "FLU": {"DOSES": 2317}}
+    (what_if,) = read_extract(WHAT_IF, rules).practices
+    assert what_if.qof == practice.qof
+    assert dict(what_if.services["LDHC"]) == {"CHECKS": 41, "LD_REG": 56}
+    assert dict(what_if.services["WM"]) == {"REFERRALS": 38, "ALLOCATION": 32}
 
 
 def test_several_practices_and_dates_are_sorted(rules):
@@ -198,6 +210,28 @@ def test_an_nhs_number_inside_longer_text_is_refused_in_any_column(rules, column
     assert found == [f"line 5, column {column + 1} ({HEADER[column]}) {REFUSED}"]
 
 
+@pytest.mark.parametrize("form", PUNCTUATED_FORMS)
+def test_a_punctuated_nhs_number_in_a_quoted_cell_or_column_is_refused_without_repeating_it(rules, form):
+    value = punctuated_forms(NHS_NUMBER)[form]
+    found = problems(text(*GOOD, ROW.format(f'"{value}"')), rules)
+    assert found == [f"line 5, column 5 (numerator) {REFUSED}"]
+    found = problems(text(*GOOD, header=f'{HEAD},"{value}"'), rules)
+    assert found == [f"line 1, column 8 {REFUSED}"]
+
+
+def test_the_quoted_thousands_cell_of_the_reprobe_is_refused_as_an_nhs_number(rules):
+    found = problems(text(GOOD[0].replace("9812", '"9,434,765,919"'), *GOOD[1:]), rules)
+    assert found[0] == f"line 2, column 5 (numerator) {REFUSED}"
+    assert not any(d in p for d in ("9,434", "765", "919") for p in found)
+
+
+def test_a_value_cut_short_for_a_message_never_shows_ten_digits_that_look_like_an_nhs_number(rules):
+    code = "x" * 20 + NHS_NUMBER + "1"  # eleven digits, not an NHS number; its first 30 characters hold one
+    (found,) = problems(text(*GOOD, GOOD[2].replace("Z99001", code)), rules)
+    assert found.startswith("line 5: practice_code 'xxxxxxxxxxxxxxxxxxxx[number removed]…' is not an ODS")
+    assert NHS_NUMBER not in found
+
+
 def test_an_nhs_number_in_an_extra_column_is_refused_too(rules):
     found = problems(text(GOOD[0] + ",9434765919", header=HEAD + ",nhs_number"), rules)
     assert found[1] == f"line 2, column 8 {REFUSED}"
@@ -298,3 +332,38 @@ def test_a_file_that_is_not_utf8_is_refused_with_its_line(rules, tmp_path):
     path.write_bytes(text(*GOOD, "Z99001,QOF,DM012,2026-03-31,1,2,0 £").encode("latin-1"))
     with pytest.raises(ExtractError, match="line 5: is not UTF-8 text"):
         read_extract(path, rules)
+
+
+# --- the limits a hand entry meets -----------------------------------------------------------
+
+
+def test_a_file_to_load_carries_only_what_gpes_extracts(rules):
+    rows = ("Z99001,LDHC,CHECKS,2026-03-31,41,,", "Z99001,LDHC,LD_REG,2026-03-31,56,,",
+            "Z99001,WM,ALLOCATION,2026-03-31,32,,", "Z99001,RSVP,DOSES,2026-03-31,3,,")
+    assert problems(text(*GOOD, *rows), rules, require_caps=False, extracted_only=True) == [
+        "line 6: LDHC LD_REG is entered by hand on CQRS by the practice, not extracted (items an extract may "
+        "carry for LDHC: CHECKS)",
+        "line 7: WM ALLOCATION is set by the commissioner on CQRS, not extracted (no item of WM comes in an "
+        "extract)",
+        "line 8: RSVP DOSES is entered by hand on CQRS by the practice, not extracted (no item of RSVP comes "
+        "in an extract)",
+    ]
+    what_if = parse_extract(text(*GOOD, *rows), rules)  # cqrs-central calculate takes them
+    assert dict(what_if.practices[0].services["WM"]) == {"ALLOCATION": 32}
+
+
+def test_a_what_if_file_still_meets_the_stated_maxima_and_the_list_size(rules):
+    rows = ("Z99001,LDHC,CHECKS,2026-03-31,41,,", "Z99001,LDHC,LD_REG,2026-03-31,1501,,",
+            "Z99001,RSVP,DOSES,2026-03-31,1000000,,", "Z99001,MMR,DOSES,2026-03-31,9813,,",
+            "Z99001,QOF,BP002,2026-03-31,10,9813,0")
+    found = problems(text(*GOOD, *rows), rules)
+    assert found[0].startswith("line 6: LDHC LD_REG 1,501 is too many: it must be no more than 1,500: about "
+                               "twice the largest learning disability register")
+    assert found[1].startswith("line 7: RSVP DOSES 1,000,000 is too many: it must be no more than 1,000: one "
+                               "dose per pregnancy")
+    assert found[2:] == [
+        "line 8: MMR DOSES 9,813 is too many: it must be no more than the practice's list size of 9,812 "
+        "patients",
+        "line 9: BP002 denominator 9,813 is more than the LIST_SIZE 9,812 of practice Z99001 at 2026-03-31 "
+        "(a denominator must be a whole number from 0 to the list size)",
+    ]

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from nhs_forms import FORMS, NHS_NUMBER, written_forms
+from nhs_forms import FORMS, NHS_NUMBER, PUNCTUATED_FORMS, punctuated_forms, written_forms
 
 from app.services.identifiers import contains_nhs_number
 from app.services.rules import load_rules
@@ -133,6 +133,21 @@ def test_a_name_holding_an_nhs_number_becomes_extract(form):
     value = written_forms(NHS_NUMBER)[form]
     assert display_name(f"/tmp/{value} march.csv") == "extract.csv"
     assert display_name(f"patient{value}") == "extract"
+
+
+@pytest.mark.parametrize("form", PUNCTUATED_FORMS)
+def test_a_name_holding_a_punctuated_nhs_number_becomes_extract(form):
+    value = punctuated_forms(NHS_NUMBER)[form]
+    folder = "" if "/" in value else "/tmp/"  # a slash is a folder: the name is what follows the last one
+    assert display_name(f"{folder}{value}.csv") == ("5919.csv" if "/" in value else "extract.csv")
+    assert display_name(f"C:\\Extracts\\patient {value.replace('/', '_')} march.csv") == "extract.csv"
+
+
+@pytest.mark.parametrize("name", ["943_476_5919.csv", "(943) 476 5919.csv", "9,434,765,919.csv",
+                                  "943 | 476 | 5919.csv", "943·476·5919.csv"])
+def test_the_display_names_the_reprobe_found_become_extract(name):
+    assert display_name(name) == "extract.csv"
+    assert display_name(f"gpes {name}") == "extract.csv"
 
 
 def test_a_long_name_is_cut_keeping_its_suffix():

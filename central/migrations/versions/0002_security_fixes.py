@@ -1,5 +1,6 @@
 """Security fixes: per-practice disabling, invitations per practice, self-granted roles pending,
-refresh grace window, throttling per email and source, the practice's second-person rule and checks.
+refresh grace window, throttling per email and source, the practice's second-person rule (turning it off
+waits for a second administrator) and checks, and the details a practice typed for a person it linked.
 
 Revision ID: 0002
 Revises: 0001
@@ -21,6 +22,10 @@ def upgrade() -> None:
     with op.batch_alter_table('organisations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('second_person_required', sa.Boolean(), nullable=False,
                                       server_default=sa.false()))
+        batch_op.add_column(sa.Column('second_person_off_requested_by_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('second_person_off_requested_at', sa.DateTime(), nullable=True))
+        batch_op.create_foreign_key('fk_organisations_second_person_off_requested_by', 'users',
+                                    ['second_person_off_requested_by_id'], ['id'])
     with op.batch_alter_table('role_grants', schema=None) as batch_op:
         batch_op.add_column(sa.Column('pending', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('confirmed_by_id', sa.Integer(), nullable=True))
@@ -54,6 +59,28 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_practice_suspensions_organisation_id'), ['organisation_id'],
                               unique=False)
         batch_op.create_index(batch_op.f('ix_practice_suspensions_user_id'), ['user_id'], unique=False)
+
+    op.create_table('practice_members',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('first_name', sa.String(length=100), nullable=False),
+    sa.Column('last_name', sa.String(length=100), nullable=False),
+    sa.Column('work_phone', sa.String(length=40), nullable=False),
+    sa.Column('mobile', sa.String(length=40), nullable=True),
+    sa.Column('linked_by_id', sa.Integer(), nullable=True),
+    sa.Column('invited_at', sa.DateTime(), nullable=False),
+    sa.Column('seen_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['linked_by_id'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('user_id', 'organisation_id')
+    )
+    with op.batch_alter_table('practice_members', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_practice_members_organisation_id'), ['organisation_id'],
+                              unique=False)
+        batch_op.create_index(batch_op.f('ix_practice_members_user_id'), ['user_id'], unique=False)
 
     op.create_table('second_person_checks',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -96,6 +123,7 @@ def downgrade() -> None:
     sa.PrimaryKeyConstraint('email')
     )
     op.drop_table('second_person_checks')
+    op.drop_table('practice_members')
     op.drop_table('practice_suspensions')
     with op.batch_alter_table('manual_entries', schema=None) as batch_op:
         batch_op.drop_constraint('fk_manual_entries_checked_by', type_='foreignkey')
@@ -112,4 +140,7 @@ def downgrade() -> None:
         batch_op.drop_column('confirmed_by_id')
         batch_op.drop_column('pending')
     with op.batch_alter_table('organisations', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_organisations_second_person_off_requested_by', type_='foreignkey')
+        batch_op.drop_column('second_person_off_requested_at')
+        batch_op.drop_column('second_person_off_requested_by_id')
         batch_op.drop_column('second_person_required')
