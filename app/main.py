@@ -1,22 +1,28 @@
-"""``cqrs-desktop``: start-up in a fixed order — arguments, paths, logging, cache, QApplication, window.
+"""``cqrs-desktop``: start-up in a fixed order — arguments, paths, logging, cache schema, QApplication,
+the first paint, then the rest.
 
-Nothing on the way to the first painted window imports matplotlib or the central service (the latter
-only with ``--demo``), and nothing on it waits for the network.
+The first paint is the window the person last saw, drawn from a snapshot of it read with ``sqlite3``
+(app.services.snapshot) once the cache's schema version is known to be current; a cache that needs
+creating or migrating is migrated first, as before. SQLAlchemy, the rules, requests, keyring and the
+pages are imported after that paint, on the database worker, which then opens the cache; the live
+window replaces the picture once its page has loaded. Nothing on the way to the first paint imports
+matplotlib or the central service (the latter only with ``--demo``), or waits for the network.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from app import paths, settings
 from app.logging_setup import setup_logging
 from app.models import database
-from app.services import outbox
 from app.version import app_version
 
 log = logging.getLogger("app.main")
@@ -43,6 +49,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    code = _main(args)
+    if args.exit_when_ready:
+        # Nothing is left to tidy (cache closed, settings and logs flushed by now): skip the interpreter's
+        # teardown of every module, which costs more than the start itself.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _main(args: argparse.Namespace) -> int:
     paths.configure(args.data_dir)
     setup_logging()
     log.info("CQRS Desktop %s starting; data in %s", app_version(), paths.data_dir())
@@ -55,29 +73,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     except settings.SettingError as error:
         print(f"cqrs-desktop: {error}", file=sys.stderr)
         return 2
-    try:
-        database.open_cache()
-    except Exception as error:
-        log.exception("The local cache could not be opened")
-        print(f"cqrs-desktop: the local cache {paths.cache_db_path()} could not be opened: {error}",
-              file=sys.stderr)
-        return 1
+    if database.stored_revision(paths.cache_db_path()) != database.HEAD_REVISION:
+        # A new cache, or one an older version left: created or migrated (after a copy) before the paint.
+        try:
+            database.open_cache()
+        except Exception as error:
+            _cache_failed(error)
+            return 1
+        finally:
+            database.close_cache()  # reopened on the database worker, the one thread that uses it
+    return _run_gui(args, store)
+
+
+def _cache_failed(error: BaseException) -> None:
+    log.error("The local cache could not be opened", exc_info=(type(error), error, error.__traceback__))
+    print(f"cqrs-desktop: the local cache {paths.cache_db_path()} could not be opened: {error}",
+          file=sys.stderr)
+
+
+def _open_cache() -> int:
+    """On the database worker, after the first paint: open the cache, requeue interrupted writes, and
+    import the rest of the app here rather than on the GUI thread."""
+    database.open_cache()
+    from app.services import outbox
+
     recovered = outbox.recover_interrupted()
-    if recovered:
-        log.info("%d outbox items were interrupted last time and are queued again", recovered)
-    try:
-        return _run_gui(args, store)
-    finally:
-        database.close_cache()
+    import app.shell  # noqa: F401  (the pages, rules and SQLAlchemy models come with it)
+
+    return recovered
 
 
 def _run_gui(args: argparse.Namespace, store: settings.Settings) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
-
-    from app.services import tasks
-    from app.services.secrets import TokenStore
-    from app.shell import Shell
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName(paths.APP_NAME)
@@ -86,35 +114,93 @@ def _run_gui(args: argparse.Namespace, store: settings.Settings) -> int:
     _apply_text_scale(app, store.get(settings.TEXT_SCALE))
     if STYLE.is_file():
         app.setStyleSheet(STYLE.read_text(encoding="utf-8"))
+    picture = _paint_last_session(app, store)
+    if picture is not None and args.exit_when_ready:
+        log.info("Painted the last session's window from the cache; exiting as asked")
+        return 0
 
-    shell = Shell(store, TokenStore(), demo=args.demo, offline=args.exit_when_ready)
-    if args.exit_when_ready:
-        shell.window.ready.connect(lambda: app.exit(0))
-    elif args.screenshot is not None:
-        folder: Path = args.screenshot
+    from app.services import tasks
 
-        def save_screenshots() -> None:
-            from app.views.screenshots import save_all
+    state: dict[str, Any] = {}
 
-            saved = save_all(shell.window, folder)
-            log.info("Saved %d screenshots in %s", len(saved), folder)
-            print("\n".join(str(path) for path in saved))
-            app.exit(0)
+    def opened(recovered: int) -> None:
+        if recovered:
+            log.info("%d outbox items were interrupted last time and are queued again", recovered)
+        state["shell"], state["keeper"] = _start_shell(app, args, store, picture)
 
-        # Queued: "settled" can come from inside a task's callback, and save_all waits for every task.
-        shell.settled.connect(lambda: QTimer.singleShot(0, save_screenshots))
+    def failed(error: BaseException) -> None:
+        _cache_failed(error)
+        app.exit(1)
+
+    tasks.run(_open_cache, opened, failed)
     # Ctrl+C in a terminal (make demo) closes the app cleanly; the timer lets Python notice the signal.
     signal.signal(signal.SIGINT, lambda *_: app.quit())
     wake = QTimer()
     wake.timeout.connect(lambda: None)
     wake.start(300)
-    shell.start()
     try:
         return app.exec()
     finally:
-        shell.shutdown()
+        if "shell" in state:
+            state["keeper"].save_now()  # the window as it is now, also when quitting without closing it
+            state["shell"].shutdown()
+        tasks.call_db(database.close_cache)  # on its own thread, after the writes queued before quitting
         tasks.shutdown(timeout=3.0)
         log.info("Stopped")
+
+
+def _paint_last_session(app: object, store: settings.Settings) -> object | None:
+    """Paint the window the signed-in person last saw, from its snapshot, before anything heavy loads."""
+    from app.services import snapshot as pictures
+
+    shot = pictures.load(pictures.saved_person())
+    if shot is None or shot.font_size != app.font().pointSizeF():  # type: ignore[attr-defined]
+        return None  # never taken, someone else's, or drawn at another text size
+    from app.views.snapshot_window import SnapshotWindow
+
+    window = SnapshotWindow(shot, store.get(settings.WINDOW_GEOMETRY))
+    window.show()
+    window.repaint()
+    log.info("Painted the %s page from the last session's snapshot", shot.section)
+    return window
+
+
+def _start_shell(app: object, args: argparse.Namespace, store: settings.Settings, picture: object | None
+                 ) -> tuple[Any, Any]:
+    """On the GUI thread once the cache is open: the live window, in place of the picture if there is one."""
+    from PySide6.QtCore import QTimer
+
+    from app.services import snapshot as pictures
+    from app.services import tasks
+    from app.services.secrets import TokenStore
+    from app.shell import Shell
+    from app.signals import hub
+    from app.views.snapshot_window import SnapshotKeeper
+
+    shell = Shell(store, TokenStore(), demo=args.demo, offline=args.exit_when_ready)
+    window = shell.window
+    keeper = SnapshotKeeper(
+        window, [hub().sync_finished, hub().data_changed, window.section_shown, window.sign_out_requested],
+        tasks.run, pictures.save, pictures.clear, lambda: tasks.runner().pending > 0, window.current_section)
+    if args.exit_when_ready:
+        window.ready.connect(lambda: app.exit(0))  # type: ignore[attr-defined]
+        shell.start(replacing=picture)  # type: ignore[arg-type]
+        return shell, keeper
+    if args.screenshot is not None:
+        folder: Path = args.screenshot
+
+        def save_screenshots() -> None:
+            from app.views.screenshots import save_all
+
+            saved = save_all(window, folder)
+            log.info("Saved %d screenshots in %s", len(saved), folder)
+            print("\n".join(str(path) for path in saved))
+            app.exit(0)  # type: ignore[attr-defined]
+
+        # Queued: "settled" can come from inside a task's callback, and save_all waits for every task.
+        shell.settled.connect(lambda: QTimer.singleShot(0, save_screenshots))
+    shell.start(replacing=picture)  # type: ignore[arg-type]
+    return shell, keeper
 
 
 def _apply_text_scale(app: object, scale: float) -> None:

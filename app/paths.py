@@ -65,6 +65,11 @@ def cache_db_path() -> Path:
     return data_dir() / "cache.sqlite3"
 
 
+def snapshot_path() -> Path:
+    """The picture of the window last on screen, painted at the next start before the cache opens."""
+    return data_dir() / "page-snapshot.sqlite3"
+
+
 def settings_path() -> Path:
     """The JSON file holding user settings (see app.settings)."""
     return data_dir() / "settings.json"

@@ -3,6 +3,10 @@
 Values live in a small JSON file in the data folder (not QSettings), so the app and the tests behave the
 same everywhere. Writes are atomic: a temporary file in the same folder, then ``os.replace``.
 
+In the desktop app the shell calls ``write_in_background()``: from then on ``set`` changes the value at once
+and the file is written by one background thread (in order, the last value wins), so the GUI thread
+never waits on the disk. ``flush()`` waits for those writes (at quit; they also finish at interpreter exit).
+
     from app import settings
     store = settings.load()
     store.get(settings.SYNC_INTERVAL_MINUTES)   # -> int
@@ -14,7 +18,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -135,6 +141,20 @@ class Settings:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._values: dict[str, Any] = self._read()
+        self._writer: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._pending: set[Future[None]] = set()
+
+    def write_in_background(self) -> None:
+        """From now on, write the file on a background thread (the GUI thread does no file I/O)."""
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cqrs-settings")
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every background write is on disk; False if ``timeout`` seconds pass first."""
+        with self._lock:
+            pending = set(self._pending)
+        return not wait(pending, timeout).not_done
 
     def get(self, setting: Setting[T] | str) -> T:
         setting = _lookup(setting)
@@ -172,7 +192,24 @@ class Settings:
         return data if isinstance(data, dict) else {}
 
     def _write(self) -> None:
-        paths.write_private_json(self.path, self._values)
+        if self._writer is None:
+            paths.write_private_json(self.path, self._values)
+            return
+        values = dict(self._values)  # what the file must hold, whatever changes after this call
+        future = self._writer.submit(self._write_now, values)
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._written)
+
+    def _write_now(self, values: dict[str, Any]) -> None:
+        try:
+            paths.write_private_json(self.path, values)
+        except OSError as error:  # nobody is waiting to be told: say so in the log
+            log.warning("Settings file %s could not be written (%s)", self.path, error)
+
+    def _written(self, future: Future[None]) -> None:
+        with self._lock:
+            self._pending.discard(future)
 
 
 def load(path: Path | None = None) -> Settings:

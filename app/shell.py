@@ -8,6 +8,7 @@ window has been painted.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app import paths, settings
-from app.services import outbox, tasks
+from app.services import outbox, snapshot, tasks
 from app.services.profile import Profile, load_profile
 from app.services.secrets import TokenStore
 from app.signals import hub
@@ -28,9 +29,13 @@ from app.views.sign_in_dialog import SignInDialog
 if TYPE_CHECKING:
     from app.services.auth import Auth
     from app.services.sync import SyncController
+    from app.views.snapshot_window import SnapshotWindow
 
 log = logging.getLogger(__name__)
 RECONNECT_MS = 60_000
+IDLE_CHECK_MS = 250  # how often to look for a quiet moment to import matplotlib
+QUIET_LOOKS = 12  # that many looks in a row with no task waiting: 3 s of quiet
+MAX_LOOKS = 480  # two minutes
 
 
 class Shell(QObject):
@@ -40,6 +45,7 @@ class Shell(QObject):
                  offline: bool = False) -> None:
         super().__init__()
         self.store, self.tokens, self.demo, self.offline = store, tokens, demo, offline
+        store.write_in_background()  # a setting changed from the window never waits on the disk
         self.auth: Auth | None = None
         self.sync: SyncController | None = None
         self.demo_server: Any = None
@@ -52,7 +58,7 @@ class Shell(QObject):
         self.window.practice_chosen.connect(self.choose_practice)
         self.window.section_shown.connect(lambda key: self._show_facts() if key == "help" else None)
         hub().sync_finished.connect(self._first_sync_finished)
-        hub().queued.connect(lambda _kind: self._send_soon())
+        hub().queued.connect(self._send_soon)
         tasks.set_failure_handler(lambda error: self.window.show_message(tasks.describe_error(error)))
         self._settled = False
         self._connecting = False
@@ -60,12 +66,22 @@ class Shell(QObject):
 
     # --- start-up --------------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Show the cached data at once; then connect in the background (unless ``offline``)."""
+    def start(self, replacing: SnapshotWindow | None = None) -> None:
+        """Show the cached data at once; then connect in the background (unless ``offline``).
+
+        ``replacing`` is the last session's picture painted at start-up: the window takes its place once
+        the page on screen has loaded from the cache.
+        """
         self._show(self.profile)
-        self.window.show()
+        if replacing is None:
+            self.window.show()
+        else:
+            from app.views.snapshot_window import swap_in
+
+            swap_in(self.window, replacing, self.window.ready)
         if self.offline:
             return
+        self.settled.connect(_preload_charts_when_idle)
         if self.demo:
             self.window.show_message("Starting the demo CQRS service…")
             tasks.run(self._start_demo, self._signed_in, self._start_failed, kind="net")
@@ -101,10 +117,12 @@ class Shell(QObject):
         return self._finish_sign_in(auth, auth.resume(email))
 
     def _finish_sign_in(self, auth: Auth, profile: Profile) -> tuple[Auth, Profile]:
-        """On the worker: drop the cache of practices where the roles changed, so they re-sync fully."""
+        """On a network worker: drop the cache of practices where the roles changed, so they re-sync fully
+        (on the database worker, the one thread that uses the cache)."""
         from app.services.sync import forget_practices_with_new_roles
 
-        forget_practices_with_new_roles(self.profile, profile)
+        before = self.profile
+        tasks.call_db(lambda: forget_practices_with_new_roles(before, profile))
         return auth, profile
 
     def _start_failed(self, error: BaseException) -> None:
@@ -160,9 +178,9 @@ class Shell(QObject):
         if self.demo_server is not None:  # a second person signs in to the demo service, with its own CA
             from app.services import manual_entry
 
-            self.window.manual_entry.confirm_second_person = functools.partial(
+            self.window.set_second_person_confirmer(functools.partial(
                 manual_entry.confirm_second_person, server_url=auth.server_url,
-                ca_file=str(self.demo_server.ca_path))
+                ca_file=str(self.demo_server.ca_path)))
         self._show(profile)
         if self.sync is None:
             from app.services.sync import SyncController, SyncEngine
@@ -175,21 +193,26 @@ class Shell(QObject):
         self.sync_now()
 
     def sign_out(self) -> None:
-        """Forget the session here at once; tell the service in the background (it may be unreachable)."""
+        """Forget the session here at once; tell the service in the background (it may be unreachable).
+
+        The saved profile is deleted on the database worker, after every write already handed to it: a
+        write being queued as sign-out is pressed is stored first, in its owner's name, so it is never
+        sent in the name of whoever signs in next.
+        """
         self._generation += 1  # a sign-in still on its way is discarded when it arrives
         self._connecting = False
         auth, profile = self.auth, self.profile
         if self.sync is not None:
             self.sync.stop()
         self.profile = None
-        paths.profile_path().unlink(missing_ok=True)
+        self.auth = None  # the next sign-in gets a session of its own, not this one being ended
         self._show(None)
         if auth is not None:
-            tasks.run(auth.sign_out, kind="net")
+            tasks.run(auth.sign_out, lambda _none: auth.close(), kind="net")
         elif profile is not None:  # started offline: no session yet, but the keyring may hold a token
             tokens = self.tokens
             tasks.run(lambda: tokens.delete(profile.server_url, profile.email), kind="net")
-        tasks.run(outbox.waiting_count, self._signed_out)
+        tasks.run(lambda: forget_profile(profile), self._signed_out)
 
     def _signed_out(self, waiting: int) -> None:
         if waiting:
@@ -204,9 +227,9 @@ class Shell(QObject):
 
     def _discard(self, result: tuple[Auth, Profile]) -> None:
         """A session that arrived after sign-out or cancel: end it on the service and forget it here."""
-        auth, _profile = result
+        auth, profile = result
         if self.profile is None:
-            paths.profile_path().unlink(missing_ok=True)  # written by that sign-in
+            tasks.run(lambda: forget_profile(profile))  # written by that sign-in
         tasks.run(auth.sign_out, lambda _none: auth.close(), kind="net")
 
     def sync_now(self) -> None:
@@ -219,9 +242,8 @@ class Shell(QObject):
         if not self.sync.sync_now():
             self.window.show_message("A sync is already running.")
 
-    def _send_soon(self) -> None:
+    def _send_soon(self, _kind: str = "") -> None:
         """Something was queued: push it now if signed in (offline, the next sync sends it)."""
-        hub().outbox_changed.emit(-1)  # the status bar re-reads the count
         if self.sync is not None and self.profile is not None and not self.sync.busy:
             self.sync.sync_now()
 
@@ -232,6 +254,7 @@ class Shell(QObject):
     def shutdown(self) -> None:
         if self.sync is not None:
             self.sync.stop()
+        self.store.flush()
         if self.auth is not None:
             self.auth.close()
         if self.demo_server is not None:
@@ -249,29 +272,34 @@ class Shell(QObject):
             self._show_facts()
 
     def _show_facts(self) -> None:
-        """The help desk's facts, gathered when Help is opened (finding the keyring takes a moment)."""
-        self.window.show_facts(self._facts())
-
-    def _facts(self) -> InstallationFacts:
-        kept = (f"in the operating system's keyring ({self.tokens.backend_name})" if self.tokens.persistent
-                else "for this session only (no keyring on this PC)")
+        """The help desk's facts, gathered in the background when Help is opened (finding the keyring
+        and the folders touches the disk)."""
         server = self.auth.server_url if self.auth else (self.store.get(settings.SERVER_URL) or "not set")
-        return InstallationFacts(app_version(), server + (" (demo)" if self.demo else ""),
-                                 self.profile.email if self.profile else "nobody", str(paths.data_dir()),
-                                 str(paths.log_file_path()), kept)
+        server += " (demo)" if self.demo else ""
+        email = self.profile.email if self.profile else "nobody"
+        tokens = self.tokens
+        tasks.run(lambda: _facts(tokens, server, email), self.window.show_facts, kind="net")
 
     def _new_auth(self, server_url: str) -> Auth:
         from app.services.auth import Auth
 
+        if self.demo_server is not None:  # the demo service keeps its own CA and keyring entry
+            from app import demo_server
+
+            return Auth(self.demo_server.base_url, self.tokens, ca_file=self.demo_server.ca_path,
+                        token_scope=demo_server.DEMO_TOKEN_SCOPE)
         return Auth(server_url, self.tokens, ca_file=self.store.get(settings.CA_FILE))
 
     def _first_sync_finished(self, ok: bool, _message: str) -> None:
-        hub().outbox_changed.emit(-1)  # the status bar re-reads the count in the background
         report = self.sync.last_report if self.sync is not None else None
-        if ok and report is not None and report.profile is not None and report.profile != self.profile \
-                and self.profile is not None:
-            self.profile = report.profile  # roles changed on the service: show what they allow now
-            self._show(report.profile)
+        fresh = report.profile if ok and report is not None else None
+        if fresh is not None and self.profile is not None and fresh.email == self.profile.email:
+            # The clock offset differs on every sync; only new names, practices or roles change what the
+            # pages show (reloading them all here too would reload each page twice per sync).
+            changed = _what_it_allows(fresh) != _what_it_allows(self.profile)
+            self.profile = fresh
+            if changed:
+                self._show(fresh)  # roles changed on the service: show what they allow now
         self._settle()
 
     def _settle(self) -> None:
@@ -282,3 +310,58 @@ class Shell(QObject):
     @property
     def data_dir(self) -> Path:
         return paths.data_dir()
+
+
+def _facts(tokens: TokenStore, server: str, email: str) -> InstallationFacts:
+    kept = (f"in the operating system's keyring ({tokens.backend_name})" if tokens.persistent
+            else "for this session only (no keyring on this PC)")
+    return InstallationFacts(app_version(), server, email, str(paths.data_dir()), str(paths.log_file_path()),
+                             kept)
+
+
+def _what_it_allows(profile: Profile) -> Profile:
+    """``profile`` without its clock offset, to compare what two profiles show."""
+    return dataclasses.replace(profile, server_clock_offset_seconds=0.0)
+
+
+def forget_profile(profile: Profile | None) -> int:
+    """On the database worker, after the writes handed to it before sign-out: delete the saved profile
+    (unless someone else has signed in since and it is theirs); returns how many items wait to be sent."""
+    saved = load_profile()
+    if saved is not None and (profile is None or (saved.server_url, saved.email) ==
+                              (profile.server_url, profile.email)):
+        paths.profile_path().unlink(missing_ok=True)
+        snapshot.clear()  # the picture of their window goes with them
+    return outbox.waiting_count()
+
+
+def _preload_charts_when_idle(quiet: int = 0, looks: int = 0) -> None:
+    """Import matplotlib in the background once no task has been waiting for a while (the first sync's
+    pages have loaded and the person is reading): at most a couple of minutes after start-up.
+
+    The import is ~0.4 s of Python on a worker. It shares the interpreter with the GUI thread, and GUI
+    work running beside it (a page being shown) took over 50 ms, so it waits for a quiet moment. A chart
+    opened before that imports matplotlib itself, on its drawing worker.
+    """
+    quiet = 0 if tasks.runner().pending else quiet + 1
+    if quiet >= QUIET_LOOKS or looks >= MAX_LOOKS:
+        _preload_charts()
+    else:
+        QTimer.singleShot(IDLE_CHECK_MS, lambda: _preload_charts_when_idle(quiet, looks + 1))
+
+
+def _preload_charts() -> None:
+    """Import matplotlib's Qt canvas on a network worker once the window is up (~0.4 s), so the first
+    Charts tab does not stall the GUI thread. Importing a module creates no widget: safe off the GUI."""
+    def load() -> None:
+        import importlib
+
+        for name in ("matplotlib.figure", "matplotlib.backends.backend_qtagg",
+                     "matplotlib.backends.backend_agg", "matplotlib.dates", "matplotlib.lines",
+                     "matplotlib.patches", "matplotlib.ticker", "matplotlib.transforms"):
+            importlib.import_module(name)
+        from matplotlib import font_manager
+
+        font_manager.findfont(font_manager.FontProperties())  # the font lookup the first draw would do
+
+    tasks.run(load, kind="net")

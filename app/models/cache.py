@@ -16,11 +16,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, utcnow
 
-RECORD_TYPES = (
-    "practice", "service", "offer", "rules_version", "achievement", "result", "manual_entry",
-    "declaration", "timetable_event", "benchmark", "user", "role",
-)
-
 
 class CachedRecord(Base):
     __tablename__ = "cached_records"

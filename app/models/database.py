@@ -16,13 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
-
 from app import paths
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # SQLAlchemy is imported when the cache is opened: stored_revision() needs none of it
     from alembic.config import Config
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +38,8 @@ _sessions: sessionmaker[Session] | None = None
 
 def create_cache_engine(path: Path) -> Engine:
     """An engine on ``path`` with the pragmas every connection needs."""
+    from sqlalchemy import create_engine, event
+
     paths.create_private_file(path)  # SQLite would create it with the umask's mode
     engine = create_engine(
         f"sqlite:///{path}",
@@ -73,6 +74,24 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
+
+
+def stored_revision(path: Path) -> str | None:
+    """The revision of the file at ``path``, read with sqlite3 alone, read-only (None: new, unversioned or
+    unreadable). At start-up: a cache at HEAD_REVISION is painted from before SQLAlchemy is imported."""
+    if not path.is_file():
+        return None
+    try:
+        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+    except sqlite3.Error:
+        return None
+    try:
+        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        connection.close()
+    return row[0] if row else None
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -138,6 +157,8 @@ def _has_tables(engine: Engine) -> bool:
 
 def open_cache(path: Path | None = None) -> Engine:
     """Open (creating and migrating as needed) the cache and make it the one ``session_scope`` uses."""
+    from sqlalchemy.orm import sessionmaker
+
     global _engine, _sessions
     close_cache()
     path = path if path is not None else paths.cache_db_path()

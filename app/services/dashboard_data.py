@@ -11,23 +11,32 @@ from typing import Any
 from app.services import cache_store
 from app.services.claims_view import ClaimRow, VaccinationView, enhanced, vaccinations
 from app.services.dashboard import QOF, Choice, QofDashboard, choices, qof_dashboard
+from app.services.record_types import BENCHMARK, RESULT
 from app.services.rules import qof_year, rules_for
 
 DashboardView = QofDashboard | VaccinationView | tuple[ClaimRow, ...]
 
 
+class MissingRules(LookupError):
+    """The cache holds results of a QOF year this version of the app has no rules for."""
+
+    def __init__(self, year: str) -> None:
+        self.user_message = f"This version of the app has no QOF rules for {year}; please update it."
+        super().__init__(self.user_message)
+
+
 def load_choices(ods: str) -> list[Choice]:
-    return choices(cache_store.records(ods, "result"))
+    return choices(cache_store.records(ods, RESULT))
 
 
 def load_view(ods: str, choice: Choice, when: date, *, finance: bool, today: date) -> DashboardView:
-    results = cache_store.records(ods, "result")
+    results = cache_store.records(ods, RESULT)
     if choice.kind == "qof":
         year = choice.key.split(":", 1)[1]
         rules = rules_for(year)
         if rules is None:
-            raise LookupError(f"This version of the app has no QOF rules for {year}; please update it.")
-        return qof_dashboard(results, cache_store.records(ods, "benchmark"), rules, when, finance=finance,
+            raise MissingRules(year)
+        return qof_dashboard(results, cache_store.records(ods, BENCHMARK), rules, when, finance=finance,
                              today=today)
     if choice.kind == "vaccination":
         year = qof_year(when)
@@ -37,4 +46,4 @@ def load_view(ods: str, choice: Choice, when: date, *, finance: bool, today: dat
 
 def load_qof_record(ods: str, when: date) -> dict[str, Any] | None:
     """The QOF result record of one achievement date (the what-if starts from its counts)."""
-    return cache_store.record(ods, "result", f"{QOF}:{when.isoformat()}")
+    return cache_store.record(ods, RESULT, f"{QOF}:{when.isoformat()}")

@@ -15,9 +15,10 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 from app.models.outbox import OutboxStatus
-from app.services import cache_store, outbox
+from app.services import cache_store, outbox, writes
 from app.services.format import uk_date
 from app.services.outbox import OutboxEntry
+from app.services.record_types import DECLARATION, RESULT, TIMETABLE_EVENT
 from app.services.rules import (
     APPROVED,
     AWAITING_COMMISSIONER,
@@ -30,7 +31,7 @@ from app.services.rules import (
 )
 from app.services.windows import declaration_window
 
-KIND = "declaration"  # the outbox kind of a declaration
+KIND = DECLARATION  # the outbox kind of a declaration is its feed type
 
 NOT_DECLARED = "Not declared"
 STATUSES = DECLARATION_STATUSES
@@ -196,12 +197,12 @@ def _row(service: str, when: date, result: Mapping[str, Any] | None, record: Map
 
 def _rows(ods: str, *, finance: bool, today: date,
           only: tuple[str, date] | None = None) -> list[DeclarationRow]:
-    results = {(r["service"], r["achievement_date"]): r for r in cache_store.records(ods, "result")
+    results = {(r["service"], r["achievement_date"]): r for r in cache_store.records(ods, RESULT)
                if r.get("service") and r.get("achievement_date")}
-    declared = {(r["service"], r["achievement_date"]): r for r in cache_store.records(ods, "declaration")
+    declared = {(r["service"], r["achievement_date"]): r for r in cache_store.records(ods, DECLARATION)
                 if r.get("service") and r.get("achievement_date")}
     items = _declaration_items(ods)
-    events = cache_store.records(ods, "timetable_event")
+    events = cache_store.records(ods, TIMETABLE_EVENT)
     keys = set(results) | set(declared)
     if only is not None:
         keys &= {(only[0], only[1].isoformat())}
@@ -221,8 +222,9 @@ def load(ods: str, *, finance: bool, today: date) -> list[DeclarationRow]:
     return _rows(ods, finance=finance, today=today)
 
 
-def declare(ods: str, service: str, achievement_date: date, today: date) -> OutboxEntry:
-    """Queue the declaration of ``service`` at ``achievement_date``; it is on disk when this returns.
+def declare(ods: str, service: str, achievement_date: date, today: date, *, owner: str) -> OutboxEntry:
+    """Queue the declaration of ``service`` at ``achievement_date`` in ``owner``'s name (the signed-in
+    person's email) and announce it; it is on disk when this returns.
 
     Raises DeclarationRefused (nothing queued) when it cannot be declared today: no calculated
     achievement, already declared, already waiting to be sent, or outside the declaration window.
@@ -238,5 +240,5 @@ def declare(ods: str, service: str, achievement_date: date, today: date) -> Outb
     if not row.can_declare:
         raise DeclarationRefused(f"{row.service_name} for {uk_date(achievement_date)} cannot be declared: "
                                  f"{row.why_not}")
-    return outbox.enqueue(ods, KIND, "POST", f"/practices/{ods}/declarations",
-                          {"service": service, "achievement_date": achievement_date.isoformat()})
+    return writes.queue(ods, KIND, "POST", f"/practices/{ods}/declarations",
+                        {"service": service, "achievement_date": achievement_date.isoformat()}, owner=owner)

@@ -14,8 +14,8 @@ from datetime import date
 from typing import Any
 
 from app.services import cache_store
+from app.services.record_types import ACHIEVEMENT, PRACTICE, RESULT
 
-PRACTICE, ACHIEVEMENT, RESULT = "practice", "achievement", "result"
 LIST_SIZE, QOF = "LIST_SIZE", "QOF"
 
 

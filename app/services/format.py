@@ -1,6 +1,7 @@
 """UK display formats for dates, money, points, percentages and counts.
 
-Pure Python (no Qt) so every view formats the same way and the rules are easy to test.
+Pure (no Qt, database or network) and shared by both halves: the desktop's views and the central service's
+messages word dates and amounts the same way, whatever the machine's locale.
 Amounts stay exact (``Fraction``) until here; rounding is always halves away from zero, never via float.
 """
 
@@ -20,6 +21,8 @@ MINUS = "\u2212"  # a real minus sign: easier to read than a hyphen next to digi
 
 # Fixed English abbreviations: strftime("%b") follows the machine's locale.
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_FULL_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                "October", "November", "December")
 
 Number = Fraction | Decimal | int | float | str
 
@@ -95,6 +98,11 @@ def _aware(value: datetime) -> datetime:
 def to_london(value: datetime) -> datetime:
     """The same instant in UK local time; naive datetimes are taken as UTC."""
     return _aware(value).astimezone(LONDON)
+
+
+def month_name_year(value: date) -> str:
+    """"April 2025": the whole month name, never from the machine's locale."""
+    return f"{_FULL_MONTHS[value.month - 1]} {value.year}"
 
 
 def month_year(value: date) -> str:

@@ -9,6 +9,9 @@ One form per service and achievement date. For one of those the app keeps at mos
 outbox item (waiting, refused or in conflict). Queuing deletes the draft in the same transaction as the
 item is stored; keeping the server's version (or going back to edit a refused item) turns the item back
 into the draft. So a crash can neither lose what the user typed nor send it twice.
+
+Every function that changes drafts or the outbox announces it on the hub once (app.services.writes);
+those that queue something to send take ``owner``, the signed-in person's email, and it goes in their name.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from app.services import cache_store, entry_rules, outbox
+from app.services import cache_store, entry_rules, outbox, writes
 from app.services.entry_context import PracticeContext, practice_context
 from app.services.format import uk_date
 from app.services.outbox import DraftEntry, OutboxEntry
+from app.services.record_types import MANUAL_ENTRY, TIMETABLE_EVENT
 from app.services.rules import RuleSet, Service, qof_year, rules_for, service_name
 from app.services.second_person import (  # noqa: F401  (part of this module's interface)
     CONFIRMING_ROLES,
@@ -33,8 +37,8 @@ from app.services.second_person import (  # noqa: F401  (part of this module's i
 )
 from app.services.windows import ENTRY_WINDOW, WindowState, entry_window
 
-KIND = "manual_entry"
-TIMETABLE = "timetable_event"
+KIND = MANUAL_ENTRY  # the outbox kind of an entry is its feed type
+TIMETABLE = TIMETABLE_EVENT
 MAX_NOTES = entry_rules.MAX_NOTES
 COUNT, YES_NO = "count", "yes_no"
 
@@ -614,35 +618,43 @@ def save_draft(ods: str, form: FormDefinition, raw_texts: Mapping[str, Any], not
     if target.attention is not None:
         if target.attention.status is outbox.OutboxStatus.CONFLICT and target.attention.server_copy:
             raise EntryRefused(_CONFLICT_MESSAGE)
-        return outbox.set_aside(target.attention.key, form.service, form.achievement_date, values, notes)
-    return outbox.save_draft(ods, form.service, form.achievement_date, values, notes)
+        draft = outbox.set_aside(target.attention.key, form.service, form.achievement_date, values, notes)
+    else:
+        draft = outbox.save_draft(ods, form.service, form.achievement_date, values, notes)
+    writes.announce(None)
+    return draft
 
 
 def delete_draft(ods: str, service: str, achievement_date: date) -> bool:
     """Throw a draft away (the user asked to)."""
-    return outbox.delete_draft(ods, service, achievement_date)
+    deleted = outbox.delete_draft(ods, service, achievement_date)
+    writes.announce(None)
+    return deleted
 
 
 def queue(ods: str, form: FormDefinition, values: Mapping[str, Any], notes: str, today: date,
-          second_person_check: str | None = None) -> OutboxEntry:
+          second_person_check: str | None = None, *, owner: str) -> OutboxEntry:
     """Put the entry in the outbox to be sent (deleting its draft in the same transaction).
 
     Refuses (EntryRefused) invalid values, a closed entry window, and (when the practice requires a second
     person) an entry without the check token the second person obtained for exactly these values. When
     CQRS already holds an entry for this service and date, this amends it instead, against the version
-    last synced.
+    last synced. It goes in ``owner``'s name (the signed-in person's email).
     """
     checked, form = _check(ods, form, values, notes, second_person_check)
     _check_open(ods, form, today)
     target = _target(ods, form.service, form.achievement_date)
     if target.record is not None:
         return amend(ods, int(target.record["id"]), values, notes, target.record.get("version") or 1, today,
-                     second_person_check)
+                     second_person_check, owner=owner)
     replaces = _replaceable(target)
     body = {"service": form.service, "achievement_date": form.achievement_date.isoformat(),
             **_body(checked, notes, second_person_check)}
-    return outbox.queue_draft(ods, form.service, form.achievement_date, "POST",
-                              f"/practices/{ods}/manual-entries", body, kind=KIND, replaces=replaces)
+    entry = outbox.queue_draft(ods, form.service, form.achievement_date, "POST",
+                               f"/practices/{ods}/manual-entries", body, owner=owner, kind=KIND,
+                               replaces=replaces)
+    writes.announce(KIND)
+    return entry
 
 
 def _replaceable(target: _Target) -> str | None:
@@ -656,7 +668,7 @@ def _replaceable(target: _Target) -> str | None:
 
 
 def amend(ods: str, entry_id: int, values: Mapping[str, Any], notes: str, version: int | str,
-          today: date, second_person_check: str | None = None) -> OutboxEntry:
+          today: date, second_person_check: str | None = None, *, owner: str) -> OutboxEntry:
     """Queue a change to an entry on CQRS, sent with ``If-Match: version`` (the version the user saw).
 
     Refused while the entry is approved (as last synced) or its window is closed. CQRS checks both again,
@@ -673,14 +685,16 @@ def amend(ods: str, entry_id: int, values: Mapping[str, Any], notes: str, versio
     _check_open(ods, form, today)
     replaces = _replaceable(_target(ods, form.service, when))
     body = _body(checked, notes, second_person_check)
-    return outbox.queue_draft(ods, form.service, when, "PUT", f"/practices/{ods}/manual-entries/{entry_id}",
-                              body, if_match=version, kind=KIND, replaces=replaces)
+    entry = outbox.queue_draft(ods, form.service, when, "PUT", f"/practices/{ods}/manual-entries/{entry_id}",
+                               body, owner=owner, if_match=version, kind=KIND, replaces=replaces)
+    writes.announce(KIND)
+    return entry
 
 
-def resolve_conflict(key: str, keep: Literal["mine", "theirs"], *, today: date | None = None
+def resolve_conflict(key: str, keep: Literal["mine", "theirs"], *, owner: str, today: date | None = None
                      ) -> OutboxEntry | DraftEntry:
-    """Settle a conflict. "mine": send our values again over the server's version (If-Match: theirs).
-    "theirs": keep the server's version; ours become the draft, so nothing typed is lost.
+    """Settle a conflict. "mine": send our values again over the server's version (If-Match: theirs), in
+    ``owner``'s name. "theirs": keep the server's version; ours become the draft, so nothing typed is lost.
     """
     item = outbox.get(key)
     if item is None or item.status not in _ATTENTION:
@@ -695,7 +709,9 @@ def resolve_conflict(key: str, keep: Literal["mine", "theirs"], *, today: date |
     when = _as_date(theirs.get("achievement_date"))
     if today is not None and when is not None:
         _check_open(item.practice, form_for(str(theirs.get("service")), when), today)
-    return outbox.resubmit(key, if_match=theirs.get("version"))
+    entry = outbox.resubmit(key, owner=owner, if_match=theirs.get("version"))
+    writes.announce(KIND)
+    return entry
 
 
 def keep_as_draft(key: str) -> DraftEntry:
@@ -712,5 +728,7 @@ def keep_as_draft(key: str) -> DraftEntry:
     when = _as_date(source.get("achievement_date"))
     if not source.get("service") or when is None:
         raise EntryRefused("The app cannot tell which entry this change was for. Sync, then try again.")
-    return outbox.set_aside(key, str(source["service"]), when, dict(body.get("values") or {}),
-                            str(body.get("notes") or ""))
+    draft = outbox.set_aside(key, str(source["service"]), when, dict(body.get("values") or {}),
+                             str(body.get("notes") or ""))
+    writes.announce(None)
+    return draft

@@ -14,16 +14,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from app.services import cache_store, outbox, rules
+from app.services import cache_store, outbox, writes
 from app.services.format import uk_date
 from app.services.outbox import OutboxEntry
+from app.services.record_types import OFFER
 from app.services.rules import service_name
 
 KIND = "offer_response"  # the outbox kind of an answer
 PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
-DEFAULT_YEAR = "2025-26"
 # Services offered that are not in the year's services.toml.
-OTHER_NAMES = {rules.QOF_SERVICE: "Quality and Outcomes Framework", "NCD": "Network Contract DES"}
 
 _ANSWER_PATH = re.compile(r"^/practices/(?P<ods>[^/]+)/offers/(?P<id>\d+)/(?P<answer>accept|reject)$")
 
@@ -82,17 +81,18 @@ def load_offers(ods: str) -> list[OfferRow]:
     """The practice's offers from the cache with any answer in the outbox: pending ones first, soonest
     deadline first, then the rest by service name."""
     answers = _latest_answers(ods, outbox.items(ods))
-    offers = [_row(record, answers.get(int(record["id"]))) for record in cache_store.records(ods, "offer")]
+    offers = [_row(record, answers.get(int(record["id"]))) for record in cache_store.records(ods, OFFER)]
     return sorted(offers, key=lambda o: (not o.pending, o.response_deadline or date.max,
                                          o.service_name.casefold(), o.id))
 
 
-def respond(ods: str, offer_id: int, accept: bool, today: date | None = None) -> OutboxEntry:
-    """Queue the practice's answer to an offer; raises OfferResponseRefused if it cannot be answered.
+def respond(ods: str, offer_id: int, accept: bool, today: date | None = None, *, owner: str) -> OutboxEntry:
+    """Queue the practice's answer to an offer in ``owner``'s name (the signed-in person's email) and
+    announce it; raises OfferResponseRefused if it cannot be answered.
 
     ``today`` is the service's date (the deadline is judged by it); None means this PC's date.
     """
-    record = cache_store.record(ods, "offer", offer_id)
+    record = cache_store.record(ods, OFFER, offer_id)
     if record is None:
         raise OfferResponseRefused("This offer is not on this PC. Sync with CQRS (F5) and try again.")
     answers = _latest_answers(ods, outbox.items(ods))
@@ -100,7 +100,7 @@ def respond(ods: str, offer_id: int, accept: bool, today: date | None = None) ->
     reason = offer.refusal(today or date.today())
     if reason is not None:
         raise OfferResponseRefused(reason)
-    return outbox.enqueue(ods, KIND, "POST", answer_path(ods, offer_id, accept), None)
+    return writes.queue(ods, KIND, "POST", answer_path(ods, offer_id, accept), None, owner=owner)
 
 
 # --- internals ---------------------------------------------------------------------------------------

@@ -2,11 +2,14 @@
 
 Every function is one transaction. The sync engine pushes the outbox before it pulls:
 
-    for item in outbox.next_batch():          # marks them "sending"
+    for item in outbox.next_batch(owner):     # marks them "sending"
         try: send(item) ...; outbox.mark_sent(item.key)
         except Conflict as c: outbox.mark_conflict(item.key, c.current, c.user_message)
         except ValidationFailed as v: outbox.mark_failed(item.key, v.user_message)
         except Unreachable: outbox.mark_retry(item.key)   # never drop an item
+
+Every item names its owner, the signed-in person who queued it (passed by the caller, never guessed):
+only that person's session sends it. An item without an owner is never sent.
 
 Items left "sending" by a crash go back to "queued" through ``recover_interrupted()`` at start-up;
 replaying them is safe because the server honours the Idempotency-Key.
@@ -23,12 +26,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 
 from app.models.base import utcnow
 from app.models.database import session_scope
 from app.models.outbox import Draft, OutboxItem, OutboxStatus
-from app.services.profile import load_profile
 
 METHODS = ("POST", "PUT", "PATCH", "DELETE")
 WAITING = (OutboxStatus.QUEUED.value, OutboxStatus.SENDING.value)
@@ -58,7 +60,7 @@ class OutboxEntry:
     attempts: int
     created_at: datetime
     updated_at: datetime
-    owner: str | None = None  # who queued it (None: queued before owners were kept)
+    owner: str | None = None  # who queued it (None: queued before owners were kept; never sent)
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,16 @@ def _entry(item: OutboxItem) -> OutboxEntry:
                        item.created_at, item.updated_at, item.owner)
 
 
+def owner_key(owner: str) -> str:
+    """How an owner's email is stored and compared (case and spaces do not make another person)."""
+    key = owner.strip().lower() if isinstance(owner, str) else ""
+    if not key:
+        raise ValueError("an outbox item needs its owner: the email of the person signed in")
+    return key
+
+
 def _new_item(practice: str, kind: str, method: str, path: str, body: Mapping[str, Any] | None,
-              if_match: str | int | None, key: str | None) -> OutboxItem:
+              if_match: str | int | None, key: str | None, owner: str) -> OutboxItem:
     method = method.upper()
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
@@ -87,43 +97,46 @@ def _new_item(practice: str, kind: str, method: str, path: str, body: Mapping[st
     return OutboxItem(key=key or str(uuid.uuid4()), practice=practice, kind=kind, method=method, path=path,
                       body=dict(body) if body is not None else None,
                       if_match=str(if_match) if if_match is not None else None,
-                      status=OutboxStatus.QUEUED.value, attempts=0, owner=_signed_in_email())
-
-
-def _signed_in_email() -> str | None:
-    """Who is queuing: the person signed in on this PC (from the saved profile), if anyone."""
-    profile = load_profile()
-    return profile.email if profile is not None else None
+                      status=OutboxStatus.QUEUED.value, attempts=0, owner=owner_key(owner))
 
 
 def enqueue(practice: str, kind: str, method: str, path: str, body: Mapping[str, Any] | None = None, *,
-            if_match: str | int | None = None, key: str | None = None) -> OutboxEntry:
-    """Queue a write; it is on disk when this returns. ``if_match`` is the version being amended."""
-    item = _new_item(practice, kind, method, path, body, if_match, key)
+            owner: str, if_match: str | int | None = None, key: str | None = None) -> OutboxEntry:
+    """Queue a write in ``owner``'s name; it is on disk when this returns. ``if_match``: the version amended.
+
+    Views queue through app.services.writes (which also announces it); this only stores it.
+    """
+    item = _new_item(practice, kind, method, path, body, if_match, key, owner)
     with session_scope() as session:
         session.add(item)
         session.flush()
         return _entry(item)
 
 
-def next_batch(limit: int = 20, practice: str | None = None, owner: str | None = None) -> list[OutboxEntry]:
-    """The oldest queued items (of ``owner``, if given), now marked "sending" with one more attempt.
+def next_batch(owner: str, limit: int = 20, practice: str | None = None) -> list[OutboxEntry]:
+    """``owner``'s oldest queued items, now marked "sending" with one more attempt.
 
     Someone else's items stay queued until they sign in again: a write is only ever sent in the name
-    of the person who made it. Items without an owner (queued by an older version) go with anyone.
+    of the person who made it. Items without an owner are never handed out (see ``ownerless_count``).
     """
     with session_scope() as session:
-        query = select(OutboxItem).where(OutboxItem.status == OutboxStatus.QUEUED.value)
+        query = select(OutboxItem).where(OutboxItem.status == OutboxStatus.QUEUED.value,
+                                         OutboxItem.owner == owner_key(owner))
         if practice is not None:
             query = query.where(OutboxItem.practice == practice)
-        if owner is not None:
-            query = query.where(or_(OutboxItem.owner == owner.strip().lower(), OutboxItem.owner.is_(None)))
         items = list(session.scalars(query.order_by(OutboxItem.id).limit(limit)))
         for item in items:
             item.status = OutboxStatus.SENDING.value
             item.attempts += 1
         session.flush()
         return [_entry(item) for item in items]
+
+
+def ownerless_count() -> int:
+    """Queued items that name nobody (queued before owners were kept): they are never sent."""
+    with session_scope() as session:
+        return session.scalar(select(func.count()).select_from(OutboxItem).where(
+            OutboxItem.status == OutboxStatus.QUEUED.value, OutboxItem.owner.is_(None))) or 0
 
 
 def _set(key: str, status: OutboxStatus, **fields: Any) -> OutboxEntry:
@@ -158,10 +171,13 @@ def mark_retry(key: str, server_message: str | None = None) -> OutboxEntry:
     return _set(key, OutboxStatus.QUEUED, server_message=server_message)
 
 
-def resubmit(key: str, *, body: Mapping[str, Any] | None = None, if_match: str | int | None = None
-             ) -> OutboxEntry:
-    """Queue a conflicting or failed item again, e.g. with corrected values or the server's new version."""
-    fields: dict[str, Any] = {"server_message": None, "server_copy": None}
+def resubmit(key: str, *, owner: str, body: Mapping[str, Any] | None = None,
+             if_match: str | int | None = None) -> OutboxEntry:
+    """Queue a conflicting or failed item again, e.g. with corrected values or the server's new version.
+
+    ``owner`` (who decided to send it again) becomes the item's owner: it goes in their name.
+    """
+    fields: dict[str, Any] = {"server_message": None, "server_copy": None, "owner": owner_key(owner)}
     if body is not None:
         fields["body"] = dict(body)
     if if_match is not None:
@@ -266,7 +282,7 @@ def drafts(practice: str) -> list[DraftEntry]:
 # --- Drafts and the outbox together --------------------------------------------------------------
 
 def queue_draft(practice: str, service: str, achievement_date: date, method: str, path: str,
-                body: Mapping[str, Any] | None, *, if_match: str | int | None = None,
+                body: Mapping[str, Any] | None, *, owner: str, if_match: str | int | None = None,
                 kind: str = "manual_entry", replaces: str | None = None) -> OutboxEntry:
     """Queue a write AND delete the draft of ``service`` at ``achievement_date``, in ONE transaction.
 
@@ -274,7 +290,7 @@ def queue_draft(practice: str, service: str, achievement_date: date, method: str
     ``replaces`` is the key of an item needing attention (failed or conflict) that this one takes the
     place of; it is deleted in the same transaction.
     """
-    item = _new_item(practice, kind, method, path, body, if_match, None)
+    item = _new_item(practice, kind, method, path, body, if_match, None, owner)
     with session_scope() as session:
         if replaces is not None:
             session.delete(_attention_item(session, replaces))

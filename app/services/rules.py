@@ -1,7 +1,8 @@
 """The payment rules of one QOF year, loaded from ``resources/rules/<year>/`` and validated.
 
-Pure: no Qt, no database, no network. Numbers that feed money are exact (``Fraction``), never floats.
-A broken rules file raises :class:`RulesError` naming the file, the row and the field.
+Pure: no Qt, no database, no network; shared by the desktop client and the central service. Numbers
+that feed money are exact (``Fraction``), never floats. A broken rules file raises :class:`RulesError`
+naming the file, the row and the field.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import lru_cache
@@ -459,6 +460,17 @@ def qof_year(day: date) -> str:
     """The QOF year a date falls in (1 April to 31 March), e.g. 31 March 2026 -> "2025-26"."""
     start = day.year if day.month >= 4 else day.year - 1
     return f"{start}-{(start + 1) % 100:02d}"
+
+
+def current_year(today: date, root: Path = RULES_ROOT) -> str:
+    """The QOF year being reported on ``today`` (the service's date): that of the last month to have ended,
+    since extracts and calculations are of ended months (April's are of March, the year's last).
+
+    While that year's rules are not shipped yet, the newest shipped year before it stands in.
+    """
+    ended = qof_year(today.replace(day=1) - timedelta(days=1))
+    shipped = available_years(root)
+    return ended if ended in shipped else next((year for year in shipped if year < ended), ended)
 
 
 @lru_cache(maxsize=8)

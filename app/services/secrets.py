@@ -11,6 +11,7 @@ time". Tokens are never logged: errors are logged by type and message of the key
 from __future__ import annotations
 
 import logging
+import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -47,19 +48,23 @@ class TokenStore:
         self._chosen: KeyringBackend | None = None
         self._persistent = False
         self._memory: dict[str, str] = {}
+        self._choosing = threading.Lock()  # workers may ask at once; the backend is chosen once
 
     @property
     def _backend(self) -> KeyringBackend:
         # Chosen on first use, not at start-up: finding the OS keyring loads every backend (~30 ms).
-        if self._chosen is None:
-            import keyring
+        # Called on workers only (sign-in, sync, the help desk's facts): never a lookup on the GUI thread.
+        with self._choosing:
+            if self._chosen is None:
+                import keyring
 
-            self._chosen = self._given if self._given is not None else keyring.get_keyring()
-            self._persistent = backend_is_usable(self._chosen)
-            if not self._persistent:
-                log.warning("No usable OS keyring (%s): sign-in will last for this session only",
-                            type(self._chosen).__name__)
-        return self._chosen
+                chosen = self._given if self._given is not None else keyring.get_keyring()
+                self._persistent = backend_is_usable(chosen)
+                self._chosen = chosen
+                if not self._persistent:
+                    log.warning("No usable OS keyring (%s): sign-in will last for this session only",
+                                type(chosen).__name__)
+            return self._chosen
 
     @property
     def persistent(self) -> bool:

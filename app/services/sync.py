@@ -1,8 +1,13 @@
 """The sync engine: push the outbox, then pull each practice's change feed into the local cache.
 
-:class:`SyncEngine` does the work on a worker thread and knows nothing of Qt. :class:`SyncController`
-runs it through the one background-task API, on demand (F5) and every N minutes, and reports through
-the signal hub. Nothing is ever dropped:
+:class:`SyncEngine` does the work on a network worker and knows nothing of Qt: its HTTP runs there, and
+every cache and outbox read or write is handed to the one database worker (``db``, by default
+``tasks.call_db``), so no SQLite connection is used from two threads. :class:`SyncController` runs it
+through the one background-task API, on demand (F5) and every N minutes, and reports through the signal
+hub: one ``data_changed`` per sync with every kind that changed, and the real outbox count.
+
+Only the signed-in person's outbox items are sent; an item without an owner is never sent (the log says
+so). Nothing is ever dropped:
 
 - network errors and 5xx are retried with backoff, then the item goes back in the queue;
 - 401 renews the session once (in ``Auth.request``), then the user is asked to sign in;
@@ -15,13 +20,14 @@ so an interrupted pull resumes where it stopped.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -29,9 +35,11 @@ from app.services import cache_store, outbox, tasks
 from app.services.api_client import ApiError, Conflict, ServerError, Unauthorized, ValidationFailed
 from app.services.auth import Auth, SignInRequired
 from app.services.profile import Profile
-from app.signals import hub
+from app.signals import EVERYTHING, OUTBOX, changed, hub
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+DbCall = Callable[[Callable[[], Any]], Any]  # runs an op on the database worker and returns its result
 
 PAGE_SIZE = 500
 RETRIES = 3  # attempts per call before the sync gives up for now
@@ -46,6 +54,8 @@ class SyncReport:
     pages: int = 0
     records: int = 0
     kinds: set[str] = field(default_factory=set)  # record types that changed
+    waiting: int = 0  # outbox items still waiting to be sent when the sync ended
+    ownerless: int = 0  # queued items naming nobody: never sent
     finished_at: datetime | None = None
     profile: Profile | None = None  # who is signed in and their roles, as the service says now
 
@@ -62,10 +72,17 @@ class SyncEngine:
     """One sync at a time; ``run`` is safe to call from any worker thread."""
 
     def __init__(self, auth: Auth, *, page_size: int = PAGE_SIZE, retries: int = RETRIES,
-                 backoff: float = BACKOFF_SECONDS, sleep: Callable[[float], None] = time.sleep) -> None:
+                 backoff: float = BACKOFF_SECONDS, sleep: Callable[[float], None] = time.sleep,
+                 db: DbCall | None = None) -> None:
         self.auth = auth
         self.page_size, self.retries, self.backoff, self._sleep = page_size, retries, backoff, sleep
+        self._db: DbCall = db or tasks.call_db
         self._running = threading.Lock()
+
+    def db(self, op: Callable[..., T], *args: Any) -> T:
+        """``op(*args)`` on the database worker (cache and outbox work never runs on the network thread)."""
+        result: T = self._db(functools.partial(op, *args))
+        return result
 
     def run(self, practices: Sequence[str]) -> SyncReport:
         """Push every queued item, then pull every practice. Raises the error that stopped it, if any."""
@@ -77,11 +94,13 @@ class SyncEngine:
             # Roles can change between syncs (e.g. Finance View removed): the service's answer counts.
             before = self.auth.profile
             report.profile = self.auth.refresh_profile()
-            forget_practices_with_new_roles(before, report.profile)
+            if self.db(forget_practices_with_new_roles, before, report.profile):
+                report.kinds.add(EVERYTHING)  # a practice's cache was dropped: every page reloads
             allowed = {p.ods for p in report.profile.practices}
             for ods in practices:
                 if ods in allowed:
                     self.pull(ods, report)
+            report.waiting = self.db(outbox.waiting_count)
             report.finished_at = datetime.now(UTC)
             return report
         finally:
@@ -90,42 +109,51 @@ class SyncEngine:
     # --- push ------------------------------------------------------------------------------------
 
     def push(self, report: SyncReport) -> None:
-        while batch := outbox.next_batch(owner=self.auth.email):
+        email = self.auth.email
+        report.ownerless = self.db(outbox.ownerless_count)
+        if report.ownerless:
+            log.warning("%d outbox item(s) name nobody (queued before the app kept who made each change): "
+                        "they are not sent, since no one can say in whose name", report.ownerless)
+        if not email:
+            return  # nobody signed in: nothing can be sent in anyone's name
+        while batch := self.db(outbox.next_batch, email):
             for position, item in enumerate(batch):
                 try:
                     self._call(item.method, item.path, json=item.body, if_match=item.if_match,
                                idempotency_key=item.key)
                 except Conflict as error:
-                    outbox.mark_conflict(item.key, error.current, error.user_message)
+                    self.db(outbox.mark_conflict, item.key, error.current, error.user_message)
                     report.conflicts += 1
                 except ValidationFailed as error:
-                    outbox.mark_failed(item.key, _with_fields(error))
+                    self.db(outbox.mark_failed, item.key, _with_fields(error))
                     report.failed += 1
                 except ApiError as error:
                     if isinstance(error, Unauthorized) or error.retryable or error.status is None:
                         # Not sent (offline, server trouble, signed out): this item and the rest wait.
-                        for waiting in batch[position:]:
-                            outbox.mark_retry(waiting.key, getattr(error, "user_message", None))
+                        self._retry_later(batch[position:], getattr(error, "user_message", None))
                         raise
-                    outbox.mark_failed(item.key, error.user_message)  # refused (403, 404...): kept
+                    # Refused (403, 404...): kept, with the reason.
+                    self.db(outbox.mark_failed, item.key, error.user_message)
                     report.failed += 1
                 except Exception:
                     # Anything else (a reply the app cannot read, a locked database): nothing is lost,
                     # this item and the rest of the batch go back in the queue for the next sync.
-                    for waiting in batch[position:]:
-                        outbox.mark_retry(waiting.key)
+                    self._retry_later(batch[position:], None)
                     raise
                 else:
-                    outbox.mark_sent(item.key)
+                    self.db(outbox.mark_sent, item.key)
                     report.pushed += 1
-                report.kinds.update((item.kind, "outbox"))  # pages showing what waits to be sent refresh
+                report.kinds.update((item.kind, OUTBOX))  # pages showing what waits to be sent refresh
+
+    def _retry_later(self, items: Sequence[outbox.OutboxEntry], message: str | None) -> None:
+        self.db(_put_back, [item.key for item in items], message)
 
     # --- pull ------------------------------------------------------------------------------------
 
     def pull(self, ods: str, report: SyncReport) -> None:
         more = True
         while more:
-            since = cache_store.cursor(ods) or "0"
+            since = self.db(cache_store.cursor, ods) or "0"
             page = self._call("GET", f"/practices/{ods}/changes",
                               params={"since": since, "limit": self.page_size})
             changes = page.get("changes", [])
@@ -135,12 +163,12 @@ class SyncEngine:
                 # Following a cursor that does not move forward would fetch the same page for ever.
                 raise ServerError("The CQRS server sent changes the app could not follow. It will try "
                                   "again at the next sync.")
-            cache_store.apply_feed_page(ods, changes, following)
+            self.db(cache_store.apply_feed_page, ods, changes, following)
             report.pages += 1
             report.records += len(changes)
             report.kinds.update(str(change.get("type")) for change in changes)
             more = bool(page.get("more")) and bool(changes)
-        cache_store.mark_synced(ods)
+        self.db(cache_store.mark_synced, ods)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         """One request, retried with backoff on network errors and 5xx (never on a refusal)."""
@@ -156,6 +184,11 @@ class SyncEngine:
                 log.info("%s %s failed (%s); again in %.1f s", method, path, type(error).__name__, delay)
                 self._sleep(delay)
         raise AssertionError("unreachable")
+
+
+def _put_back(keys: Sequence[str], message: str | None) -> None:
+    for key in keys:
+        outbox.mark_retry(key, message)
 
 
 def forget_practices_with_new_roles(old: Profile | None, new: Profile) -> list[str]:
@@ -235,16 +268,17 @@ class SyncController(QObject):
     def _succeeded(self, report: SyncReport) -> None:
         self._busy, self._failures, self.last_report = False, 0, report
         hub().online_changed.emit(True)
-        hub().outbox_changed.emit(-1)  # the status bar re-reads the count in the background
-        for kind in sorted(report.kinds):
-            hub().data_changed.emit(kind)
+        hub().outbox_changed.emit(report.waiting)
+        if report.kinds:
+            hub().data_changed.emit(changed(*report.kinds))  # once: each page reloads at most once
         hub().sync_finished.emit(True, report.summary())
         self._schedule(self._interval_ms)
 
     def _failed(self, error: BaseException) -> None:
         self._busy = False
-        hub().outbox_changed.emit(-1)  # the status bar re-reads the count in the background
-        hub().data_changed.emit("outbox")
+        # Items may have been sent, refused or put back before it stopped: the count is read on the worker.
+        tasks.run(outbox.waiting_count, hub().outbox_changed.emit)
+        hub().data_changed.emit(changed(OUTBOX))
         message = tasks.describe_error(error)
         if isinstance(error, SignInRequired):
             hub().sync_finished.emit(False, message)

@@ -7,6 +7,9 @@
 SQLite writes never compete; network work (``kind="net"``) runs on a small pool. Every failure takes
 the same path: it is logged, then handed to ``failure`` or, if none was given, to the default failure
 handler, which the main window replaces to show a plain-English message.
+
+Code already on a network worker (the sync engine) hands its cache work to the database worker with
+``call_db(op)`` and waits for the answer there, so no SQLite connection is used from two threads.
 """
 
 from __future__ import annotations
@@ -16,15 +19,17 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 Kind = Literal["db", "net"]
 FailureHandler = Callable[[BaseException], None]
 NET_WORKERS = 4
+DB_THREAD = "cqrs-db"  # the name of the one database worker thread (its prefix)
 GENERIC_MESSAGE = "Something unexpected went wrong. The details are in the log file."
 
 
@@ -58,7 +63,9 @@ class TaskRunner(QObject):
 
     def __init__(self, net_workers: int = NET_WORKERS) -> None:
         super().__init__()
-        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cqrs-db")
+        self._db_thread: threading.Thread | None = None
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix=DB_THREAD,
+                                      initializer=self._mark_db_thread)
         self._net = ThreadPoolExecutor(max_workers=net_workers, thread_name_prefix="cqrs-net")
         self._lock = threading.Lock()
         self._pending = 0
@@ -82,6 +89,21 @@ class TaskRunner(QObject):
         # The callback runs on the worker (or here, if already done); the signal hops to our thread.
         task.future.add_done_callback(lambda _future: self._finished.emit(task))
         return task.future
+
+    def call_db(self, op: Callable[[], T]) -> T:
+        """Run ``op()`` on the database worker and wait for its result (or exception) on this thread.
+
+        For worker threads only (e.g. the sync engine on the network pool): the GUI thread never waits.
+        On the database worker itself ``op`` runs at once (waiting for itself would never end).
+        """
+        if threading.current_thread() is self._db_thread:
+            return op()
+        if self._closed:
+            raise RuntimeError("the task runner has been shut down")
+        return self._db.submit(op).result()
+
+    def _mark_db_thread(self) -> None:
+        self._db_thread = threading.current_thread()
 
     @property
     def pending(self) -> int:
@@ -158,6 +180,11 @@ def run(op: Callable[[], Any], success: Callable[[Any], None] | None = None,
         failure: FailureHandler | None = None, *, kind: Kind = "db") -> Future[Any]:
     """Run ``op`` in the background with the application's runner (see TaskRunner.run)."""
     return runner().run(op, success, failure, kind=kind)
+
+
+def call_db(op: Callable[[], T]) -> T:
+    """Run ``op`` on the application's database worker and wait for it (see TaskRunner.call_db)."""
+    return runner().call_db(op)
 
 
 def set_failure_handler(handler: FailureHandler | None) -> None:

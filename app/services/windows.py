@@ -1,20 +1,30 @@
-"""Entry windows and declaration deadlines from the synced timetable, judged on the service's date.
+"""Entry windows and declaration deadlines from the timetable, judged on the service's date in England.
 
-The central service enforces the same rules (central/windows.py); the app applies them first so a form
-can say when its window opens or closed, and never queues what would be refused.
+Shared rules (pure: no Qt, no database, no network), imported by both halves: the central service
+refuses what falls outside a window (central.windows) and the desktop says so first, in the same words,
+so a form can tell when its window opens or closed and never queues what would be refused.
+
+- Entry window: an "entry window" event for the achievement date whose first-last days cover today.
+- Declaration window: from the day after the achievement date up to the latest "declaration deadline"
+  event for that achievement date.
+A window event with no service applies to every service. Days are counted in England (Europe/London),
+whatever the machine's zone; dates are worded by app.services.format, never by the machine's locale.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from app.services.format import uk_date
+from app.services.format import to_london, uk_date
 
+# Timetable event kinds that open and close windows.
 ENTRY_WINDOW = "entry window"
 DECLARATION_DEADLINE = "declaration deadline"
+
+Span = tuple[date, date]  # an event's first and last day
 
 
 @dataclass(frozen=True)
@@ -23,40 +33,61 @@ class WindowState:
     message: str  # plain English: when it opens, closes or closed
 
 
-def _events(events: Iterable[Mapping[str, Any]], kind: str, service: str,
-            achievement_date: date) -> list[tuple[date, date]]:
-    spans = [(date.fromisoformat(e["starts"]), date.fromisoformat(e["ends"])) for e in events
-             if e.get("kind") == kind and e.get("achievement_date") == achievement_date.isoformat()
-             and e.get("service") in (None, service)]
-    return sorted(spans)
+def england_day(now: datetime) -> date:
+    """The date in England at ``now`` (naive datetimes are UTC): the day windows are judged on."""
+    return to_london(now).date()
+
+
+def entry_state(spans: Iterable[Span], achievement_date: date, today: date) -> WindowState:
+    """Whether manual entry is open ``today``, given the entry windows of ``achievement_date``."""
+    ordered = sorted(spans)
+    if not ordered:
+        return WindowState(False, f"There is no entry window for {uk_date(achievement_date)} in the "
+                                  "timetable.")
+    for starts, ends in ordered:
+        if starts <= today <= ends:
+            return WindowState(True, f"Open until {uk_date(ends)}.")
+    upcoming = [span for span in ordered if span[0] > today]
+    if upcoming:
+        return WindowState(False, f"The entry window opens on {uk_date(upcoming[0][0])} "
+                                  f"and closes on {uk_date(upcoming[0][1])}.")
+    return WindowState(False, f"The entry window closed on {uk_date(ordered[-1][1])}.")
+
+
+def declaration_state(deadlines: Iterable[date], achievement_date: date, today: date) -> WindowState:
+    """Whether declaring is open ``today``, given the declaration deadlines of ``achievement_date``."""
+    if today <= achievement_date:
+        return WindowState(False, f"Declaring opens after the achievement date, {uk_date(achievement_date)}.")
+    last = max(deadlines, default=None)
+    if last is None:
+        return WindowState(False, f"There is no declaration deadline for {uk_date(achievement_date)} in the "
+                                  "timetable.")
+    if today > last:
+        return WindowState(False, f"Declaring closed on {uk_date(last)}.")
+    return WindowState(True, f"Declare by {uk_date(last)}.")
+
+
+def _day(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def event_spans(events: Iterable[Mapping[str, Any]], kind: str, service: str,
+                achievement_date: date) -> list[Span]:
+    """The days of the ``kind`` timetable records that apply to ``service`` at ``achievement_date``."""
+    wanted = achievement_date.isoformat()
+    return [(_day(e["starts"]), _day(e["ends"])) for e in events
+            if e.get("kind") == kind and str(e.get("achievement_date")) == wanted
+            and e.get("service") in (None, service)]
 
 
 def entry_window(events: Iterable[Mapping[str, Any]], service: str, achievement_date: date,
                  today: date) -> WindowState:
     """Whether manual entry for ``service`` at ``achievement_date`` is open ``today``, and why not."""
-    spans = _events(events, ENTRY_WINDOW, service, achievement_date)
-    if not spans:
-        return WindowState(False, f"There is no entry window for {uk_date(achievement_date)} in the "
-                                  "timetable.")
-    for starts, ends in spans:
-        if starts <= today <= ends:
-            return WindowState(True, f"Open until {uk_date(ends)}.")
-    upcoming = [span for span in spans if span[0] > today]
-    if upcoming:
-        return WindowState(False, f"The entry window opens on {uk_date(upcoming[0][0])} "
-                                  f"and closes on {uk_date(upcoming[0][1])}.")
-    return WindowState(False, f"The entry window closed on {uk_date(spans[-1][1])}.")
+    return entry_state(event_spans(events, ENTRY_WINDOW, service, achievement_date), achievement_date, today)
 
 
 def declaration_window(events: Iterable[Mapping[str, Any]], service: str, achievement_date: date,
                        today: date) -> WindowState:
     """Whether ``service`` at ``achievement_date`` can be declared ``today``, and why not."""
-    if today <= achievement_date:
-        return WindowState(False, f"Declaring opens after the achievement date, {uk_date(achievement_date)}.")
-    deadlines = [starts for starts, _ends in _events(events, DECLARATION_DEADLINE, service, achievement_date)]
-    if not deadlines:
-        return WindowState(False, f"There is no declaration deadline for {uk_date(achievement_date)} in the "
-                                  "timetable.")
-    if today > max(deadlines):
-        return WindowState(False, f"Declaring closed on {uk_date(max(deadlines))}.")
-    return WindowState(True, f"Declare by {uk_date(max(deadlines))}.")
+    spans = event_spans(events, DECLARATION_DEADLINE, service, achievement_date)
+    return declaration_state((starts for starts, _ends in spans), achievement_date, today)

@@ -1,8 +1,9 @@
-"""Charts of achievement: a widget holding one matplotlib figure, and the painters that fill it.
+"""Charts of achievement: the painters that fill a matplotlib figure, and drawing a figure to pixels.
 
-matplotlib is imported only inside functions: it costs about 0.4 s and must stay off the start-up path,
-so it loads on the first ``ChartView.draw``. Painters are plain functions of a ``Figure`` (testable
-without widgets); printed reports can render the same painter to a PNG with ``ChartView.render_png``.
+matplotlib is imported only inside functions: it costs about 0.4 s and must stay off the start-up path.
+Painters are plain functions of a ``Figure`` (testable without widgets). ``render`` draws one with the
+Agg canvas into a QImage on any thread (the widget, ``app.views.chart_view.ChartView``, does so on a
+worker); printed reports render the same painter to a PNG with ``render_png``.
 No painter takes £ values: money is shown only to users with Finance View, and never in a chart.
 """
 
@@ -10,15 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QImage
 
 from app.services import format as fmt
 from app.services.calculation import AT_MAXIMUM, BELOW_LOWER, BETWEEN
@@ -27,13 +28,11 @@ from app.services.projection import Projection, month_ends_after
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
     from matplotlib.figure import Figure
     from matplotlib.legend import Legend
 
 Painter = Callable[["Figure"], None]
 
-MINIMUM_HEIGHT = 220
 DEFAULT_FONT_SIZE = 9.0
 WHITE = "#ffffff"
 TEXT = "#212b32"
@@ -58,6 +57,8 @@ LINE_COLOUR = "#005eb8"
 PROJECTION_STYLE = (0, (4, 2.5))
 SERIES_COLOURS = ("#005eb8", "#ffb81c", "#007f3b", "#330072", "#ae2573", "#41b6e6", "#ed8b00", "#768692")
 
+# matplotlib is not thread-safe: figures are drawn one at a time, whichever thread asks.
+_RENDER_LOCK = threading.Lock()
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -123,83 +124,41 @@ def _fit(figure: Figure) -> None:
     figure.set_layout_engine("tight")
 
 
-class ChartView(QWidget):
-    """One chart. matplotlib (and the canvas) are created on the first ``draw``.
+class Rendered(NamedTuple):
+    """A figure drawn to pixels: the figure (for its content) and the picture of it."""
 
-    Owners pass ``font_size`` to the painter factories so charts follow the app's text-size setting,
-    and redraw when that setting changes.
+    figure: Figure
+    image: QImage
+
+
+def render(painter: Painter, width_px: int, height_px: int, *, dpi: float, ratio: float = 1.0) -> Rendered:
+    """Draw ``painter`` into a new figure with the Agg canvas: ``width_px`` × ``height_px`` logical pixels
+    at ``dpi``, times ``ratio`` device pixels each. Safe on any thread (renders are taken one at a time).
     """
-
-    def __init__(self, *, name: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setAccessibleName(name)
-        self.setMinimumHeight(MINIMUM_HEIGHT)
-        self._layout = QVBoxLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
-        self._placeholder: QLabel | None = QLabel("Loading chart…")
-        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._layout.addWidget(self._placeholder)
-        self._figure: Figure | None = None
-        self._canvas: FigureCanvasQTAgg | None = None
-        self._painter: Painter | None = None
-
-    @property
-    def figure(self) -> Figure | None:
-        """The figure on screen; None until the first ``draw``."""
-        return self._figure
-
-    @property
-    def font_size(self) -> float:
-        """The widget's font size in points, for the painter factories."""
-        size = self.font().pointSizeF()
-        return size if size > 0 else DEFAULT_FONT_SIZE
-
-    def _ensure_canvas(self) -> tuple[Figure, FigureCanvasQTAgg]:
-        if self._figure is None or self._canvas is None:
-            from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-
-            # At the screen's logical DPI a matplotlib point is a Qt point, so chart text matches the UI.
-            figure = _new_figure(dpi=self.logicalDpiY() or 96)
-            canvas = FigureCanvasQTAgg(figure)
-            canvas.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # nothing to operate: no nameless tab stop
-            canvas.setAccessibleName(self.accessibleName())
-            if self._placeholder is not None:
-                self._layout.removeWidget(self._placeholder)
-                self._placeholder.deleteLater()
-                self._placeholder = None
-            self._layout.addWidget(canvas)
-            self._figure, self._canvas = figure, canvas
-        return self._figure, self._canvas
-
-    def draw(self, painter: Painter, *, description: str) -> None:
-        """Replace the chart with what ``painter`` draws; ``description`` says the same in words."""
-        figure, canvas = self._ensure_canvas()
-        figure.clear()
-        painter(figure)
-        _fit(figure)
-        self._painter = painter
-        self.setAccessibleDescription(description)
-        canvas.setAccessibleDescription(description)
-        canvas.draw_idle()
-
-    def render_png(self, path: str | Path, *, width_px: int = 1200, height_px: int = 500,
-                   dpi: float = 100) -> Path:
-        """Save the chart as a ``width_px`` × ``height_px`` PNG, leaving the screen as it is.
-
-        The last painter draws again into a separate figure of the printed size, so the layout suits
-        the page rather than being the on-screen figure stretched.
-        """
-        if self._painter is None:
-            raise RuntimeError("nothing has been drawn yet")
+    with _RENDER_LOCK:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-        figure = _new_figure(dpi=dpi, figsize=(width_px / dpi, height_px / dpi))
-        FigureCanvasAgg(figure)
-        self._painter(figure)
+        figure = _new_figure(dpi=dpi * ratio, figsize=(width_px / dpi, height_px / dpi))
+        canvas = FigureCanvasAgg(figure)
+        painter(figure)
         _fit(figure)
-        target = Path(path)
-        figure.savefig(target, format="png", dpi=dpi, facecolor=WHITE)
-        return target
+        canvas.draw()
+        width, height = canvas.get_width_height(physical=True)
+        pixels = bytes(canvas.buffer_rgba())
+    # QImage does not own ``pixels``: the conversion makes a copy that does, ready for QPainter.
+    image = QImage(pixels, width, height, width * 4, QImage.Format.Format_RGBA8888)
+    image = image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(ratio)
+    return Rendered(figure, image)
+
+
+def render_png(painter: Painter, path: str | Path, *, width_px: int = 1200, height_px: int = 500,
+               dpi: float = 100) -> Path:
+    """Save what ``painter`` draws as a ``width_px`` × ``height_px`` PNG (printed reports)."""
+    target = Path(path)
+    if not render(painter, width_px, height_px, dpi=dpi).image.save(str(target), "PNG"):
+        raise OSError(f"could not save {target}")
+    return target
 
 
 def _style_axes(axes: Axes, font_size: float) -> None:

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from datetime import date
 from fractions import Fraction
+from typing import Any
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from app.services import format as fmt
 from app.services.claims_view import ClaimRow, VaccinationView
-from app.views.charts import ChartView
+from app.services.dashboard import IndicatorRow
+from app.views.chart_view import ChartView
 from app.views.qof_panel import indicator_columns
-from app.views.record_table import Column, RecordTable
-
-
-def _attr(name: str):  # noqa: ANN202  (a getter for Column.value)
-    return lambda row: getattr(row, name)
+from app.views.record_table import Column, RecordTable, attr, prepare
 
 
 def _item(name: str) -> str:
@@ -30,10 +28,11 @@ class VaccinationPanel(QWidget):
         super().__init__(parent)
         self.view: VaccinationView | None = None
         self.finance = False
-        self.table = RecordTable([], name="vaccination programmes",
-                                 empty_message="No vaccination claims yet.")
-        self.indicators = RecordTable(indicator_columns(False), name="QOF vaccination indicators",
-                                      empty_message="No QOF vaccination indicators in this extract.")
+        self.table: RecordTable[dict[str, Any]] = RecordTable(
+            [], name="vaccination programmes", empty_message="No vaccination claims yet.")
+        self.indicators: RecordTable[IndicatorRow] = RecordTable(
+            indicator_columns(False), name="QOF vaccination indicators",
+            empty_message="No QOF vaccination indicators in this extract.")
         self.chart = ChartView(name="Doses by month")
         self.measure = QComboBox()  # the monthly cells: doses, or £ claimed (Finance View only)
         self.measure.setAccessibleName("Show in the monthly columns")
@@ -69,8 +68,7 @@ class VaccinationPanel(QWidget):
         self.measure.setCurrentIndex(chosen if finance and chosen > 0 else 0)
         self.measure.blockSignals(False)
         self._fill_table()
-        self.indicators.model.set_columns(indicator_columns(finance))
-        self.indicators.set_rows(view.qof_indicators)  # type: ignore[arg-type]
+        self.indicators.set_prepared(prepare(indicator_columns(finance), view.qof_indicators))
         self._draw_chart()
 
     def _fill_table(self) -> None:
@@ -89,8 +87,7 @@ class VaccinationPanel(QWidget):
                                                                start=Fraction(0)), fmt.money, numeric=True))
         rows = [{"code": code, "name": name, "doses": view.doses(code),
                  "pounds": view.payments(code) if self.finance else []} for code, name in view.programmes]
-        self.table.model.set_columns(columns)
-        self.table.set_rows(rows)
+        self.table.set_prepared(prepare(columns, rows))
 
     def _draw_chart(self) -> None:
         if self.view is None or self.tabs.currentIndex() != 1:
@@ -111,7 +108,8 @@ class EnhancedPanel(QWidget):
         super().__init__(parent)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
-        self.table = RecordTable([], name="enhanced service claims", empty_message="No claims yet.")
+        self.table: RecordTable[ClaimRow] = RecordTable([], name="enhanced service claims",
+                                                        empty_message="No claims yet.")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary)
@@ -119,19 +117,18 @@ class EnhancedPanel(QWidget):
 
     def show_rows(self, rows: tuple[ClaimRow, ...], finance: bool, when: date | None = None) -> None:
         item = _item(rows[0].item) if rows else "items"
-        columns = [Column("Achievement date", _attr("achievement_date"), fmt.uk_date),
-                   Column(f"{item.capitalize()} done", _attr("count"), fmt.count, numeric=True),
-                   Column("Cap", _attr("cap"), lambda n: "" if n is None else fmt.count(n), numeric=True,
+        columns = [Column("Achievement date", attr("achievement_date"), fmt.uk_date),
+                   Column(f"{item.capitalize()} done", attr("count"), fmt.count, numeric=True),
+                   Column("Cap", attr("cap"), lambda n: "" if n is None else fmt.count(n), numeric=True,
                           tooltip=lambda row: "The most that can be paid: e.g. the LD register or the "
                                               "referral allocation."),
-                   Column("Paid for", _attr("paid_count"), fmt.count, numeric=True),
-                   Column("Over the cap", _attr("over_cap"), fmt.count, numeric=True)]
+                   Column("Paid for", attr("paid_count"), fmt.count, numeric=True),
+                   Column("Over the cap", attr("over_cap"), fmt.count, numeric=True)]
         if finance:
-            columns += [Column("£ claimed", _attr("payment"), fmt.money, numeric=True),
-                        Column("£ still claimable", _attr("headroom"), fmt.money, numeric=True)]
-        columns.append(Column("Waiting for", _attr("waiting_for"), lambda w: w or ""))
-        self.table.model.set_columns(columns)
-        self.table.set_rows(rows)  # type: ignore[arg-type]
+            columns += [Column("£ claimed", attr("payment"), fmt.money, numeric=True),
+                        Column("£ still claimable", attr("headroom"), fmt.money, numeric=True)]
+        columns.append(Column("Waiting for", attr("waiting_for"), lambda w: w or ""))
+        self.table.set_prepared(prepare(columns, rows))
         chosen = [row for row in rows if row.achievement_date == when] or list(rows[:1])
         self.summary.setText(self._summary(chosen[0], item, finance) if chosen else "")
 

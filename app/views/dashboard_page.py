@@ -1,50 +1,77 @@
 """The Dashboard: choose a service and an achievement date, then see QOF, vaccinations or an enhanced
-service. Data is read and built in the background; the page only shows the dataclasses it gets back."""
+service. Data is read and built in the background (the QOF worklist's texts too); the page only shows
+the dataclasses it gets back."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QComboBox,
-    QHBoxLayout,
-    QLabel,
-    QSizePolicy,
-    QStackedWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QStackedWidget, QWidget
 
 from app.services import dashboard_data, tasks
-from app.services.claims_view import VaccinationView
+from app.services.claims_view import ClaimRow, VaccinationView
 from app.services.dashboard import Choice, IndicatorRow, QofDashboard
 from app.services.profile import PracticeAccess
-from app.views import fonts
+from app.services.rules import RuleSet
 from app.views.claims_panels import EnhancedPanel, VaccinationPanel, latest_first
 from app.views.indicator_detail import IndicatorDetail
-from app.views.qof_panel import QofPanel
+from app.views.page import Page
+from app.views.qof_panel import QofPanel, indicator_columns
+from app.views.record_table import Prepared, prepare
 
 EMPTY = ("No achievement has been calculated for this practice yet. It appears after the first extract "
          "is loaded and the app has synced.")
 
 
-class DashboardPage(QWidget):
-    loaded = Signal()
+@dataclass(frozen=True)
+class Shown:
+    """One view of the dashboard, read and prepared on the worker."""
+
+    choice: Choice
+    when: date
+    view: QofDashboard | VaccinationView | tuple[ClaimRow, ...]
+    worklist: Prepared[IndicatorRow] | None  # the QOF worklist's cells, formatted
+
+
+@dataclass(frozen=True)
+class Loaded:
+    choices: list[Choice]
+    shown: Shown | None  # None when nothing has been calculated yet
+
+
+def _read_view(ods: str, choice: Choice, when: date, finance: bool, today: date) -> Shown:
+    view = dashboard_data.load_view(ods, choice, when, finance=finance, today=today)
+    qof = isinstance(view, QofDashboard)
+    worklist = prepare(indicator_columns(finance), view.indicators) if qof else None
+    return Shown(choice, when, view, worklist)
+
+
+def _read_all(ods: str, keep_key: Any, keep_date: date | None, finance: bool, today: date) -> Loaded:
+    """The choices, and the view of the one chosen before (else the first), at the date chosen before."""
+    found = dashboard_data.load_choices(ods)
+    if not found:
+        return Loaded(found, None)
+    choice = next((choice for choice in found if choice.key == keep_key), found[0])
+    when = keep_date if keep_date in choice.dates else choice.dates[0]
+    return Loaded(found, _read_view(ods, choice, when, finance, today))
+
+
+class DashboardPage(Page):
+    key = "dashboard"
+    title = "Dashboard"
     kinds = ("result", "benchmark")  # feed record types whose change reloads the page
+    signed_out_text = "Sign in to see your practice's achievement."
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("page-dashboard")
-        self.today: Callable[[], date] = date.today  # the service's "today" once signed in
-        self.access: PracticeAccess | None = None
         self.choices: list[Choice] = []
-        self.view: QofDashboard | VaccinationView | tuple | None = None
+        self.view: QofDashboard | VaccinationView | tuple[ClaimRow, ...] | None = None
+        self.detail: IndicatorDetail | None = None
 
-        heading = QLabel("Dashboard")
-        heading.setObjectName("pageHeading")
-        fonts.relative(heading, fonts.HEADING, bold=True)
         self.service = QComboBox()
         self.service.setAccessibleName("Service")
         # The service name may shorten on a narrow screen (the list shows it whole); the date never does.
@@ -65,62 +92,47 @@ class DashboardPage(QWidget):
         pickers.addWidget(self.when)
         pickers.addStretch(0)
 
-        self.message = QLabel(EMPTY)
-        self.message.setWordWrap(True)
-        self.message.setObjectName("emptyMessage")
         self.qof = QofPanel()
         self.qof.indicator_opened.connect(self._open_indicator)
         self.vaccinations = VaccinationPanel()
         self.enhanced = EnhancedPanel()
         self.stack = QStackedWidget()
-        for widget in (self.message, self.qof, self.vaccinations, self.enhanced):
+        for widget in (self.qof, self.vaccinations, self.enhanced):
             self.stack.addWidget(widget)
-        layout = QVBoxLayout(self)
-        layout.addWidget(heading)
-        layout.addLayout(pickers)
-        layout.addWidget(self.stack, 1)
+        self.body_layout.addLayout(pickers)
+        self.body_layout.addWidget(self.stack, 1)
 
-    @property
-    def finance(self) -> bool:
-        return self.access is not None and self.access.sees_money
+    # --- the frame's loader ----------------------------------------------------------------------------
 
-    def show_practice(self, access: PracticeAccess | None) -> None:
-        self.access = access
-        if access is None:
-            self._show_message("Sign in to see your practice's achievement.")
+    def loader(self, access: PracticeAccess | None, today: date) -> Callable[[], Loaded]:
+        assert access is not None
+        ods, keep_key, keep_date, finance = access.ods, self.service.currentData(), self.when.currentData(), \
+            access.sees_money
+        return lambda: _read_all(ods, keep_key, keep_date, finance, today)
+
+    def show_result(self, result: Loaded) -> None:
+        self.choices = result.choices
+        if result.shown is None:
+            self.show_empty(EMPTY)
             return
-        ods = access.ods
-        tasks.run(lambda: dashboard_data.load_choices(ods), lambda found: self._choices(ods, found),
-                  self._failed)
-
-    def reload(self) -> None:
-        self.show_practice(self.access)
-
-    def _choices(self, ods: str, found: list[Choice]) -> None:
-        if self.access is None or self.access.ods != ods:
-            return  # another practice was chosen meanwhile
-        self.choices = found
-        if not found:
-            self._show_message(EMPTY)
-            return
-        keep_key = self.service.currentData()
-        keep_date = self.when.currentData()
         self.service.blockSignals(True)
         self.service.clear()
-        for choice in found:
+        for choice in result.choices:
             self.service.addItem(choice.label, choice.key)
-        self.service.setCurrentIndex(max(0, self.service.findData(keep_key)))
+        self.service.setCurrentIndex(max(0, self.service.findData(result.shown.choice.key)))
         self.service.blockSignals(False)
-        self._fill_dates(keep_date)
-        self._load_view()
+        self._fill_dates(result.shown.when)
+        self._show_view(result.shown)
 
-    def _service_changed(self, _index: int) -> None:
-        self._fill_dates(None)
-        self._load_view()
+    # --- choosing ----------------------------------------------------------------------------------------
 
     def current_choice(self) -> Choice | None:
         key = self.service.currentData()
         return next((choice for choice in self.choices if choice.key == key), None)
+
+    def _service_changed(self, _index: int) -> None:
+        self._fill_dates(None)
+        self._load_view()
 
     def _fill_dates(self, keep: date | None) -> None:
         choice = self.current_choice()
@@ -136,47 +148,37 @@ class DashboardPage(QWidget):
         choice, when, access = self.current_choice(), self.when.currentData(), self.access
         if choice is None or when is None or access is None:
             return
-        finance, today = self.finance, self.today()
-        tasks.run(lambda: dashboard_data.load_view(access.ods, choice, when, finance=finance, today=today),
-                  lambda view: self._show_view(access.ods, choice, when, view), self._failed)
+        ods, finance, today = access.ods, self.finance, self.today()
+        self.run(lambda: _read_view(ods, choice, when, finance, today), self._show_view)
 
-    def _show_view(self, ods: str, choice: Choice, when: date, view: object) -> None:
-        if self.access is None or self.access.ods != ods or self.current_choice() != choice \
-                or self.when.currentData() != when:
-            return  # the choice changed while this was loading; a newer load is on its way
-        self.view = view  # type: ignore[assignment]
+    def _show_view(self, shown: Shown) -> None:
+        self.view = view = shown.view
         if isinstance(view, QofDashboard):
-            self.qof.show_dashboard(view)
+            self.qof.show_dashboard(view, shown.worklist)
             self.stack.setCurrentWidget(self.qof)
         elif isinstance(view, VaccinationView):
             self.vaccinations.show_view(view, self.finance)
             self.stack.setCurrentWidget(self.vaccinations)
         else:
-            self.enhanced.show_rows(view, self.finance, when)  # type: ignore[arg-type]
+            self.enhanced.show_rows(view, self.finance, shown.when)
             self.stack.setCurrentWidget(self.enhanced)
-        self.loaded.emit()
 
-    def _show_message(self, text: str) -> None:
-        self.message.setText(text)
-        self.stack.setCurrentWidget(self.message)
-        self.loaded.emit()
-
-    def _failed(self, error: BaseException) -> None:
-        self._show_message(tasks.describe_error(error) if getattr(error, "user_message", None) else
-                           f"The dashboard could not be shown: {error}")
+    # --- one indicator -------------------------------------------------------------------------------
 
     def _open_indicator(self, row: IndicatorRow) -> None:
         dashboard, access = self.view, self.access
         if not isinstance(dashboard, QofDashboard) or access is None:
             return
-        when = dashboard.summary.achievement_date
-        rules = dashboard_data.rules_for(dashboard.summary.year)
+        when, ods, year = dashboard.summary.achievement_date, access.ods, dashboard.summary.year
 
-        def open_detail(record: dict | None) -> None:
+        def open_detail(found: tuple[dict | None, RuleSet | None]) -> None:
+            record, rules = found
             if record is None or rules is None:
                 return
             self.detail = IndicatorDetail(row, dashboard, record, rules, parent=self)
             self.detail.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # each has its own figure
             self.detail.open()
 
-        tasks.run(lambda: dashboard_data.load_qof_record(access.ods, when), open_detail)
+        # The record and the year's rules (files, the first time) are read on the database worker.
+        tasks.run(lambda: (dashboard_data.load_qof_record(ods, when), dashboard_data.rules_for(year)),
+                  open_detail, lambda error: self.show_message(tasks.describe_error(error), "error"))

@@ -30,7 +30,8 @@ from app.services.dashboard import IndicatorRow, QofDashboard, what_if, year_end
 from app.services.projection import project
 from app.services.rules import RuleSet
 from app.views import fonts
-from app.views.charts import ChartView, trend_painter
+from app.views.chart_view import ChartView
+from app.views.charts import trend_painter
 
 MAX_COUNT = 1_000_000
 

@@ -1,13 +1,17 @@
 """The main window: sections on the left, the chosen page on the right, the status bar below.
 
 The window shows what the cache holds and asks for things through its signals (sync, sign out, another
-practice); the shell (app.views.shell) acts on them. It reloads a page when the hub says its records
-changed.
+practice); the shell (app.shell) acts on them. Only the page on screen is built at start; each other
+page is built (its module imported) and loaded the first time it is shown. Pages reload themselves when
+the hub says their records changed.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import importlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
@@ -26,23 +30,84 @@ from PySide6.QtWidgets import (
 )
 
 from app import settings
+from app.services import tasks
 from app.services.profile import Profile
 from app.signals import hub
 from app.views import fonts
-from app.views.dashboard_page import DashboardPage
-from app.views.declarations_page import DeclarationsPage
-from app.views.help_page import HelpPage, InstallationFacts
-from app.views.manual_entry_page import ManualEntryPage
-from app.views.offers_page import OffersPage
-from app.views.record_pages import PAGES, RecordsPage
+from app.views.page import Page, Today, local_today
 from app.views.status_bar import StatusBar
 
-SECTIONS = (("dashboard", "Dashboard"), ("manual-entry", "Manual entry"), ("declarations", "Declarations"),
-            ("offers", "Offers"), *((spec.key, spec.title) for spec in PAGES), ("help", "Help"))
+if TYPE_CHECKING:
+    from app.services.profile import PracticeAccess
+    from app.views.dashboard_page import DashboardPage
+    from app.views.declarations_page import DeclarationsPage
+    from app.views.help_page import HelpPage, InstallationFacts
+    from app.views.manual_entry_page import ManualEntryPage, SecondPersonConfirmer
+    from app.views.offers_page import OffersPage
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    page: str  # "module:Class" of its Page, imported when the section is first shown
+
+
+SECTION_PAGES = (
+    Section("dashboard", "Dashboard", "app.views.dashboard_page:DashboardPage"),
+    Section("manual-entry", "Manual entry", "app.views.manual_entry_page:ManualEntryPage"),
+    Section("declarations", "Declarations", "app.views.declarations_page:DeclarationsPage"),
+    Section("offers", "Offers", "app.views.offers_page:OffersPage"),
+    Section("timetable", "Timetable", "app.views.record_pages:TimetablePage"),
+    Section("users", "Users", "app.views.record_pages:UsersPage"),
+    Section("help", "Help", "app.views.help_page:HelpPage"),
+)
+SECTIONS = tuple((section.key, section.title) for section in SECTION_PAGES)
+# The pages' modules, e.g. to import in the background after the first paint (importing creates no widget).
+PAGE_MODULES = tuple(dict.fromkeys(section.page.split(":")[0] for section in SECTION_PAGES))
 MINIMUM_SIZE = (1000, 700)  # fits a 1024×768 screen with the taskbar
 DEFAULT_SIZE = (1280, 800)
-Page = DashboardPage | ManualEntryPage | DeclarationsPage | OffersPage | RecordsPage
 MESSAGE_MS = 12_000
+PRELOAD_MS = 1000  # after "ready": a start that only paints and exits never waits for it
+
+
+def _import_pages() -> None:
+    """On a worker: import every page's module (importing creates no widget)."""
+    for module in PAGE_MODULES:
+        importlib.import_module(module)
+
+
+def page_class(section: Section) -> type[Page]:
+    module, name = section.page.split(":")
+    page = getattr(importlib.import_module(module), name)
+    assert issubclass(page, Page) and page.key == section.key, section
+    return page
+
+
+class Pages(Mapping[str, Page]):
+    """The window's pages by section key; a page is built the first time it is asked for."""
+
+    def __init__(self, build: Callable[[str], Page]) -> None:
+        self._build = build
+        self._built: dict[str, Page] = {}
+
+    def __getitem__(self, key: str) -> Page:
+        page = self._built.get(key)
+        if page is None:
+            if key not in dict(SECTIONS):
+                raise KeyError(key)
+            page = self._built[key] = self._build(key)
+        return page
+
+    def __iter__(self) -> Iterator[str]:
+        return (key for key, _title in SECTIONS)
+
+    def __len__(self) -> int:
+        return len(SECTIONS)
+
+    def built(self) -> dict[str, Page]:
+        """The pages built so far (the others have nothing to update)."""
+        return dict(self._built)
 
 
 class GeometryMixin:
@@ -76,24 +141,24 @@ class MainWindow(GeometryMixin, QMainWindow):
         self.setMinimumSize(*MINIMUM_SIZE)
         self.profile: Profile | None = None
         self._ready_sent = False
-
-        self.dashboard = DashboardPage()
-        self.manual_entry = ManualEntryPage()
-        self.declarations = DeclarationsPage()
-        self.offers = OffersPage()
-        # In the order of SECTIONS. Each page: show_practice(access), reload(), loaded, kinds (and today).
-        self.pages: dict[str, Page] = {
-            "dashboard": self.dashboard, "manual-entry": self.manual_entry, "declarations": self.declarations,
-            "offers": self.offers, **{spec.key: RecordsPage(spec) for spec in PAGES}}
+        self._access: PracticeAccess | None = None
+        self._today: Today = local_today
+        self._owner: str | None = None
+        self._shown_profile = False  # show_profile has been called: built pages load their practice
+        self._facts: InstallationFacts | None = None
+        self._second_person: SecondPersonConfirmer | None = None
         # The page on screen still loading: "ready" (painted with cached data) waits for it, and for
-        # show_profile to load it. The other pages load behind it, in the background.
+        # show_profile to load it. The other pages are built, and load, when first shown.
         self._pending = {SECTIONS[0][0]}
-        self.help_page = HelpPage()
+        self.pages = Pages(self._build_page)
         self.stack = QStackedWidget()
-        for page in [*self.pages.values(), self.help_page]:
-            self.stack.addWidget(page)
-        for key, page in self.pages.items():
-            page.loaded.connect(lambda key=key: self._page_loaded(key))
+        self._slots: dict[str, QVBoxLayout] = {}
+        for key, _title in SECTIONS:
+            slot = QWidget()
+            slot_layout = QVBoxLayout(slot)
+            slot_layout.setContentsMargins(0, 0, 0, 0)
+            self._slots[key] = slot_layout
+            self.stack.addWidget(slot)
 
         self.nav = QListWidget()
         self.nav.setObjectName("sections")
@@ -102,8 +167,7 @@ class MainWindow(GeometryMixin, QMainWindow):
         fonts.relative(self.nav, fonts.PROMINENT)
         self.nav.setMinimumWidth(self.nav.sizeHintForColumn(0) + 40)
         self.nav.setMaximumWidth(self.nav.sizeHintForColumn(0) + 60)
-        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
-        self.nav.currentRowChanged.connect(lambda row: self.section_shown.emit(SECTIONS[row][0]))
+        self.nav.currentRowChanged.connect(self._section_changed)
 
         body = QWidget()
         columns = QHBoxLayout(body)
@@ -130,7 +194,6 @@ class MainWindow(GeometryMixin, QMainWindow):
         self.setStatusBar(self.status)
         self.nav.setCurrentRow(0)
 
-        hub().data_changed.connect(self._data_changed)
         hub().sync_started.connect(lambda: self.sync_button.setEnabled(False))
         hub().sync_finished.connect(self._sync_finished)
         self.restore_geometry(store)
@@ -181,14 +244,14 @@ class MainWindow(GeometryMixin, QMainWindow):
     # --- what the shell tells the window ---------------------------------------------------------
 
     def show_profile(self, profile: Profile | None, ods: str | None) -> None:
-        """Show ``profile``'s practice ``ods`` (reloading every page from the cache)."""
+        """Show ``profile``'s practice ``ods`` (the page on screen, and any built, reload from the cache)."""
         self.profile = profile
         self._fill_account_menu()
         self.practice_picker.clear()
         access = profile.practice(ods) if profile else None
-        today = profile.server_today if profile else date.today  # windows are judged on the service's date
-        for page in (self.dashboard, self.manual_entry, self.declarations, self.offers):
-            page.today = today
+        # Windows and deadlines are judged on the service's date.
+        self._access, self._today = access, profile.server_today if profile else local_today
+        self._owner = profile.email if profile else None
         if profile is not None:
             for practice in profile.practices:
                 self.practice_picker.addItem(practice.label, practice.ods)
@@ -198,13 +261,20 @@ class MainWindow(GeometryMixin, QMainWindow):
         self.status.set_who(profile.display_name if profile else None, access.name if access else None,
                             access.ods if access else None)
         current = self.current_section()
-        self._pending = {current} & set(self.pages)
+        self._pending = {current}
+        self.pages[current]  # noqa: B018  (built now if it was not: it is on screen)
+        self._shown_profile = True  # pages built from now on load the practice themselves
         # The page on screen first: the database worker takes the loads in order.
-        for key in sorted(self.pages, key=lambda key: key != current):
-            self.pages[key].show_practice(access)
+        built = self.pages.built()
+        for key in sorted(built, key=lambda key: key != current):
+            built[key].today, built[key].owner = self._today, self._owner
+            built[key].show_practice(access)
 
     def show_facts(self, facts: InstallationFacts) -> None:
-        self.help_page.show_facts(facts)
+        self._facts = facts
+        help_page = self.pages.built().get("help")
+        if help_page is not None:
+            cast("HelpPage", help_page).show_facts(facts)
 
     def show_message(self, message: str) -> None:
         """Show ``message`` above the page for a few seconds (long ones wrap rather than being cut off)."""
@@ -221,17 +291,72 @@ class MainWindow(GeometryMixin, QMainWindow):
     def show_section(self, key: str) -> None:
         self.nav.setCurrentRow([k for k, _title in SECTIONS].index(key))
 
+    # --- the pages (built on first use) ------------------------------------------------------------
+
+    @property
+    def dashboard(self) -> DashboardPage:
+        return cast("DashboardPage", self.pages["dashboard"])
+
+    @property
+    def manual_entry(self) -> ManualEntryPage:
+        return cast("ManualEntryPage", self.pages["manual-entry"])
+
+    @property
+    def declarations(self) -> DeclarationsPage:
+        return cast("DeclarationsPage", self.pages["declarations"])
+
+    @property
+    def offers(self) -> OffersPage:
+        return cast("OffersPage", self.pages["offers"])
+
+    @property
+    def help_page(self) -> HelpPage:
+        return cast("HelpPage", self.pages["help"])
+
+    def set_second_person_confirmer(self, confirm: SecondPersonConfirmer) -> None:
+        """How the manual-entry page checks a second person (the demo passes its own CA); applied when the
+        page is built, so setting it does not build the page."""
+        self._second_person = confirm
+        page = self.pages.built().get("manual-entry")
+        if page is not None:
+            cast("ManualEntryPage", page).confirm_second_person = confirm
+
+    def _build_page(self, key: str) -> Page:
+        page = page_class(next(section for section in SECTION_PAGES if section.key == key))()
+        page.today, page.owner = self._today, self._owner
+        page.loaded.connect(lambda key=key: self._page_loaded(key))
+        self._slots[key].addWidget(page)
+        if key == "help" and self._facts is not None:
+            cast("HelpPage", page).show_facts(self._facts)
+        if key == "manual-entry" and self._second_person is not None:
+            cast("ManualEntryPage", page).confirm_second_person = self._second_person
+        if self._shown_profile:
+            page.show_practice(self._access)
+        return page
+
+    def _section_changed(self, row: int) -> None:
+        key = SECTIONS[row][0]
+        first_time = key not in self.pages.built()
+        self.pages[key]  # noqa: B018  (built, and loading, the first time it is shown)
+        if first_time and self.isVisible():
+            # Building and first showing (style, layout) are two pieces of work: let the GUI breathe
+            # between them, so neither holds the GUI thread long.
+            QTimer.singleShot(0, lambda: self._show_row(row))
+        else:
+            self._show_row(row)
+
+    def _show_row(self, row: int) -> None:
+        if self.nav.currentRow() != row:
+            return  # another section was chosen meanwhile
+        self.stack.setCurrentIndex(row)
+        self.section_shown.emit(SECTIONS[row][0])
+
     # --- internals -------------------------------------------------------------------------------
 
     def _sync_finished(self, ok: bool, message: str) -> None:
         self.sync_button.setEnabled(True)
         if not ok:  # a good sync shows as "Last sync: just now" in the status bar
             self.show_message(message)
-
-    def _data_changed(self, kind: str) -> None:
-        for page in self.pages.values():
-            if kind == "*" or kind in page.kinds:
-                page.reload()
 
     def _page_loaded(self, key: str) -> None:
         self._pending.discard(key)
@@ -246,6 +371,12 @@ class MainWindow(GeometryMixin, QMainWindow):
             self._ready_sent = True
             self.repaint()  # painted now, with the cached rows in it
             QTimer.singleShot(0, self.ready.emit)
+            QTimer.singleShot(PRELOAD_MS, self, self._preload_pages)
+
+    def _preload_pages(self) -> None:
+        """The other pages' code, read in the background, so a first visit only builds the page."""
+        if self.isVisible():
+            tasks.run(_import_pages, kind="net")
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_geometry(self.store)

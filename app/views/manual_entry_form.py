@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -41,7 +41,6 @@ from app.services import format as fmt
 from app.services import manual_entry as me
 from app.services import tasks
 from app.services.windows import WindowState
-from app.signals import hub
 from app.views import fonts
 
 # (email, password, values, notes) -> who checked and their check token; raises when refused
@@ -98,10 +97,12 @@ class EntryForm(QDialog):
     changed = Signal()  # a draft was saved or deleted, or the entry was queued
 
     def __init__(self, ods: str, form: me.FormDefinition, *, today: date, window: WindowState,
-                 row: me.EntryRow | None = None, can_enter: bool = True, require_second_person: bool = False,
-                 second_person: SecondPersonCheck | None = None, parent: QWidget | None = None) -> None:
+                 row: me.EntryRow | None = None, owner: str | None = None, can_enter: bool = True,
+                 require_second_person: bool = False, second_person: SecondPersonCheck | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ods, self.definition, self.today, self.window, self.row = ods, form, today, window, row
+        self.owner = owner  # the signed-in person's email: what is queued is queued in their name
         self.require_second_person, self.second_person = require_second_person, second_person
         self.check_dialog: CheckDialog | None = None
         self.setWindowTitle(f"Manual entry: {form.title}")
@@ -306,7 +307,6 @@ class EntryForm(QDialog):
                                 "It has not been sent.", GOOD)
         self.delete_button.setVisible(True)
         self.delete_button.setEnabled(True)
-        hub().data_changed.emit("outbox")
         self.changed.emit()
 
     def reject(self) -> None:
@@ -314,8 +314,7 @@ class EntryForm(QDialog):
         if self._unsaved() and self._can_keep_draft():
             ods, definition = self.ods, self.definition
             raw, notes = self.raw_values(), self.notes.toPlainText()
-            tasks.run(lambda: me.save_draft(ods, definition, raw, notes),
-                      lambda _draft: (hub().data_changed.emit("outbox"), self.changed.emit()))
+            tasks.run(lambda: me.save_draft(ods, definition, raw, notes), lambda _draft: self.changed.emit())
         super().reject()
 
     def _unsaved(self) -> bool:
@@ -343,7 +342,6 @@ class EntryForm(QDialog):
                   self._refused)
 
     def _deleted(self) -> None:
-        hub().data_changed.emit("outbox")
         self.changed.emit()
         self._saved_state = (self.raw_values(), self.notes.toPlainText())  # deleted on purpose
         self.accept()
@@ -376,28 +374,32 @@ class EntryForm(QDialog):
     def queue(self, raw: Mapping[str, Any] | None = None, notes: str | None = None,
               second_person_check: str | None = None) -> None:
         """Put the entry in the outbox (deleting its draft in the same transaction)."""
-        ods, definition, today, row = self.ods, self.definition, self.today, self.row
+        ods, definition, today, row, owner = self.ods, self.definition, self.today, self.row, self.owner
+        if owner is None:
+            self._show_form_message("Sign in again to send this: this PC does not know who you are. Your "
+                                    "values are kept as a draft when you close the form.")
+            return
         raw = dict(raw) if raw is not None else self.raw_values()
         notes = notes if notes is not None else self.notes.toPlainText()
         self.check_button.setEnabled(False)
         self._show_form_message("Queuing…", QUIET)
-        tasks.run(lambda: _queue_or_amend(ods, definition, raw, notes, today, row, second_person_check),
+        # The service queues it in the owner's name and tells the hub (the shell sends it, pages reload).
+        check = second_person_check
+        tasks.run(lambda: _queue_or_amend(ods, definition, raw, notes, today, row, owner, check),
                   self._queued, self._refused)
 
     def _queued(self, _item: Any) -> None:
-        hub().queued.emit(me.KIND)  # the shell syncs at once to send it
-        hub().data_changed.emit("outbox")
         self.changed.emit()
         self.accept()
 
 
 def _queue_or_amend(ods: str, form: me.FormDefinition, raw: Mapping[str, Any], notes: str, today: date,
-                    row: me.EntryRow | None, second_person_check: str | None = None) -> Any:
+                    row: me.EntryRow | None, owner: str, second_person_check: str | None = None) -> Any:
     """On the database worker: amend the entry the form was opened on (the version the user saw), or
-    queue a new one."""
+    queue a new one, in ``owner``'s name."""
     if row is not None and row.entry_id is not None and row.version is not None:
-        return me.amend(ods, row.entry_id, raw, notes, row.version, today, second_person_check)
-    return me.queue(ods, form, raw, notes, today, second_person_check)
+        return me.amend(ods, row.entry_id, raw, notes, row.version, today, second_person_check, owner=owner)
+    return me.queue(ods, form, raw, notes, today, second_person_check, owner=owner)
 
 
 class CheckDialog(QDialog):
@@ -508,10 +510,10 @@ class ConflictDialog(QDialog):
 
     changed = Signal()
 
-    def __init__(self, form: me.FormDefinition, row: me.EntryRow, *, today: date, can_enter: bool = True,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, form: me.FormDefinition, row: me.EntryRow, *, today: date, owner: str | None = None,
+                 can_enter: bool = True, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.row, self.today = row, today
+        self.row, self.today, self.owner = row, today, owner
         theirs = row.server_copy or {}
         self.setWindowTitle(f"Conflict: {form.title}")
         self.setAccessibleName("Conflict between two versions")
@@ -582,18 +584,19 @@ class ConflictDialog(QDialog):
         layout.addLayout(buttons)
         fit_width(self, 100)
 
-    def resolve(self, keep: str) -> None:
-        key, today = self.row.outbox_key, self.today
+    def resolve(self, keep: Literal["mine", "theirs"]) -> None:
+        key, today, owner = self.row.outbox_key, self.today, self.owner
         assert key is not None
+        if owner is None:
+            _say(self.message, "Sign in again to settle this: this PC does not know who you are.", ERROR)
+            return
         self.mine_button.setEnabled(False)
         self.theirs_button.setEnabled(False)
-        tasks.run(lambda: me.resolve_conflict(key, keep, today=today),  # type: ignore[arg-type]
-                  lambda _result: self._resolved(keep), self._failed)
+        # The service sends "mine" in the owner's name and tells the hub (the shell sends it, pages reload).
+        tasks.run(lambda: me.resolve_conflict(key, keep, owner=owner, today=today),
+                  lambda _result: self._resolved(), self._failed)
 
-    def _resolved(self, keep: str) -> None:
-        if keep == "mine":
-            hub().queued.emit(me.KIND)
-        hub().data_changed.emit("outbox")
+    def _resolved(self) -> None:
         self.changed.emit()
         self.accept()
 

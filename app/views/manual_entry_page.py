@@ -9,10 +9,11 @@ in app.views.manual_entry_form.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -32,10 +33,9 @@ from PySide6.QtWidgets import (
 
 from app.services import format as fmt
 from app.services import manual_entry as me
-from app.services import tasks
 from app.services.profile import ACHIEVEMENT_ENTRY, PracticeAccess
+from app.services.record_types import MANUAL_ENTRY, OUTBOX, TIMETABLE_EVENT
 from app.services.windows import WindowState
-from app.views import fonts
 from app.views.manual_entry_form import (
     ERROR,
     GOOD,
@@ -46,7 +46,8 @@ from app.views.manual_entry_form import (
     value_text,
     window_words,
 )
-from app.views.record_table import Column, RecordTable, field
+from app.views.page import Page
+from app.views.record_table import Column, Prepared, RecordTable, attr, prepare
 
 # (ods, email, password, *, service, achievement_date, values, notes) -> who checked and their check token
 SecondPersonConfirmer = Callable[..., me.SecondPersonConfirmation]
@@ -72,22 +73,26 @@ def summary(row: me.EntryRow) -> str:
                      if d.name in row.values)
 
 
-def _as_table_row(row: me.EntryRow) -> dict[str, Any]:
-    return {"key": row.key, "id": row.entry_id, "achievement_date": row.achievement_date,
-            "service_name": row.service_name, "summary": summary(row), "status": row.status,
-            "status_text": row.status_text, "held": row.held, "updated_at": row.updated_at, "entry": row}
-
-
-def _columns() -> list[Column]:
-    def attention(row: Any) -> str | None:
-        return NEEDS_YOU.get(row.get("status"))
-
-    return [Column("Achievement date", field("achievement_date"), fmt.uk_date),
-            Column("Service", field("service_name")),
-            Column("Status", field("status_text"), tooltip=lambda row: row.get("status_text"),
-                   background=attention),
+def _columns() -> list[Column[me.EntryRow]]:
+    return [Column("Achievement date", attr("achievement_date"), fmt.uk_date),
+            Column("Service", attr("service_name")),
+            Column("Status", attr("status_text"), tooltip=attr("status_text"),
+                   background=lambda row: NEEDS_YOU.get(row.status)),
             # When and by whom each change was made is in the history below the list.
-            Column("Values", field("summary"), tooltip=lambda row: row.get("summary"))]
+            Column("Values", summary, tooltip=summary)]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    table: Prepared[me.EntryRow]
+    choices: list[me.EntryChoice]
+    context: me.PracticeContext
+
+
+def _read(ods: str, today: date) -> Loaded:
+    """On the database worker: the entries (with the table's texts worked out), the choices and rules."""
+    table = prepare(_columns(), me.entries(ods, today))
+    return Loaded(table, me.choices(ods, today), me.practice_context(ods))
 
 
 class NewEntryDialog(QDialog):
@@ -154,30 +159,25 @@ class NewEntryDialog(QDialog):
         self.window_line.setStyleSheet(f"color: {GOOD if choice.window.open else ERROR};")
 
 
-class ManualEntryPage(QWidget):
+class ManualEntryPage(Page):
     """Manual entries of one practice: the list, New entry…, Open, and the selected entry's history."""
 
-    loaded = Signal()
-    kinds = ("manual_entry", "timetable_event", "outbox")  # feed record types whose change reloads the page
+    key = "manual-entry"
+    title = "Manual entry"
+    intro = ("Figures CQRS cannot extract, entered by hand for each service and month. Drafts stay on this "
+             "PC until you send them; CQRS sends them on to your commissioner to approve.")
+    kinds = (MANUAL_ENTRY, TIMETABLE_EVENT, OUTBOX)  # changes that reload the page
+    signed_out_text = "Sign in to see your practice's manual entries."
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("page-manual-entry")
-        self.today: Callable[[], date] = date.today  # the service's "today" once signed in
         # Checks a second person's email and password (network): replaceable, e.g. for the demo's CA.
         self.confirm_second_person: SecondPersonConfirmer = me.confirm_second_person
-        self.access: PracticeAccess | None = None
         self.context = me.PracticeContext()  # the practice's rule, list sizes and counts, from the cache
         self.rows: list[me.EntryRow] = []
         self.choices: list[me.EntryChoice] = []
         self.dialog: QDialog | None = None  # the form, conflict view or chooser now open
 
-        heading = QLabel("Manual entry")
-        heading.setObjectName("pageHeading")
-        fonts.relative(heading, fonts.HEADING, bold=True)
-        intro = QLabel("Figures CQRS cannot extract, entered by hand for each service and month. Drafts stay "
-                       "on this PC until you send them; CQRS sends them on to your commissioner to approve.")
-        intro.setWordWrap(True)
         self.role_note = QLabel(ROLE_NEEDED.replace(" this entry, but not change it", " entries and their "
                                                                                        "history"))
         self.role_note.setWordWrap(True)
@@ -188,11 +188,6 @@ class ManualEntryPage(QWidget):
         self.second_person_note.setWordWrap(True)
         self.second_person_note.setAccessibleName("Your practice's rule for a second person")
         self.second_person_note.hide()
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setAccessibleName("Message")
-        self.message.setStyleSheet(f"color: {ERROR};")
-        self.message.hide()
 
         self.new_button = QPushButton("New entry…")
         self.new_button.setAccessibleName("New entry")
@@ -206,8 +201,9 @@ class ManualEntryPage(QWidget):
         actions.addWidget(self.open_button)
         actions.addStretch(1)
 
-        self.table = RecordTable(_columns(), name="manual entries", empty_message=EMPTY)
-        self.table.row_activated.connect(lambda row: self.open_entry(row["entry"]))
+        self.table: RecordTable[me.EntryRow] = RecordTable(_columns(), name="manual entries",
+                                                           empty_message=EMPTY)
+        self.table.row_activated.connect(self.open_entry)
         self.table.view.selectionModel().selectionChanged.connect(lambda *_args: self._selection_changed())
 
         self.history_box = QGroupBox("History of the selected entry")
@@ -216,6 +212,7 @@ class ManualEntryPage(QWidget):
         self.detail.setWordWrap(True)
         self.detail.setAccessibleName("Selected entry")
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A small grid of a few steps: a QTableWidget is enough.
         self.history = QTableWidget(0, 3)
         self.history.setAccessibleName("History: who did what, when")
         self.history.setHorizontalHeaderLabels(["When", "Who", "What"])
@@ -238,57 +235,43 @@ class ManualEntryPage(QWidget):
         splitter.setSizes([640, 260])  # proportions until the user drags the handle
         self.history.setMinimumHeight(self.history.fontMetrics().lineSpacing() * 6)
 
-        layout = QVBoxLayout(self)
-        layout.addWidget(heading)
-        layout.addWidget(intro)
-        layout.addWidget(self.role_note)
-        layout.addWidget(self.second_person_note)
-        layout.addLayout(actions)
-        layout.addWidget(self.message)
-        layout.addWidget(splitter, 1)
+        self.body_layout.addWidget(self.role_note)
+        self.body_layout.addWidget(self.second_person_note)
+        self.body_layout.addLayout(actions)
+        self.body_layout.addWidget(splitter, 1)
         self._update_actions()
 
-    # --- the page interface --------------------------------------------------------------------------
+    # --- the frame's loader ----------------------------------------------------------------------------
 
-    def show_practice(self, access: PracticeAccess | None) -> None:
-        """Read the practice's entries and choices from the cache (in the background) and show them."""
-        self.access = access
+    def row_key(self, row: me.EntryRow) -> str:
+        return row.key
+
+    def practice_shown(self, access: PracticeAccess | None) -> None:
         self._update_actions()
         if access is None:
-            self.table.set_empty_message("Sign in to see your practice's manual entries.")
-            self._show([], [], me.PracticeContext())
-            return
-        self.table.set_empty_message(EMPTY)
-        ods, today = access.ods, self.today()
-        tasks.run(lambda: (me.entries(ods, today), me.choices(ods, today), me.practice_context(ods)),
-                  lambda found: self._loaded(ods, *found), lambda _error: self.loaded.emit())
+            self.rows, self.choices, self.context = [], [], me.PracticeContext()
+            self.second_person_note.hide()
+            self._selection_changed()
+        else:
+            self.table.set_empty_message(EMPTY)
 
-    def reload(self) -> None:
-        self.show_practice(self.access)
+    def loader(self, access: PracticeAccess | None, today: date) -> Callable[[], Loaded]:
+        assert access is not None
+        ods = access.ods
+        return lambda: _read(ods, today)
+
+    def show_result(self, result: Loaded) -> None:
+        self.rows, self.choices, self.context = list(result.table.rows), result.choices, result.context
+        self.second_person_note.setText(SECOND_PERSON_RULE[result.context.second_person_required])
+        self.second_person_note.setVisible(self.access is not None)
+        self.table.set_prepared(result.table)
+        self._selection_changed()
 
     # --- showing -------------------------------------------------------------------------------------
 
     @property
     def can_enter(self) -> bool:
         return self.access is not None and self.access.has(ACHIEVEMENT_ENTRY)
-
-    def _loaded(self, ods: str, rows: list[me.EntryRow], choices: list[me.EntryChoice],
-                context: me.PracticeContext) -> None:
-        if self.access is None or self.access.ods != ods:
-            return  # another practice was chosen while this was loading
-        self._show(rows, choices, context)
-
-    def _show(self, rows: list[me.EntryRow], choices: list[me.EntryChoice],
-              context: me.PracticeContext) -> None:
-        keep = self.selected()
-        self.rows, self.choices, self.context = rows, choices, context
-        self.second_person_note.setText(SECOND_PERSON_RULE[context.second_person_required])
-        self.second_person_note.setVisible(self.access is not None)
-        self.table.set_rows([_as_table_row(row) for row in rows])
-        if keep is not None:
-            self.select(keep.key)
-        self._selection_changed()
-        self.loaded.emit()
 
     def _update_actions(self) -> None:
         signed_in = self.access is not None
@@ -297,18 +280,7 @@ class ManualEntryPage(QWidget):
         self.new_button.setToolTip("" if self.can_enter else "Needs the Achievement Entry role")
 
     def selected(self) -> me.EntryRow | None:
-        row = self.table.selected_row()
-        return row["entry"] if row else None
-
-    def select(self, key: str) -> bool:
-        """Select the entry with ``key`` (tests, and keeping the selection across a reload)."""
-        proxy = self.table.proxy
-        for number in range(proxy.rowCount()):
-            row = proxy.index(number, 0).data(self.table.model.ROW_ROLE)
-            if row["key"] == key:
-                self.table.view.selectRow(number)
-                return True
-        return False
+        return self.table.selected_row()
 
     def _selection_changed(self) -> None:
         row = self.selected()
@@ -359,13 +331,13 @@ class ManualEntryPage(QWidget):
         try:
             form = me.form_for(row.service, row.achievement_date, self.context)
         except me.EntryRefused as error:  # e.g. a year this version has no rules for
-            self.message.setText(error.user_message)
-            self.message.show()
+            self.show_message(error.user_message, "error")
             return
-        self.message.hide()
+        self.clear_message()
         if row.status == me.CONFLICT:
-            conflict = ConflictDialog(form, row, today=self.today(), can_enter=self.can_enter, parent=self)
-            conflict.changed.connect(self.reload)
+            # What it changes is announced on the hub by the service: this page reloads from that.
+            conflict = ConflictDialog(form, row, today=self.today(), owner=self.owner,
+                                      can_enter=self.can_enter, parent=self)
             self.dialog = conflict
             conflict.open()
             return
@@ -380,9 +352,9 @@ class ManualEntryPage(QWidget):
             return confirm(ods, email, password, service=form.service, achievement_date=form.achievement_date,
                            values=values, notes=notes)
 
-        dialog = EntryForm(ods, form, today=self.today(), window=window, row=row, can_enter=self.can_enter,
+        dialog = EntryForm(ods, form, today=self.today(), window=window, row=row, owner=self.owner,
+                           can_enter=self.can_enter,
                            require_second_person=self.context.second_person_required,
                            second_person=second_person, parent=self)
-        dialog.changed.connect(self.reload)
         self.dialog = dialog
         dialog.open()

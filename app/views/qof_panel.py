@@ -25,15 +25,10 @@ from app.services import format as fmt
 from app.services.dashboard import IndicatorRow, QofDashboard
 from app.services.projection import METHOD
 from app.views import fonts
-from app.views.record_table import Column, RecordTable
+from app.views.record_table import Column, Prepared, RecordTable, attr, prepare
 
 ALL_GROUPS = "All clinical groups"
 BAND_COLOURS = {"below lower threshold": "#fde2e0", "between thresholds": "#fff4cc", "at maximum": "#dff3e5"}
-
-
-def _attr(name: str):  # noqa: ANN202  (a getter for Column.value)
-    return lambda row: getattr(row, name)
-
 
 def _threshold(value: Fraction | None) -> str:
     return "" if value is None else f"{fmt.points(value).rstrip('0').rstrip('.')}%"
@@ -45,33 +40,33 @@ def _thresholds(row: IndicatorRow) -> str:
     return f"{_threshold(row.lower_threshold).rstrip('%')}–{_threshold(row.upper_threshold)}"
 
 
-def indicator_columns(finance: bool) -> list[Column]:
+def indicator_columns(finance: bool) -> list[Column[IndicatorRow]]:
     """The worklist's columns: what is left to earn first, then where the indicator stands, counts last."""
-    unclaimed = (Column("£ unclaimed", _attr("gbp_unclaimed"), fmt.money, numeric=True) if finance else
-                 Column("Points unclaimed", _attr("points_unclaimed"), fmt.points, numeric=True))
+    unclaimed = (Column("£ unclaimed", attr("gbp_unclaimed"), fmt.money, numeric=True) if finance else
+                 Column("Points unclaimed", attr("points_unclaimed"), fmt.points, numeric=True))
     columns = [
-        Column("Indicator", _attr("indicator_id"), tooltip=lambda row: row.description),
+        Column("Indicator", attr("indicator_id"), tooltip=lambda row: row.description),
         unclaimed,
-        Column("To upper", _attr("patients_to_upper"), lambda n: "" if n is None else fmt.count(n),
+        Column("To upper", attr("patients_to_upper"), lambda n: "" if n is None else fmt.count(n),
                numeric=True, tooltip=lambda row: "More patients achieving the indicator needed to reach "
                                                  "the upper threshold (full points)."),
-        Column("Achieved", _attr("achievement"), fmt.percent, numeric=True,
+        Column("Achieved", attr("achievement"), fmt.percent, numeric=True,
                tooltip=lambda row: f"Thresholds {_thresholds(row)}" if _thresholds(row) else None),
-        Column("Band", _attr("band"), lambda b: str(b).capitalize(),
+        Column("Band", attr("band"), lambda b: str(b).capitalize(),
                background=lambda row: BAND_COLOURS.get(row.band)),
-        Column("Points", _attr("points"), fmt.points, numeric=True,
+        Column("Points", attr("points"), fmt.points, numeric=True,
                tooltip=lambda row: f"{fmt.points(row.points)} of {fmt.points(row.max_points)} points"),
-        Column("Of", _attr("max_points"), fmt.points, numeric=True),
+        Column("Of", attr("max_points"), fmt.points, numeric=True),
     ]
     if finance:
-        columns += [Column("£ next patient", _attr("gbp_next_patient"), fmt.money, numeric=True),
-                    Column("£ earned", _attr("payment"), fmt.money, numeric=True)]
+        columns += [Column("£ next patient", attr("gbp_next_patient"), fmt.money, numeric=True),
+                    Column("£ earned", attr("payment"), fmt.money, numeric=True)]
     return [*columns,
-            Column("Description", _attr("description"), tooltip=lambda row: row.description),
+            Column("Description", attr("description"), tooltip=lambda row: row.description),
             Column("Thresholds", _thresholds, numeric=True),
-            Column("Num", _attr("numerator"), fmt.count, numeric=True),
-            Column("Den", _attr("denominator"), fmt.count, numeric=True),
-            Column("PCA", _attr("pca"), fmt.count, numeric=True)]
+            Column("Num", attr("numerator"), fmt.count, numeric=True),
+            Column("Den", attr("denominator"), fmt.count, numeric=True),
+            Column("PCA", attr("pca"), fmt.count, numeric=True)]
 
 
 class Card(QFrame):
@@ -107,6 +102,7 @@ class QofPanel(QWidget):
         super().__init__(parent)
         self.dashboard: QofDashboard | None = None
         self._finance: bool | None = None
+        self._worklist: Prepared[IndicatorRow] | None = None
         self.cards_row = QHBoxLayout()
         self.points_card = Card("Points")
         self.payment_card = Card("Payment")
@@ -118,13 +114,15 @@ class QofPanel(QWidget):
 
         self.group = QComboBox()
         self.group.setAccessibleName("Clinical group")
+        # As wide as the longest group: the panel may be on screen before its groups arrive.
+        self.group.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.group.currentIndexChanged.connect(lambda _index: self._show_rows())
-        self.table = RecordTable(indicator_columns(False), name="indicators",
+        self.table: RecordTable[IndicatorRow] = RecordTable(indicator_columns(False), name="indicators",
                                  empty_message="No indicators in this group.")
         self.table.row_activated.connect(self.indicator_opened)
         self.table.view.selectionModel().currentRowChanged.connect(lambda *_: self._draw_charts())
 
-        from app.views.charts import ChartView  # matplotlib itself loads on the first draw
+        from app.views.chart_view import ChartView  # matplotlib itself loads on the first draw, on a worker
 
         self.thresholds_chart = ChartView(name="Achievement against thresholds")
         self.trend_chart = ChartView(name="Monthly trend and projection")
@@ -157,15 +155,11 @@ class QofPanel(QWidget):
         layout.addLayout(self.cards_row)
         layout.addWidget(self.tabs, 1)
 
-    def show_dashboard(self, dashboard: QofDashboard) -> None:
+    def show_dashboard(self, dashboard: QofDashboard, worklist: Prepared[IndicatorRow] | None = None) -> None:
+        """Show ``dashboard``; ``worklist`` is its indicators prepared for the table (on the worker)."""
         self.dashboard = dashboard
         finance = dashboard.finance
-        if finance != self._finance:
-            self._finance = finance
-            self.table.model.set_columns(indicator_columns(finance))
-            self.payment_card.setVisible(finance)
-            self.aspiration_card.setVisible(finance)
-            self.table.view.sortByColumn(self._worklist_column(), Qt.SortOrder.DescendingOrder)
+        self._worklist = worklist or prepare(indicator_columns(finance), dashboard.indicators)
         self._show_cards(dashboard)
         chosen = self.group.currentText()
         self.group.blockSignals(True)
@@ -174,6 +168,11 @@ class QofPanel(QWidget):
         self.group.setCurrentIndex(max(0, self.group.findText(chosen)))
         self.group.blockSignals(False)
         self._show_rows()
+        if finance != self._finance:
+            self._finance = finance
+            self.payment_card.setVisible(finance)
+            self.aspiration_card.setVisible(finance)
+            self.table.view.sortByColumn(self._worklist_column(), Qt.SortOrder.DescendingOrder)
 
     def _worklist_column(self) -> int:
         titles = [column.title for column in self.table.model.columns]
@@ -205,14 +204,13 @@ class QofPanel(QWidget):
             self.aspiration_card.setToolTip("Aspiration is paid monthly from last year's achievement; the "
                                             "balance against this year's achievement is paid after year end.")
 
-    def visible_rows(self) -> list[IndicatorRow]:
-        if self.dashboard is None:
-            return []
-        group = self.group.currentText()
-        return [row for row in self.dashboard.indicators if group in ("", ALL_GROUPS) or row.group == group]
-
     def _show_rows(self) -> None:
-        self.table.set_rows(self.visible_rows())  # type: ignore[arg-type]
+        if self._worklist is None:
+            return
+        group = self.group.currentText()
+        everything = group in ("", ALL_GROUPS)
+        worklist = self._worklist
+        self.table.set_prepared(worklist if everything else worklist.where(lambda row: row.group == group))
         self._draw_charts()
 
     def _chart_rows(self) -> tuple[str, Sequence[IndicatorRow]]:
@@ -220,9 +218,8 @@ class QofPanel(QWidget):
         assert self.dashboard is not None
         group = self.group.currentText()
         if group in ("", ALL_GROUPS):
-            chosen = self.table.selected_row() or (self.table.model.row(
-                self.table.proxy.mapToSource(self.table.proxy.index(0, 0)).row())
-                if self.table.proxy.rowCount() else None)
+            shown = self.table.shown_rows()
+            chosen = self.table.selected_row() or (shown[0] if shown else None)
             group = chosen.group if chosen is not None else self.dashboard.groups[0]
         return group, [row for row in self.dashboard.indicators if row.group == group]
 

@@ -1,17 +1,16 @@
-"""Records (plain dicts from the local cache) in a sortable, filterable table.
+"""Records of any row type (dataclasses, dicts) in a sortable, filterable table.
 
-Each screen describes its columns once; sorting uses the raw values so "9.50" sorts before "10.00"
-and missing values go to the bottom, while filtering matches what the user can see.
+Each screen describes its columns once (app.views.table_rows); sorting uses the raw values so "9.50"
+sorts before "10.00" and missing values go to the bottom, while filtering matches what the user can see.
+The texts and sort keys are worked out before the rows reach the model — on a worker when the page's
+loader calls ``prepare`` — and column widths are measured on a few of the longest texts only, so filling
+a table never stalls the GUI thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
-from decimal import Decimal
-from fractions import Fraction
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Generic
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -20,6 +19,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor, QShowEvent
@@ -37,121 +37,89 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-Row = Mapping[str, Any]
+from app.views.table_rows import Column, Prepared, R, SortKey, attr, field, prepare, sort_key
+
+__all__ = ["Column", "Prepared", "RecordSortProxy", "RecordTable", "RecordTableModel", "attr", "field",
+           "prepare", "sort_key"]
+
 Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+MEASURED_PER_COLUMN = 20  # the longest texts of a column, measured to find the widest
+ROW_PADDING = 8  # pixels above and below wrapped text, when rows are fitted to it
 
 
-def _default_display(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-# Column widths are fitted to this many rows, not all of them: a year of declarations is 700 rows.
-RESIZE_SAMPLE_ROWS = 200
-
-@dataclass(frozen=True)
-class Column:
-    title: str
-    value: Callable[[Row], Any]  # raw value, used for sorting (None allowed)
-    display: Callable[[Any], str] = _default_display  # text shown
-    numeric: bool = False  # right-aligned
-    tooltip: Callable[[Row], str | None] | None = None
-    background: Callable[[Row], str | None] | None = None  # a colour such as "#fde2e0", or None
-
-
-def field(name: str, *path: str) -> Callable[[Row], Any]:
-    """A getter for row[name][path[0]]...; None when any step is missing or not a mapping."""
-    keys = (name, *path)
-
-    def get(row: Row) -> Any:
-        value: Any = row
-        for key in keys:
-            if not isinstance(value, Mapping):
-                return None
-            value = value.get(key)
-        return value
-
-    return get
-
-
-class RecordTableModel(QAbstractTableModel):
-    ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the row dict
+class RecordTableModel(QAbstractTableModel, Generic[R]):
+    ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the row object
     SORT_ROLE = Qt.ItemDataRole.UserRole + 2  # the raw value
 
-    def __init__(self, columns: Sequence[Column], parent: QObject | None = None) -> None:
+    def __init__(self, columns: Sequence[Column[R]], parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._columns = tuple(columns)
-        self._rows: list[Row] = []
-        # Worked out once per refresh: sorting and filtering ask for them many times.
-        self._values: list[list[Any]] = []
-        self._texts: list[list[str]] = []
-        self._keys: list[list[tuple[int, Any] | None]] = []
+        self._data: Prepared[R] = prepare(columns, ())
 
     @property
-    def columns(self) -> tuple[Column, ...]:
-        return self._columns
+    def columns(self) -> tuple[Column[R], ...]:
+        return self._data.columns
 
-    def set_rows(self, rows: Sequence[Row]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self._compute()
-        self.endResetModel()
+    @property
+    def prepared(self) -> Prepared[R]:
+        return self._data
 
-    def set_columns(self, columns: Sequence[Column]) -> None:
+    def set_rows(self, rows: Sequence[R]) -> None:
+        """Replace the rows, formatting them here (small tables; large ones come prepared)."""
+        self.set_prepared(prepare(self._data.columns, rows))
+
+    def set_columns(self, columns: Sequence[Column[R]]) -> None:
         """Change the columns (e.g. money columns only for finance users), keeping the rows."""
+        self.set_prepared(prepare(columns, self._data.rows))
+
+    def set_prepared(self, prepared: Prepared[R]) -> None:
+        """Show rows prepared (with their columns) by :func:`prepare`, usually on a worker."""
         self.beginResetModel()
-        self._columns = tuple(columns)
-        self._compute()
+        self._data = prepared
         self.endResetModel()
 
-    def _compute(self) -> None:
-        self._values = [[column.value(row) for column in self._columns] for row in self._rows]
-        self._texts = [[column.display(value) for column, value in zip(self._columns, values, strict=True)]
-                       for values in self._values]
-        self._keys = [[None if value is None else sort_key(value) for value in values]
-                      for values in self._values]
+    def row(self, index: int) -> R:
+        return self._data.rows[index]
 
-    def row(self, index: int) -> Row:
-        return self._rows[index]
-
-    def sort_key_at(self, row: int, column: int) -> tuple[int, Any] | None:
-        """The cached :func:`sort_key` of a cell; None for a missing value."""
-        return self._keys[row][column]
+    def sort_key_at(self, row: int, column: int) -> SortKey | None:
+        """The prepared :func:`sort_key` of a cell; None for a missing value."""
+        return self._data.keys[row][column]
 
     def rowCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else len(self._data.rows)
 
     def columnCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._columns)
+        return 0 if parent.isValid() else len(self._data.columns)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
         row, column = index.row(), index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._texts[row][column]
+            return self._data.texts[row][column]
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if self._columns[column].numeric else _LEFT
+            return _RIGHT if self._data.columns[column].numeric else _LEFT
         if role == Qt.ItemDataRole.ToolTipRole:
-            tooltip = self._columns[column].tooltip
-            return tooltip(self._rows[row]) if tooltip else None
+            tooltip = self._data.columns[column].tooltip
+            return tooltip(self._data.rows[row]) if tooltip else None
         if role == Qt.ItemDataRole.BackgroundRole:
-            background = self._columns[column].background
-            colour = background(self._rows[row]) if background else None
+            background = self._data.columns[column].background
+            colour = background(self._data.rows[row]) if background else None
             return QColor(colour) if colour else None
         if role == self.ROW_ROLE:
-            return self._rows[row]
+            return self._data.rows[row]
         if role == self.SORT_ROLE:
-            return self._values[row][column]
+            return self._data.values[row][column]
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self._columns):
+        columns = self._data.columns
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(columns):
             return None
-        column = self._columns[section]
+        column = columns[section]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return column.title
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -159,34 +127,6 @@ class RecordTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.InitialSortOrderRole:
             return Qt.SortOrder.AscendingOrder  # a first click on any header sorts A-Z / low-high
         return None
-
-
-def _as_number(value: Any) -> Fraction | None:
-    if isinstance(value, Fraction | Decimal | int | float):
-        try:
-            return Fraction(value)
-        except (ValueError, OverflowError):  # NaN and infinities
-            return None
-    if isinstance(value, str):
-        try:
-            return Fraction(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def sort_key(value: Any) -> tuple[int, Any]:
-    """Numbers (numeric text included), then dates, then text: one ranked key keeps sorting consistent."""
-    number = _as_number(value)
-    if number is not None:
-        return (0, number)
-    if isinstance(value, datetime):
-        return (1, value if value.tzinfo else value.replace(tzinfo=UTC))
-    if isinstance(value, date):
-        return (1, datetime.combine(value, time(), UTC))
-    if isinstance(value, str):
-        return (2, (value.casefold(), value))
-    return (3, str(value))
 
 
 class RecordSortProxy(QSortFilterProxyModel):
@@ -205,25 +145,29 @@ class RecordSortProxy(QSortFilterProxyModel):
             return (a is None) == (self.sortOrder() == Qt.SortOrder.DescendingOrder)
         return a < b
 
-    def _key(self, index: Index) -> tuple[int, Any] | None:
+    def _key(self, index: Index) -> SortKey | None:
         source = self.sourceModel()
-        if isinstance(source, RecordTableModel):  # cached, and no trip through QVariant
+        if isinstance(source, RecordTableModel):  # prepared, and no trip through QVariant
             return source.sort_key_at(index.row(), index.column())
         value = index.data(self.sortRole())
         return None if value is None else sort_key(value)
 
 
-class RecordTable(QWidget):
-    """A filter box above a sortable QTableView, and a plain message instead of an empty table."""
+class RecordTable(QWidget, Generic[R]):
+    """A filter box above a sortable QTableView, and a plain message instead of an empty table.
 
-    row_activated = Signal(object)  # the row dict, on double-click / Enter
+    With ``wrap=True`` long texts wrap, and the rows on screen (only those) are as tall as their text.
+    """
 
-    def __init__(self, columns: Sequence[Column], *, name: str, empty_message: str,
+    row_activated = Signal(object)  # the row object, on double-click / Enter
+
+    def __init__(self, columns: Sequence[Column[R]], *, name: str, empty_message: str, wrap: bool = False,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._empty_message = empty_message
         self._sized_titles: tuple[str, ...] | None = None
-        self._model = RecordTableModel(columns, self)
+        self._wrap = wrap
+        self._model: RecordTableModel[R] = RecordTableModel(columns, self)
         self._proxy = RecordSortProxy(self)
         self._proxy.setSourceModel(self._model)
         self._model.modelReset.connect(self._on_reset)  # after the proxy's own handler: it connected first
@@ -244,18 +188,27 @@ class RecordTable(QWidget):
         self._view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self._view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self._view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self._view.setWordWrap(False)
+        self._view.setWordWrap(wrap)
         self._view.setTabKeyNavigation(False)  # Tab leaves the table rather than walking its cells
-        self._view.verticalHeader().hide()
+        rows = self._view.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # never measured across every row
         header = self._view.horizontalHeader()
         header.setStretchLastSection(True)
-        header.setResizeContentsPrecision(RESIZE_SAMPLE_ROWS)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         # Rows start in the order given (no column sorted) until the user or the page picks a column.
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self._view.setSortingEnabled(True)
         # Qt's "activated" is double-click or Enter, following the platform's convention.
         self._view.activated.connect(self._on_activated)
+        self._fit_rows_timer = QTimer(self)
+        self._fit_rows_timer.setSingleShot(True)
+        self._fit_rows_timer.timeout.connect(self.fit_visible_rows)
+        if wrap:
+            # Rows scrolled into view, a column dragged wider or a new sort: refit what is on screen.
+            self._view.verticalScrollBar().valueChanged.connect(lambda _value: self._fit_rows_timer.start(0))
+            header.sectionResized.connect(lambda *_: self._fit_rows_timer.start(50))
+            self._proxy.layoutChanged.connect(lambda *_: self._fit_rows_timer.start(0))
 
         self._message = QLabel(self)
         self._message.setObjectName("emptyMessage")
@@ -290,34 +243,58 @@ class RecordTable(QWidget):
         return self._view
 
     @property
-    def model(self) -> RecordTableModel:
+    def model(self) -> RecordTableModel[R]:
         return self._model
 
     @property
     def proxy(self) -> RecordSortProxy:
         return self._proxy
 
-    def set_rows(self, rows: Sequence[Row]) -> None:
+    def set_rows(self, rows: Sequence[R]) -> None:
         """Replace the rows; the proxy re-applies the current sort and filter."""
         self._model.set_rows(rows)
+
+    def set_prepared(self, prepared: Prepared[R]) -> None:
+        """Replace the columns and rows with ones prepared by :func:`prepare` (on a worker)."""
+        self._model.set_prepared(prepared)
 
     def set_empty_message(self, text: str) -> None:
         self._empty_message = text
         self._update_state()
 
-    def selected_row(self) -> Row | None:
+    def shown_rows(self) -> list[R]:
+        """The rows in the order on screen (sorted and filtered)."""
+        proxy = self._proxy
+        model = self._model
+        return [model.row(proxy.mapToSource(proxy.index(row, 0)).row()) for row in range(proxy.rowCount())]
+
+    def selected_row(self) -> R | None:
         selection = self._view.selectionModel().selectedRows()
         if not selection:
             return None
         return self._model.row(self._proxy.mapToSource(selection[0]).row())
 
+    def select_where(self, match: Callable[[R], bool]) -> bool:
+        """Select (and show) the first row on screen for which ``match`` is true; False if there is none."""
+        proxy = self._proxy
+        for position in range(proxy.rowCount()):
+            if match(self._model.row(proxy.mapToSource(proxy.index(position, 0)).row())):
+                self._view.selectRow(position)
+                self._view.scrollTo(proxy.index(position, 0))
+                return True
+        return False
+
     def _on_reset(self) -> None:
         self._fit_if_needed()
         self._update_state()
+        if self._wrap:
+            self._fit_rows_timer.start(0)
 
     def showEvent(self, event: QShowEvent) -> None:
         self._fit_if_needed()  # a table filled while hidden is fitted when first seen
         super().showEvent(event)
+        if self._wrap:
+            self._fit_rows_timer.start(0)
 
     def _fit_if_needed(self) -> None:
         titles = tuple(column.title for column in self._model.columns)
@@ -328,15 +305,41 @@ class RecordTable(QWidget):
             self._sized_titles = titles
 
     def _fit_columns(self) -> None:
-        self._view.resizeColumnsToContents()
-        header, style = self._view.horizontalHeader(), self._view.style()
+        """Each column as wide as its header or its longest few texts (measured with the font), capped."""
+        header, style, view = self._view.horizontalHeader(), self._view.style(), self._view
+        prepared = self._model.prepared
         # Room for the sort arrow (Qt only counts it on the sorted column), and a cap so one long note
         # cannot push the other columns off screen; the user can still widen a column by hand.
         extra = (style.pixelMetric(QStyle.PixelMetric.PM_HeaderMarkSize)
                  + 2 * style.pixelMetric(QStyle.PixelMetric.PM_HeaderMargin))
-        widest = 36 * self._view.fontMetrics().averageCharWidth()
+        metrics, grid = view.fontMetrics(), 1 if view.showGrid() else 0
+        widest = 36 * metrics.averageCharWidth()
         for section in range(header.count()):
-            header.resizeSection(section, min(header.sectionSize(section) + extra, widest))
+            # The longest texts by length, then the widest of them in pixels, measured as Qt would.
+            candidates = prepared.longest(section, MEASURED_PER_COLUMN)
+            cells = []
+            if candidates:
+                texts = prepared.texts
+                widest_row = max(candidates, key=lambda row: metrics.horizontalAdvance(texts[row][section]))
+                index = self._proxy.mapFromSource(self._model.index(widest_row, section))
+                cells.append(view.sizeHintForIndex(index).width() + grid)
+            wanted = max([header.sectionSizeFromContents(section).width(), *cells])
+            header.resizeSection(section, min(wanted + extra, widest))
+
+    def fit_visible_rows(self) -> None:
+        """The rows on screen as tall as their wrapped text (rows off screen keep the default height)."""
+        view = self._view
+        if not self._wrap or not view.isVisible() or not self._proxy.rowCount():
+            return
+        rows, bottom = view.verticalHeader(), view.viewport().height()
+        first = max(0, view.rowAt(0))
+        row = first
+        # Fitting a row moves the ones below it: walk down until the viewport is full.
+        while row < self._proxy.rowCount() and rows.sectionViewportPosition(row) < bottom:
+            wanted = view.sizeHintForRow(row) + ROW_PADDING
+            if rows.sectionSize(row) != wanted:
+                rows.resizeSection(row, wanted)
+            row += 1
 
     def _apply_filter(self, text: str) -> None:
         self._proxy.setFilterFixedString(text.strip())

@@ -10,9 +10,16 @@ from datetime import UTC, datetime
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from app.services import cache_store, outbox, tasks
 from app.services import format as fmt
+from app.services import tasks
 from app.signals import hub
+
+
+def _read_counts(ods: str) -> tuple[datetime | None, int]:
+    """On the database worker: the practice's last sync and the outbox count."""
+    from app.services import cache_store, outbox  # the database layer loads off the first-paint path
+
+    return cache_store.sync_info(ods).last_sync_at, outbox.waiting_count()
 
 
 class StatusBar(QStatusBar):
@@ -47,9 +54,6 @@ class StatusBar(QStatusBar):
         self.online.style().polish(self.online)
 
     def set_waiting(self, count: int) -> None:
-        if count < 0:  # "changed, count unknown": read it from the outbox
-            self.refresh()
-            return
         self.waiting.setText("Nothing waiting to be sent" if count == 0
                              else f"{count} item{'s' * (count != 1)} waiting to be sent")
 
@@ -63,7 +67,7 @@ class StatusBar(QStatusBar):
         ods = self._practice
         if ods is None:
             return
-        tasks.run(lambda: (cache_store.sync_info(ods).last_sync_at, outbox.waiting_count()), self._counts)
+        tasks.run(lambda: _read_counts(ods), self._counts)
 
     def _counts(self, values: tuple[datetime | None, int]) -> None:
         self._last_sync_at, waiting = values

@@ -119,3 +119,53 @@ def test_the_dashboard_numbers_equal_cqrs_central_calculate_on_the_same_extract(
         assert fmt.money(row.gbp_unclaimed) == f"£{item['gbp_unclaimed']:,.2f}", item["indicator_id"]
         assert fmt.money(row.gbp_next_patient) == f"£{item['gbp_next_patient']:,.2f}", item["indicator_id"]
         assert row.patients_to_upper == item["patients_to_upper_threshold"], item["indicator_id"]
+
+
+def _copy_of(data: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    copy = tmp_path / "data"
+    shutil.copytree(data, copy, ignore=shutil.ignore_patterns("demo-server"))
+    return copy
+
+
+def test_the_next_start_paints_the_last_window_from_its_snapshot(demo_run, tmp_path: Path) -> None:
+    data, _shots, first = demo_run
+    assert first.returncode == 0
+    assert (data / "page-snapshot.sqlite3").is_file()  # taken as the demo run ended
+    copy = _copy_of(data, tmp_path)
+    result = run("--data-dir", str(copy), "--exit-when-ready", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Painted the dashboard page from the last session's snapshot" in result.stderr
+
+
+def test_the_snapshot_is_not_painted_for_someone_else(demo_run, tmp_path: Path) -> None:
+    data, _shots, first = demo_run
+    assert first.returncode == 0
+    copy = _copy_of(data, tmp_path)
+    profile = json.loads((copy / "profile.json").read_text())
+    (copy / "profile.json").write_text(json.dumps({**profile, "email": "someone.else@nhs.net"}))
+    result = run("--data-dir", str(copy), "--exit-when-ready", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "last session's snapshot" not in result.stderr  # the live window opened instead
+    (copy / "profile.json").unlink()
+    result = run("--data-dir", str(copy), "--exit-when-ready", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "last session's snapshot" not in result.stderr
+
+
+def test_a_cache_that_needs_migrating_is_migrated_before_the_first_paint(demo_run, tmp_path: Path) -> None:
+    import sqlite3
+
+    data, _shots, first = demo_run
+    assert first.returncode == 0
+    copy = _copy_of(data, tmp_path)
+    with sqlite3.connect(copy / "cache.sqlite3") as connection:  # as the previous version left it
+        connection.execute("ALTER TABLE outbox DROP COLUMN owner")
+        connection.execute("UPDATE alembic_version SET version_num = '0002_outbox'")
+    result = run("--data-dir", str(copy), "--exit-when-ready", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.index("Cache migrated") < result.stderr.index("Painted the dashboard page")
+    assert [p.name for p in (copy / "backups").iterdir()]  # copied before migrating, as before
+    with sqlite3.connect(copy / "cache.sqlite3") as connection:
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchone()[0] != "0002_outbox"

@@ -58,7 +58,7 @@ with progress.open("a", buffering=1) as log:
         log.write(f"draft {n}\n")
         if mode == "queue":
             outbox.queue_draft("Z99001", "LDHC", when, "POST", "/practices/Z99001/manual-entries",
-                               {"values": values(n), "n": n})
+                               {"values": values(n), "n": n}, owner="sarah.okafor@nhs.net")
             log.write(f"queued {n}\n")
         n += 1
 """

@@ -1,14 +1,17 @@
 """Fixtures for the central service's integration tests: one real HTTPS server on 127.0.0.1 per
 session (SQLite file in a temp dir, a clock the tests can move), organisations and users made
 directly with the models, and a small client that always verifies against the server's own CA.
+The demo region is seeded once per session (``demo_seed``, ~5 s) and each user gets a copy (``demo_copy``).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -168,3 +171,24 @@ def world(server: RunningServer) -> World:
         replace_year(session, "2025-26")
         session.commit()
     return World(server, icb, practice, neighbour, elsewhere)
+
+
+@pytest.fixture(scope="session")
+def demo_seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo region seeded once for the whole session: a folder to copy, never to open."""
+    from central.seed import demo_clock, seed_demo
+    from central.settings import Settings
+
+    folder = tmp_path_factory.mktemp("demo-seed")
+    assert seed_demo(Settings(folder, clock=demo_clock())).created
+    return folder
+
+
+@pytest.fixture(scope="session")
+def demo_copy(demo_seed: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[], Path]:
+    """Makes a private copy of the seeded demo's data folder, which its user may change."""
+    def copy() -> Path:
+        target = tmp_path_factory.mktemp("demo") / "data"
+        shutil.copytree(demo_seed, target)
+        return target
+    return copy

@@ -113,7 +113,8 @@ def test_entries_are_closed_outside_the_entry_window(api: Api, world: World, clo
     closed = _create(api, token)
     assert closed.status_code == 409
     assert closed.json()["error"]["code"] == "entry_window_closed"
-    assert "1 Nov 2025 to 12 Nov 2025" in closed.json()["error"]["message"]
+    # The desktop's wording, from the shared rules (app.services.windows).
+    assert closed.json()["error"]["message"] == "The entry window closed on 12 Nov 2025."
     amend = api.call("PUT", f"{ENTRIES}/{created['id']}", token, json={"values": {"REFERRALS": 1}},
                      headers={"If-Match": "1"})
     assert amend.status_code == 409 and amend.json()["error"]["code"] == "entry_window_closed"

@@ -8,15 +8,12 @@ from central import start_in_thread
 from central.demo_data import demo_extracts
 from central.extract import parse_extract
 from central.results import qof_record
-from central.seed import DEMO_PASSWORD, demo_clock, seed_demo
-from central.settings import Settings
+from central.seed import DEMO_PASSWORD, demo_clock
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("demo")
-    seed_demo(Settings(data_dir, clock=demo_clock()))
-    server = start_in_thread(data_dir, clock=demo_clock())
+def demo(demo_copy):
+    server = start_in_thread(demo_copy(), clock=demo_clock())
     yield server
     server.stop()
 

@@ -15,17 +15,14 @@ from central.allocations import COMMISSIONER_SET
 from central.db import make_engine, make_sessionmaker
 from central.directory import organisation
 from central.models import AchievementCount, AuditEntry, CalculatedResult, ManualEntry
-from central.seed import demo_clock, seed_demo
-from central.settings import Settings
 
 MARCH = date(2026, 3, 31)
 RULES = load_rules("2025-26")
 
 
 @pytest.fixture(scope="module")
-def sessions(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("demo")
-    assert seed_demo(Settings(data_dir, clock=demo_clock())).created
+def sessions(demo_copy):
+    data_dir = demo_copy()
     engine = make_engine(f"sqlite:///{data_dir / 'central.db'}")
     yield make_sessionmaker(engine)
     engine.dispose()

@@ -101,7 +101,7 @@ def desk(api: Api, world: World, server: RunningServer, cache_db: Path,
 
 
 def _declare_and_send(desk: Desk, engine: SyncEngine) -> int:
-    declarations.declare(desk.ods, "QOF", OCTOBER, TODAY)
+    declarations.declare(desk.ods, "QOF", OCTOBER, TODAY, owner=desk.manager)
     assert engine.run([desk.ods]).pushed == 1
     [declared] = desk.on_server()
     return declared.id
@@ -119,7 +119,7 @@ def test_declared_offline_first_then_approved_and_finance_approved(desk: Desk, a
     assert row.points is not None and row.points > 0 and row.payment is not None and row.payment > 0
     assert desk.row(finance=False).payment is None  # no money without Finance View
 
-    entry = declarations.declare(desk.ods, "QOF", OCTOBER, TODAY)
+    entry = declarations.declare(desk.ods, "QOF", OCTOBER, TODAY, owner=desk.manager)
     assert entry.status is OutboxStatus.QUEUED and entry.kind == "declaration"
     assert (entry.method, entry.path) == ("POST", f"/practices/{desk.ods}/declarations")
     assert entry.body == {"service": "QOF", "achievement_date": "2025-10-31"}
@@ -128,7 +128,7 @@ def test_declared_offline_first_then_approved_and_finance_approved(desk: Desk, a
     assert queued.waiting is OutboxStatus.QUEUED and not queued.can_declare
     assert queued.why_not == queued.next_step == "Waiting to be sent."
     with pytest.raises(DeclarationRefused, match="waiting to be sent"):
-        declarations.declare(desk.ods, "QOF", OCTOBER, TODAY)
+        declarations.declare(desk.ods, "QOF", OCTOBER, TODAY, owner=desk.manager)
     assert len(outbox.items(desk.ods)) == 1
 
     report = engine.run([desk.ods])
@@ -194,7 +194,7 @@ def test_a_recalculation_sends_it_back_to_be_declared_again(desk: Desk, api: Api
     assert row.next_step == "Sent back after a recalculation. Declare again by 24 Nov 2025."
     assert row.points is not None and row.declared_points is not None and row.points > row.declared_points
 
-    declarations.declare(desk.ods, "QOF", OCTOBER, clock.now.date())
+    declarations.declare(desk.ods, "QOF", OCTOBER, clock.now.date(), owner=desk.manager)
     assert engine.run([desk.ods]).pushed == 1
     [server_copy] = desk.on_server()
     assert server_copy.id == declaration_id and server_copy.status == AWAITING_COMMISSIONER
@@ -206,7 +206,8 @@ def test_a_recalculation_sends_it_back_to_be_declared_again(desk: Desk, api: Api
 def test_without_declaration_management_the_refusal_is_kept_with_its_reason(desk: Desk, world: World) -> None:
     viewer = desk.engine(world.user({desk.practice: (VIEW,)}, "viewer"))
     viewer.run([desk.ods])
-    entry = declarations.declare(desk.ods, "QOF", OCTOBER, TODAY)  # the app hides Declare; the server decides
+    entry = declarations.declare(desk.ods, "QOF", OCTOBER, TODAY,
+                                 owner=viewer.auth.email)  # the app hides Declare; the server decides
 
     report = viewer.run([desk.ods])
     assert report.failed == 1 and report.pushed == 0
@@ -228,7 +229,7 @@ def test_after_the_deadline_declaring_is_refused_here_with_the_date(desk: Desk, 
     row = desk.row(today)
     assert not row.can_declare and row.why_not == "Declaring closed on 24 Nov 2025."
     with pytest.raises(DeclarationRefused, match="Declaring closed on 24 Nov 2025"):
-        declarations.declare(desk.ods, "QOF", OCTOBER, today)
+        declarations.declare(desk.ods, "QOF", OCTOBER, today, owner=desk.manager)
     assert outbox.items(desk.ods) == []
     assert desk.on_server() == []
 
@@ -237,7 +238,7 @@ def test_queued_on_the_last_day_but_sent_too_late_is_kept_as_a_conflict(desk: De
     engine = desk.engine()
     engine.run([desk.ods])
     clock.advance(days=19)  # 24 Nov 2025, the last day
-    entry = declarations.declare(desk.ods, "QOF", OCTOBER, clock.now.date())
+    entry = declarations.declare(desk.ods, "QOF", OCTOBER, clock.now.date(), owner=desk.manager)
     clock.advance(days=1)  # the PC was offline until the next day
     assert engine.run([desk.ods]).conflicts == 1
     stored = outbox.get(entry.key)
@@ -252,5 +253,5 @@ def test_queued_on_the_last_day_but_sent_too_late_is_kept_as_a_conflict(desk: De
 def test_nothing_to_declare_without_a_calculated_result(desk: Desk) -> None:
     desk.engine().run([desk.ods])
     with pytest.raises(DeclarationRefused, match="no calculated achievement"):
-        declarations.declare(desk.ods, "QOF", date(2025, 9, 30), TODAY)
+        declarations.declare(desk.ods, "QOF", date(2025, 9, 30), TODAY, owner=desk.manager)
     assert outbox.items(desk.ods) == []

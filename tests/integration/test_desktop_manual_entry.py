@@ -101,7 +101,8 @@ WM = {"REFERRALS": "11"}
 
 
 def _submit(engine: SyncEngine, ods: str, values: dict[str, str] | None = None) -> int:
-    me.queue(ods, me.form_for("WM", OCTOBER), values or WM, "From the referral log", TODAY)
+    me.queue(ods, me.form_for("WM", OCTOBER), values or WM, "From the referral log", TODAY,
+             owner=engine.auth.email)
     assert engine.run([ods]).pushed == 1
     return _row(ods).entry_id
 
@@ -121,19 +122,21 @@ def test_an_offline_draft_queued_while_unreachable_reaches_the_server_exactly_on
     assert draft.values == {"REFERRALS": 11} and draft.notes == "From the referral log"
     assert _row(ods).status == me.DRAFT and _row(ods).held == "This PC only"
 
-    item = me.queue(ods, form, WM, "From the referral log", TODAY)
+    item = me.queue(ods, form, WM, "From the referral log", TODAY, owner=engine.auth.email)
     assert outbox.load_draft(ods, "WM", OCTOBER) is None  # the draft became the queued item
     assert _row(ods).status == me.QUEUED and _row(ods).values == {"REFERRALS": 11}
 
     offline = Auth(f"https://127.0.0.1:{_closed_port()}", TokenStore(), ca_file=server.ca_path)
     offline.client.set_token("any")
+    offline.profile = engine.auth.profile  # the same person, signed in before the network went
     with pytest.raises(SyncStopped):
         SyncEngine(offline, sleep=lambda _seconds: None).run([ods])
     offline.close()
     assert outbox.get(item.key).status is OutboxStatus.QUEUED and _on_server(world, practice) == []
 
     assert engine.run([ods]).pushed == 1  # back online
-    outbox.resubmit(item.key)  # as if the app died before it heard the answer: the same item again
+    # As if the app died before it heard the answer: the same item again.
+    outbox.resubmit(item.key, owner=engine.auth.email)
     assert engine.run([ods]).pushed == 1
     stored = _on_server(world, practice)
     assert [(e.values, e.notes, e.status) for e in stored] == [
@@ -147,9 +150,9 @@ def test_a_replayed_amendment_is_applied_once(engine: SyncEngine, world: World,
                                               practice: Organisation) -> None:
     ods = practice.ods_code
     entry_id = _submit(engine, ods)
-    item = me.amend(ods, entry_id, {"REFERRALS": "12"}, "Recounted", 1, TODAY)
+    item = me.amend(ods, entry_id, {"REFERRALS": "12"}, "Recounted", 1, TODAY, owner=engine.auth.email)
     assert engine.run([ods]).pushed == 1
-    outbox.resubmit(item.key)  # sent again with the same key and the old If-Match
+    outbox.resubmit(item.key, owner=engine.auth.email)  # sent again with the same key and the old If-Match
     assert engine.run([ods]).pushed == 1  # the first answer, not a conflict
     assert outbox.get(item.key).status is OutboxStatus.SENT
     [stored] = _on_server(world, practice)
@@ -162,11 +165,11 @@ def test_amend_sends_if_match_and_the_new_values(engine: SyncEngine, world: Worl
                                                  practice: Organisation) -> None:
     ods = practice.ods_code
     entry_id = _submit(engine, ods)
-    item = me.amend(ods, entry_id, {"REFERRALS": "14"}, "Recounted", 1, TODAY)
+    item = me.amend(ods, entry_id, {"REFERRALS": "14"}, "Recounted", 1, TODAY, owner=engine.auth.email)
     assert (item.method, item.if_match) == ("PUT", "1")
     assert _row(ods).status == me.QUEUED and _row(ods).values["REFERRALS"] == 14
     with pytest.raises(me.EntryRefused, match="waiting to be sent"):  # one change at a time
-        me.amend(ods, entry_id, {"REFERRALS": "15"}, "", 1, TODAY)
+        me.amend(ods, entry_id, {"REFERRALS": "15"}, "", 1, TODAY, owner=engine.auth.email)
     engine.run([ods])
     [stored] = _on_server(world, practice)
     assert (stored.version, stored.values, stored.notes) == (2, {"REFERRALS": 14},
@@ -174,7 +177,7 @@ def test_amend_sends_if_match_and_the_new_values(engine: SyncEngine, world: Worl
     assert _row(ods).version == 2 and _row(ods).status == me.SUBMITTED
 
     # A new form for the same service and date amends the entry rather than making a second one.
-    again = me.queue(ods, me.form_for("WM", OCTOBER), {"REFERRALS": "16"}, "", TODAY)
+    again = me.queue(ods, me.form_for("WM", OCTOBER), {"REFERRALS": "16"}, "", TODAY, owner=engine.auth.email)
     assert (again.method, again.if_match) == ("PUT", "2")
     engine.run([ods])
     assert [e.values["REFERRALS"] for e in _on_server(world, practice)] == [16]
@@ -190,20 +193,20 @@ def test_an_approved_entry_cannot_be_amended(engine: SyncEngine, world: World, p
     row = _row(ods)
     assert row.status == me.APPROVED and row.status_text == "Approved" and not row.can_amend
     with pytest.raises(me.EntryRefused, match="approved"):
-        me.amend(ods, entry_id, {"REFERRALS": "1"}, "", row.version, TODAY)
+        me.amend(ods, entry_id, {"REFERRALS": "1"}, "", row.version, TODAY, owner=engine.auth.email)
     with pytest.raises(me.EntryRefused, match="approved"):
-        me.queue(ods, me.form_for("WM", OCTOBER), {"REFERRALS": "1"}, "", TODAY)
+        me.queue(ods, me.form_for("WM", OCTOBER), {"REFERRALS": "1"}, "", TODAY, owner=engine.auth.email)
 
     # A change queued before the approval arrived: CQRS refuses it, and the user's values are kept.
     stale = outbox.enqueue(ods, me.KIND, "PUT", f"/practices/{ods}/manual-entries/{entry_id}",
-                           {"values": {"REFERRALS": 2}, "notes": None}, if_match=1)
+                           {"values": {"REFERRALS": 2}, "notes": None}, if_match=1, owner=engine.auth.email)
     assert engine.run([ods]).conflicts == 1
     row = _row(ods)
     assert row.status == me.CONFLICT and "approved on CQRS" in row.status_text
     assert row.values["REFERRALS"] == 2 and row.server_copy["status"] == "approved"
     with pytest.raises(me.EntryRefused, match="approved"):
-        me.resolve_conflict(stale.key, "mine")
-    draft = me.resolve_conflict(stale.key, "theirs")
+        me.resolve_conflict(stale.key, "mine", owner=engine.auth.email)
+    draft = me.resolve_conflict(stale.key, "theirs", owner=engine.auth.email)
     assert draft.values == {"REFERRALS": 2} and outbox.get(stale.key) is None
 
 
@@ -212,27 +215,29 @@ def test_outside_the_entry_window_nothing_can_be_queued_but_drafts_can_be_kept(
         sign_in: Callable[[str], Auth], manager: str) -> None:
     ods = practice.ods_code
     entry_id = _submit(engine, ods)
-    late = me.amend(ods, entry_id, {"REFERRALS": "20"}, "", 1, TODAY)
+    late = me.amend(ods, entry_id, {"REFERRALS": "20"}, "", 1, TODAY, owner=engine.auth.email)
     clock.advance(days=8)  # 13 Nov: October's window closed on the 12th
     today = date(2025, 11, 13)
     form = me.form_for("WM", OCTOBER)
     assert me.window_for(ods, "WM", OCTOBER, today).message == "The entry window closed on 12 Nov 2025."
     with pytest.raises(me.EntryRefused, match="closed on 12 Nov 2025"):
-        me.amend(ods, entry_id, {"REFERRALS": "21"}, "", 1, today)
+        me.amend(ods, entry_id, {"REFERRALS": "21"}, "", 1, today, owner=engine.auth.email)
     november = me.form_for("LDHC", date(2025, 11, 30))
     with pytest.raises(me.EntryRefused, match="opens on 1 Dec 2025 and closes on 12 Dec 2025"):
-        me.queue(ods, november, {"LD_REG": "58"}, "", today)
+        me.queue(ods, november, {"LD_REG": "58"}, "", today, owner=engine.auth.email)
     assert me.save_draft(ods, november, {"LD_REG": "58"}).values == {"LD_REG": 58}
 
     # The amendment queued in time but sent late: CQRS refuses it; it is kept, with the reason.
     late_engine = SyncEngine(sign_in(manager), sleep=lambda _seconds: None)
     assert late_engine.run([ods]).conflicts == 1
     row = next(r for r in me.entries(ods, today) if r.outbox_key == late.key)
-    assert row.status == me.FAILED and "closed today" in row.status_text and not row.can_amend
+    # The service's reason, in the words the desktop itself uses (app.services.windows).
+    assert row.status == me.FAILED and not row.can_amend
+    assert row.status_text == "Not accepted: The entry window closed on 12 Nov 2025."
     assert row.values["REFERRALS"] == 20
     assert [e.values["REFERRALS"] for e in _on_server(world, practice)] == [11]
     with pytest.raises(me.EntryRefused, match="closed on 12 Nov 2025"):
-        me.queue(ods, form, {"REFERRALS": "20"}, "", today)
+        me.queue(ods, form, {"REFERRALS": "20"}, "", today, owner=engine.auth.email)
     assert me.save_draft(ods, form, {"REFERRALS": "20"}).values["REFERRALS"] == 20
     assert outbox.get(late.key) is None  # the refused item became the draft: one of them, never both
 
@@ -249,7 +254,7 @@ def test_a_stale_amendment_keeps_both_versions_and_mine_wins_when_chosen(
                       headers={"If-Match": "1"})
     assert theirs.status_code == 200
 
-    mine = me.amend(ods, entry_id, {"REFERRALS": "13"}, "Ours", 1, TODAY)  # saw v1
+    mine = me.amend(ods, entry_id, {"REFERRALS": "13"}, "Ours", 1, TODAY, owner=engine.auth.email)  # saw v1
     assert engine.run([ods]).conflicts == 1
     row = _row(ods)
     assert row.status == me.CONFLICT and row.outbox_key == mine.key
@@ -259,7 +264,7 @@ def test_a_stale_amendment_keeps_both_versions_and_mine_wins_when_chosen(
     with pytest.raises(me.EntryRefused, match="Choose which version"):
         me.save_draft(ods, me.form_for("WM", OCTOBER), {"REFERRALS": "1"})
 
-    resent = me.resolve_conflict(mine.key, "mine", today=TODAY)
+    resent = me.resolve_conflict(mine.key, "mine", today=TODAY, owner=engine.auth.email)
     assert resent.status is OutboxStatus.QUEUED and resent.if_match == "2"
     assert engine.run([ods]).pushed == 1
     [stored] = _on_server(world, practice)
@@ -274,10 +279,10 @@ def test_choosing_theirs_keeps_mine_as_a_draft(engine: SyncEngine, world: World,
     colleague = api.token(world.user({practice: (ACHIEVEMENT_ENTRY,)}, "colleague"))
     api.call("PUT", f"/practices/{ods}/manual-entries/{entry_id}", colleague,
              json={"values": {"REFERRALS": 12}}, headers={"If-Match": "1"})
-    mine = me.amend(ods, entry_id, {"REFERRALS": "13"}, "Ours", 1, TODAY)
+    mine = me.amend(ods, entry_id, {"REFERRALS": "13"}, "Ours", 1, TODAY, owner=engine.auth.email)
     engine.run([ods])
 
-    draft = me.resolve_conflict(mine.key, "theirs")
+    draft = me.resolve_conflict(mine.key, "theirs", owner=engine.auth.email)
     assert draft.values == {"REFERRALS": 13} and draft.notes == "Ours"
     assert outbox.get(mine.key) is None
     engine.run([ods])
@@ -285,7 +290,8 @@ def test_choosing_theirs_keeps_mine_as_a_draft(engine: SyncEngine, world: World,
     assert set(statuses) == {me.DRAFT, me.SUBMITTED}
     assert statuses[me.SUBMITTED].values["REFERRALS"] == 12 and statuses[me.SUBMITTED].version == 2
     assert statuses[me.DRAFT].entry_id == entry_id  # sending the draft amends version 2
-    item = me.queue(ods, me.form_for("WM", OCTOBER), draft.values, draft.notes, TODAY)
+    item = me.queue(ods, me.form_for("WM", OCTOBER), draft.values, draft.notes, TODAY,
+                    owner=engine.auth.email)
     assert (item.method, item.if_match) == ("PUT", "2")
 
 
@@ -378,11 +384,13 @@ def test_invalid_values_and_nhs_numbers_in_notes_are_never_queued(engine: SyncEn
                                                                   practice: Organisation) -> None:
     ods = practice.ods_code
     with pytest.raises(me.EntryRefused) as refused:
-        me.queue(ods, me.form_for("LDHC", OCTOBER), {"LD_REG": "fifty"}, "x" * 2001, TODAY)
+        me.queue(ods, me.form_for("LDHC", OCTOBER), {"LD_REG": "fifty"}, "x" * 2001, TODAY,
+                 owner=engine.auth.email)
     assert refused.value.fields == {"LD_REG": "Enter a whole number using digits only, such as 58.",
                                     "notes": "Notes can be up to 2,000 characters."}
     with pytest.raises(me.EntryRefused) as nhs:
-        me.queue(ods, me.form_for("LDHC", OCTOBER), {"LD_REG": "58"}, "Seen: 943 476 5919", TODAY)
+        me.queue(ods, me.form_for("LDHC", OCTOBER), {"LD_REG": "58"}, "Seen: 943 476 5919", TODAY,
+                 owner=engine.auth.email)
     assert set(nhs.value.fields) == {"notes"} and "looks like an NHS number" in nhs.value.fields["notes"]
     assert "5919" not in nhs.value.fields["notes"] and "5919" not in nhs.value.user_message
     assert outbox.items(ods) == []
@@ -395,7 +403,7 @@ def test_a_view_only_users_entry_is_refused_by_the_server_and_kept_with_its_mess
     ods = practice.ods_code
     engine = SyncEngine(sign_in(world.user({practice: (VIEW,)}, "viewer")), sleep=lambda _seconds: None)
     engine.run([ods])
-    item = me.queue(ods, me.form_for("LDHC", OCTOBER), {"LD_REG": "58"}, "", TODAY)
+    item = me.queue(ods, me.form_for("LDHC", OCTOBER), {"LD_REG": "58"}, "", TODAY, owner=engine.auth.email)
     assert engine.run([ods]).failed == 1
     stored = outbox.get(item.key)
     assert stored.status is OutboxStatus.FAILED and stored.body["values"] == {"LD_REG": 58}
@@ -446,14 +454,15 @@ def test_the_practices_rule_from_cqrs_decides_and_the_check_travels_with_the_ent
     assert me.practice_context(ods).second_person_required is True  # from the synced practice record
     form = me.form_for("LDHC", OCTOBER)
     with pytest.raises(me.EntryRefused, match="requires a second person"):
-        me.queue(ods, form, {"LD_REG": "58"}, "From the register", TODAY)
+        me.queue(ods, form, {"LD_REG": "58"}, "From the register", TODAY, owner=engine.auth.email)
 
     supervisor = world.user({practice: (SUPERVISOR,)}, "supervisor")
     confirmed = me.confirm_second_person(ods, supervisor, PASSWORD, service="LDHC", achievement_date=OCTOBER,
                                          values=me.values_of(form, {"LD_REG": "58"}),
                                          notes="From the register", server_url=server.base_url,
                                          ca_file=str(server.ca_path))
-    item = me.queue(ods, form, {"LD_REG": "58"}, "From the register", TODAY, confirmed.check)
+    item = me.queue(ods, form, {"LD_REG": "58"}, "From the register", TODAY, confirmed.check,
+                    owner=engine.auth.email)
     assert item.body["second_person_check"] == confirmed.check
     assert engine.run([ods]).pushed == 1
     [stored] = _on_server(world, practice)
@@ -470,7 +479,7 @@ def test_each_entry_shows_who_did_what_and_when(engine: SyncEngine, world: World
     ods = practice.ods_code
     entry_id = _submit(engine, ods)
     clock.advance(hours=1)
-    me.amend(ods, entry_id, {"REFERRALS": "12"}, "", 1, TODAY)
+    me.amend(ods, entry_id, {"REFERRALS": "12"}, "", 1, TODAY, owner=engine.auth.email)
     engine.run([ods])
     approver_email = world.commissioner("Approval Management")
     clock.advance(hours=1)

@@ -83,13 +83,15 @@ def test_an_acceptance_is_queued_offline_first_sent_once_and_pulled_back(manager
     assert (row.status, row.service_name, row.response_deadline) == (
         "pending", "Weight management referrals", date(2025, 11, 30))
 
-    entry = offers.respond(ODS, offer_id, True, today=TODAY)  # no network: it is only on this PC
+    entry = offers.respond(ODS, offer_id, True, today=TODAY,
+                           owner=manager.email)  # no network: it is only on this PC
     assert outbox.get(entry.key).status is OutboxStatus.QUEUED
     assert entry.path == f"/practices/{ODS}/offers/{offer_id}/accept" and entry.kind == "offer_response"
     assert _row(offer_id).waiting == "Accept waiting to be sent"
     assert _on_server(world, offer_id) == ("pending", 0)
     with pytest.raises(OfferResponseRefused, match="already waiting to be sent"):
-        offers.respond(ODS, offer_id, False, today=TODAY)  # a second answer is refused here
+        offers.respond(ODS, offer_id, False, today=TODAY,
+                       owner=manager.email)  # a second answer is refused here
     assert len([i for i in outbox.items(ODS) if i.kind == "offer_response"]) == 1
 
     report = engine.run([ODS])
@@ -102,7 +104,7 @@ def test_an_acceptance_is_queued_offline_first_sent_once_and_pulled_back(manager
     assert row.status == "accepted" and row.waiting is None and row.responded_at is not None
 
     with pytest.raises(OfferResponseRefused, match="already accepted on 5 Nov 2025"):
-        offers.respond(ODS, offer_id, True, today=TODAY)
+        offers.respond(ODS, offer_id, True, today=TODAY, owner=manager.email)
     assert engine.run([ODS]).pushed == 0
     assert _on_server(world, offer_id) == ("accepted", 1)  # answered exactly once
 
@@ -111,7 +113,7 @@ def test_a_replayed_answer_is_applied_once(manager: Auth, world: World) -> None:
     offer_id = _offer(world, "LDHC")
     engine = SyncEngine(manager, sleep=lambda _seconds: None)
     engine.run([ODS])
-    entry = offers.respond(ODS, offer_id, False, today=TODAY)
+    entry = offers.respond(ODS, offer_id, False, today=TODAY, owner=manager.email)
     # The service got it but the app stopped before hearing back: the same key goes again.
     manager.request("POST", entry.path, idempotency_key=entry.key)
     assert engine.run([ODS]).pushed == 1
@@ -124,7 +126,7 @@ def test_an_answer_after_the_deadline_is_refused_on_this_pc(manager: Auth, world
     offer_id = _offer(world, deadline=date(2025, 11, 1))
     SyncEngine(manager, sleep=lambda _seconds: None).run([ODS])
     with pytest.raises(OfferResponseRefused, match="The deadline to answer this offer was 1 Nov 2025"):
-        offers.respond(ODS, offer_id, True, today=TODAY)
+        offers.respond(ODS, offer_id, True, today=TODAY, owner=manager.email)
     assert [i for i in outbox.items(ODS) if i.kind == "offer_response"] == []
     assert _on_server(world, offer_id) == ("pending", 0)
 
@@ -132,7 +134,7 @@ def test_an_answer_after_the_deadline_is_refused_on_this_pc(manager: Auth, world
 def test_an_offer_not_yet_synced_is_refused_on_this_pc(manager: Auth, world: World) -> None:
     offer_id = _offer(world)
     with pytest.raises(OfferResponseRefused, match="not on this PC"):
-        offers.respond(ODS, offer_id, True, today=TODAY)
+        offers.respond(ODS, offer_id, True, today=TODAY, owner=manager.email)
     assert outbox.items(ODS) == []
 
 
@@ -141,7 +143,8 @@ def test_a_deadline_that_passes_before_sending_leaves_a_conflict_with_the_servic
     offer_id = _offer(world, deadline=TODAY)
     engine = SyncEngine(manager, sleep=lambda _seconds: None)
     engine.run([ODS])
-    entry = offers.respond(ODS, offer_id, True, today=TODAY)  # in time, but offline until tomorrow
+    entry = offers.respond(ODS, offer_id, True, today=TODAY,
+                           owner=manager.email)  # in time, but offline until tomorrow
     clock.advance(days=1)
 
     report = engine.run([ODS])
@@ -160,7 +163,7 @@ def test_without_service_management_the_service_refuses_and_the_answer_is_kept(v
     engine = SyncEngine(viewer, sleep=lambda _seconds: None)
     engine.run([ODS])
     # The page hides Accept from this user; the service is the guard that counts.
-    entry = offers.respond(ODS, offer_id, True, today=TODAY)
+    entry = offers.respond(ODS, offer_id, True, today=TODAY, owner=viewer.email)
 
     report = engine.run([ODS])
     assert report.failed == 1 and report.pushed == 0

@@ -26,6 +26,7 @@ from .conftest import PASSWORD, World
 
 ODS = "Z91001"
 ENTRIES = f"/practices/{ODS}/manual-entries"
+OFFLINE_EMAIL = "offline.manager@nhs.net"
 
 
 def _entry(referrals: int = 12, **changes: object) -> dict:
@@ -79,7 +80,7 @@ def test_pull_fills_the_cache_page_by_page_and_resumes_from_the_cursor(engine: S
 
 def test_push_comes_before_pull_so_the_new_entry_is_cached_in_the_same_sync(engine: SyncEngine,
                                                                             world: World) -> None:
-    item = outbox.enqueue(ODS, "manual_entry", "POST", ENTRIES, _entry(referrals=17))
+    item = outbox.enqueue(ODS, "manual_entry", "POST", ENTRIES, _entry(referrals=17), owner=engine.auth.email)
     before = _entries_on_server(world)
     report = engine.run([ODS])
     assert report.pushed == 1 and "manual_entry" in report.kinds
@@ -90,7 +91,7 @@ def test_push_comes_before_pull_so_the_new_entry_is_cached_in_the_same_sync(engi
 
 
 def test_a_replayed_item_is_applied_once(engine: SyncEngine, auth: Auth, world: World) -> None:
-    item = outbox.enqueue(ODS, "manual_entry", "POST", ENTRIES, _entry(referrals=21))
+    item = outbox.enqueue(ODS, "manual_entry", "POST", ENTRIES, _entry(referrals=21), owner=engine.auth.email)
     # The server got the item but the app stopped before it heard back: the same key is sent again.
     auth.request("POST", ENTRIES, json=item.body, idempotency_key=item.key)
     before = _entries_on_server(world)
@@ -105,7 +106,7 @@ def test_a_stale_amendment_becomes_a_conflict_keeping_both_versions(engine: Sync
     change = {"values": {"REFERRALS": 6}, "notes": None, "status": "submitted"}
     auth.request("PUT", path, json=change, if_match="1")  # somebody else amended it first: version 2
     ours = {"values": {"REFERRALS": 9}, "notes": "our figure", "status": "submitted"}
-    item = outbox.enqueue(ODS, "manual_entry", "PUT", path, ours, if_match=1)
+    item = outbox.enqueue(ODS, "manual_entry", "PUT", path, ours, if_match=1, owner=engine.auth.email)
 
     report = engine.run([ODS])
     assert report.conflicts == 1
@@ -116,13 +117,13 @@ def test_a_stale_amendment_becomes_a_conflict_keeping_both_versions(engine: Sync
     assert theirs["version"] == 2 and theirs["values"]["REFERRALS"] == 6  # ...and so is theirs
     assert "changed this entry" in stored.server_message
 
-    outbox.resubmit(item.key, if_match=2)  # the user keeps their figure over the newer version
+    outbox.resubmit(item.key, owner=auth.email, if_match=2)  # the user keeps theirs over the newer version
     assert engine.run([ODS]).pushed == 1
     assert cache_store.record(ODS, "manual_entry", created["id"])["values"]["REFERRALS"] == 9
 
 
 def test_a_refused_item_is_kept_with_the_servers_reason(engine: SyncEngine, world: World) -> None:
-    item = outbox.enqueue(ODS, "manual_entry", "POST", ENTRIES, _entry(referrals=-3))
+    item = outbox.enqueue(ODS, "manual_entry", "POST", ENTRIES, _entry(referrals=-3), owner=engine.auth.email)
     before = _entries_on_server(world)
     report = engine.run([ODS])
     assert report.failed == 1
@@ -134,7 +135,7 @@ def test_a_refused_item_is_kept_with_the_servers_reason(engine: SyncEngine, worl
 
 def test_an_expired_access_token_is_renewed_once(engine: SyncEngine, auth: Auth) -> None:
     auth.client.set_token("expired-or-forged")
-    item = outbox.enqueue(ODS, "manual_entry", "POST", ENTRIES, _entry(referrals=3))
+    item = outbox.enqueue(ODS, "manual_entry", "POST", ENTRIES, _entry(referrals=3), owner=engine.auth.email)
     assert engine.run([ODS]).pushed == 1
     assert outbox.get(item.key).status is OutboxStatus.SENT
     assert auth.client.token != "expired-or-forged"
@@ -144,7 +145,7 @@ def test_when_the_session_cannot_be_renewed_the_item_waits_for_sign_in(engine: S
                                                                        auth: Auth) -> None:
     auth.tokens.delete(auth.token_scope, auth.email)  # e.g. signed out on another PC
     auth.client.set_token("expired-or-forged")
-    item = outbox.enqueue(ODS, "manual_entry", "POST", ENTRIES, _entry(referrals=4))
+    item = outbox.enqueue(ODS, "manual_entry", "POST", ENTRIES, _entry(referrals=4), owner=engine.auth.email)
     with pytest.raises(SignInRequired):
         engine.run([ODS])
     assert outbox.get(item.key).status is OutboxStatus.QUEUED
@@ -155,7 +156,8 @@ def test_offline_calls_back_off_then_leave_the_outbox_queued(
         cache_db: Path, memory_keyring: object, server: RunningServer, sleeps: list[float]) -> None:
     offline = Auth(f"https://127.0.0.1:{_closed_port()}", TokenStore(), ca_file=server.ca_path)
     offline.client.set_token("any")
-    item = outbox.enqueue(ODS, "manual_entry", "POST", ENTRIES, _entry())
+    offline.profile = Profile(offline.server_url, OFFLINE_EMAIL, "A", "B", ())  # signed in before
+    item = outbox.enqueue(ODS, "manual_entry", "POST", ENTRIES, _entry(), owner=OFFLINE_EMAIL)
     with pytest.raises(SyncStopped):
         SyncEngine(offline, sleep=sleeps.append).run([ODS])
     assert sleeps == [0.5, 1.0]  # three attempts, backing off
@@ -167,8 +169,8 @@ def test_offline_calls_back_off_then_leave_the_outbox_queued(
 
 def test_the_outbox_survives_a_crash_mid_send_and_is_sent_after_restart(engine: SyncEngine,
                                                                          world: World) -> None:
-    item = outbox.enqueue(ODS, "manual_entry", "POST", ENTRIES, _entry(referrals=8))
-    assert [i.key for i in outbox.next_batch()] == [item.key]  # "sending" when the app died
+    item = outbox.enqueue(ODS, "manual_entry", "POST", ENTRIES, _entry(referrals=8), owner=engine.auth.email)
+    assert [i.key for i in outbox.next_batch(engine.auth.email)] == [item.key]  # "sending" when the app died
     database.close_cache()
     database.open_cache()  # the next start
     assert outbox.recover_interrupted() == 1
@@ -193,14 +195,17 @@ def test_the_controller_reports_through_the_hub(qtbot: object, fresh_hub: None, 
     seen: list[tuple[str, object]] = []
     hub().sync_started.connect(lambda: seen.append(("started", None)))
     hub().online_changed.connect(lambda online: seen.append(("online", online)))
-    hub().data_changed.connect(lambda kind: seen.append(("changed", kind)))
+    hub().data_changed.connect(lambda kinds: seen.append(("changed", kinds)))
+    hub().outbox_changed.connect(lambda count: seen.append(("outbox", count)))
     controller = SyncController(engine, lambda: [ODS], interval_minutes=15)
     with qtbot.waitSignal(hub().sync_finished, timeout=20_000) as finished:  # type: ignore[attr-defined]
         assert controller.sync_now()
         assert not controller.sync_now()  # one sync at a time
     ok, message = finished.args
     assert ok and message.startswith("Synced:")
-    assert ("started", None) in seen and ("online", True) in seen and ("changed", "practice") in seen
+    assert ("started", None) in seen and ("online", True) in seen and ("outbox", 0) in seen
+    changes = [kinds for what, kinds in seen if what == "changed"]
+    assert len(changes) == 1 and isinstance(changes[0], frozenset) and "practice" in changes[0]  # once
     controller.stop()
 
 

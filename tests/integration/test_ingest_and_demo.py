@@ -26,11 +26,9 @@ MARCH = date(2026, 3, 31)
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("seeded")
-    report = seed_demo(Settings(data_dir, clock=demo_clock()))
-    assert report.created
-    return data_dir
+def seeded(demo_copy):
+    """This module's copy of the session's demo seed."""
+    return demo_copy()
 
 
 @pytest.fixture

@@ -1,21 +1,26 @@
-"""app.views.charts: matplotlib loads only on the first draw; painters draw what the data says."""
+"""app.views.charts and .chart_view: matplotlib loads only on the first draw, which runs on a worker;
+painters draw what the data says."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
+from app.services import tasks
 from app.services.calculation import AT_MAXIMUM, BELOW_LOWER, BETWEEN, NOT_SCORED
 from app.services.dashboard import Benchmark, IndicatorRow
 from app.services.projection import METHOD, month_ends_after, project
-from app.views.charts import ChartView, doses_painter, month_labels, thresholds_painter, trend_painter
+from app.views import chart_view
+from app.views.chart_view import ChartView
+from app.views.charts import doses_painter, month_labels, render, thresholds_painter, trend_painter
 
 REPO = Path(__file__).resolve().parents[2]
 RED, AMBER, GREEN = "#d5281b", "#ffb81c", "#007f3b"
@@ -68,26 +73,160 @@ def hex_colour(artist) -> str:
     return to_hex(artist.get_facecolor())
 
 
-def test_importing_the_module_does_not_load_matplotlib() -> None:
-    code = "import sys, app.views.charts; print('matplotlib' in sys.modules)"
+def shown(qtbot, view: ChartView, size: tuple[int, int] = (900, 320)) -> ChartView:
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def wait_drawn(qtbot, view: ChartView) -> None:
+    qtbot.waitUntil(lambda: view.figure is not None and view.up_to_date, timeout=10000)
+
+
+def test_importing_the_modules_does_not_load_matplotlib() -> None:
+    code = "import sys, app.views.charts, app.views.chart_view; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "False"
 
 
 def test_the_first_draw_loads_matplotlib_and_replaces_the_placeholder(qtbot) -> None:
-    view = ChartView(name="Achievement against thresholds")
-    qtbot.addWidget(view)
+    view = shown(qtbot, ChartView(name="Achievement against thresholds"))
     assert view.accessibleName() == "Achievement against thresholds"
     assert view.minimumHeight() >= 200
     assert view.figure is None
     assert [label.text() for label in view.findChildren(QLabel)] == ["Loading chart…"]
 
     view.draw(thresholds_painter(ROWS, BENCHMARKS, title="Diabetes"), description="DM006 34.0%")
+    assert view.accessibleDescription() == "DM006 34.0%"
+    wait_drawn(qtbot, view)
 
     assert "matplotlib" in sys.modules
     assert view.figure is not None and len(view.figure.axes) == 1
+    assert view.figure.axes[0].get_title(loc="left") == "Diabetes"
     qtbot.waitUntil(lambda: not view.findChildren(QLabel))
     assert view.accessibleDescription() == "DM006 34.0%"
+    image = view.image
+    assert image is not None and not image.isNull()
+    ratio = view.devicePixelRatioF()
+    assert (image.width(), image.height()) == (round(900 * ratio), round(320 * ratio))
+    assert not is_flat(view.grab().toImage())  # the picture is painted, not only held
+
+
+def is_flat(image: QImage) -> bool:
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    flat = QImage(image.size(), QImage.Format.Format_RGB32)
+    flat.fill(image.pixel(0, 0))
+    return image == flat
+
+
+def recording(painter, threads: list[threading.Thread]):
+    """``painter``, noting the thread each drawing runs on."""
+    def paint(drawn) -> None:
+        threads.append(threading.current_thread())
+        painter(drawn)
+    return paint
+
+
+def test_matplotlib_draws_on_a_worker_never_on_the_gui_thread(qtbot) -> None:
+    view = shown(qtbot, ChartView(name="Doses by month"))
+    threads: list[threading.Thread] = []
+    months = [date(2025, 9, 30), date(2025, 10, 31)]
+    view.draw(recording(doses_painter(months, {"Flu": [1, 2]}, title="Doses"), threads), description="")
+    wait_drawn(qtbot, view)
+
+    assert threads and threading.main_thread() not in threads
+    assert view.figure is not None and view.figure.canvas.__class__.__name__ == "FigureCanvasAgg"
+
+
+def test_a_resize_draws_again_at_the_new_size_once_resizing_pauses(qtbot) -> None:
+    view = shown(qtbot, ChartView(name="Monthly trend and projection"), (600, 300))
+    threads: list[threading.Thread] = []
+    view.draw(recording(trend_painter(POINTS, None, title="Points", as_percent=False, maximum=None,
+                                      y_label="Points"), threads), description="")
+    wait_drawn(qtbot, view)
+    first = view.figure
+    assert len(threads) == 1
+
+    for width in range(610, 800, 10):  # a window edge dragged: many sizes in quick succession
+        view.resize(width, 300 + width // 10)
+        qtbot.wait(5)
+    assert view.figure is first  # the last picture stays (stretched) while the size keeps changing
+    wait_drawn(qtbot, view)
+
+    assert view.figure is not first
+    dpi = view.figure.dpi / view.devicePixelRatioF()
+    assert tuple(view.figure.get_size_inches() * dpi) == pytest.approx((790, 379))
+    assert len(threads) < 5  # not one drawing per size
+    assert view.image is not None
+    assert view.image.width() == round(790 * view.devicePixelRatioF())
+
+
+def test_only_the_latest_painter_is_ever_shown(qtbot) -> None:
+    view = shown(qtbot, ChartView(name="Achievement against thresholds"))
+    titles: list[str] = []
+    view.rendered.connect(lambda: titles.append(view.figure.axes[0].get_title(loc="left")))
+    view.draw(thresholds_painter(ROWS, BENCHMARKS, title="First"), description="first")
+    qtbot.wait(0)
+    view.draw(thresholds_painter(ROWS[:2], BENCHMARKS, title="Second"), description="second")
+    view.draw(thresholds_painter(ROWS[:3], BENCHMARKS, title="Third"), description="third")
+    wait_drawn(qtbot, view)
+    qtbot.wait(100)
+
+    assert titles == ["Third"]
+    assert view.figure is not None and len(view.figure.axes[0].containers[0]) == 3
+    assert view.accessibleDescription() == "third"
+
+
+def test_a_chart_in_a_window_not_shown_yet_is_drawn_once_shown(qtbot) -> None:
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    view = ChartView(name="Doses by month", parent=holder)
+    layout = QVBoxLayout(holder)
+    layout.addWidget(view)
+    view.draw(doses_painter([date(2025, 9, 30)], {"Flu": [3]}, title="Doses"), description="Flu: 3 doses")
+    qtbot.wait(50)
+    assert tasks.wait_for_idle()
+    assert view.figure is None  # not laid out yet: nothing drawn at a size nobody will see
+
+    holder.resize(500, 300)
+    holder.show()
+    wait_drawn(qtbot, view)
+    assert view.figure is not None and view.figure.axes[0].get_title(loc="left") == "Doses"
+    assert view.image is not None and view.image.height() == round(view.height() * view.devicePixelRatioF())
+
+
+def test_a_closed_chart_ignores_its_drawing_arriving_late(qtbot) -> None:
+    view = ChartView(name="Doses by month")  # not handed to qtbot: it is deleted here
+    view.resize(500, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    view.draw(doses_painter([date(2025, 9, 30)], {"Flu": [3]}, title="Doses"), description="")
+    qtbot.waitUntil(lambda: tasks.runner().pending > 0)  # the drawing is on its way
+    failures: list[BaseException] = []
+    tasks.set_failure_handler(failures.append)
+    try:
+        view.close()
+        view.deleteLater()
+        QApplication.processEvents()
+        assert tasks.wait_for_idle(10)
+    finally:
+        tasks.set_failure_handler(None)
+    assert failures == []
+
+
+def test_render_draws_the_requested_pixels_on_any_thread() -> None:
+    painter = doses_painter([date(2025, 9, 30)], {"Flu": [3]}, title="Doses")
+    results = []
+    worker = threading.Thread(target=lambda: results.append(render(painter, 300, 200, dpi=96, ratio=2)))
+    worker.start()
+    worker.join(60)
+    (drawn,) = results
+    assert drawn.image.size().toTuple() == (600, 400)
+    assert drawn.image.devicePixelRatio() == 2
+    assert drawn.figure.axes[0].get_title(loc="left") == "Doses"
+    assert chart_view.MINIMUM_HEIGHT >= 200
 
 
 def test_thresholds_draws_one_bar_per_indicator_coloured_by_band() -> None:
@@ -250,15 +389,14 @@ def test_chart_text_follows_the_font_size() -> None:
 
 
 def test_render_png_writes_the_printed_size_and_leaves_the_screen_alone(qtbot, tmp_path: Path) -> None:
-    view = ChartView(name="Monthly trend and projection")
-    qtbot.addWidget(view)
-    view.resize(900, 320)
+    view = shown(qtbot, ChartView(name="Monthly trend and projection"))
     with pytest.raises(RuntimeError):
         view.render_png(tmp_path / "nothing.png")
     view.draw(trend_painter(POINTS, project(POINTS, date(2026, 3, 31), Fraction(635)), title="Points",
                             as_percent=False, maximum=Fraction(635), y_label="Points",
                             font_size=view.font_size),
               description="Points by month, 400.00 at 30 Nov 2025; projected 600.00 at 31 March.")
+    wait_drawn(qtbot, view)
     on_screen = view.figure
     assert on_screen is not None
     size, dpi = tuple(on_screen.get_size_inches()), on_screen.dpi

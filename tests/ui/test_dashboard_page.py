@@ -28,8 +28,8 @@ from app.services import cache_store, outbox, tasks
 from app.services import format as fmt
 from app.services.dashboard import IndicatorRow
 from app.services.profile import FINANCE_VIEW, PracticeAccess, Profile
-from app.signals import hub
-from app.views.charts import ChartView
+from app.signals import changed, hub
+from app.views.chart_view import ChartView
 from app.views.dashboard_page import DashboardPage
 from app.views.indicator_detail import IndicatorDetail
 from app.views.main_window import MainWindow
@@ -161,8 +161,10 @@ def money(texts: list[str]) -> list[str]:
 
 
 def drawn_charts(qtbot, root: QWidget, expected: int) -> list[ChartView]:
+    """Wait until ``expected`` charts under ``root`` show a picture of their latest painter (drawn on a
+    worker), at their current size."""
     def drawn() -> int:
-        return sum(chart.figure is not None for chart in root.findChildren(ChartView))
+        return sum(chart.figure is not None and chart.up_to_date for chart in root.findChildren(ChartView))
 
     qtbot.waitUntil(lambda: drawn() >= expected, timeout=5000)
     QApplication.processEvents()
@@ -331,7 +333,7 @@ def test_a_changed_result_reloads_the_dashboard_in_the_main_window(qtbot, filled
     expected = f"{fmt.points(Fraction(corrected['points']))} of 123.00"
     assert expected != card.text()
     cache_store.apply_feed_page(ODS, [change("result", f"QOF:{MARCH.isoformat()}", corrected)], 101)
-    hub().data_changed.emit("result")
+    hub().data_changed.emit(changed("result"))
     qtbot.waitUntil(lambda: card.text() == expected, timeout=5000)
     assert Fraction(corrected["points"]) > Fraction(qof(MARCH)["points"])
 

@@ -102,6 +102,7 @@ def open_page(filled: None, qtbot: Any) -> Callable[..., DeclarationsPage]:
     def open_(roles: tuple[str, ...] = MANAGER) -> DeclarationsPage:
         page = DeclarationsPage()
         page.today = lambda: TODAY
+        page.owner = "practice.manager@nhs.net"
         qtbot.addWidget(page)
         page.resize(1024, 768)
         page.show()
@@ -139,8 +140,7 @@ def headers(page: DeclarationsPage) -> list[str]:
 
 
 def shown_rows(page: DeclarationsPage) -> list[declarations.DeclarationRow]:
-    proxy, model = page.table.proxy, page.table.model
-    return [model.row(proxy.mapToSource(proxy.index(row, 0)).row())["row"] for row in range(proxy.rowCount())]
+    return page.table.shown_rows()
 
 
 def select(page: DeclarationsPage, service: str, when: date) -> declarations.DeclarationRow:
@@ -262,23 +262,24 @@ def test_the_confirmation_has_no_money_without_finance_view(open_page, confirm) 
 
 def test_confirming_queues_exactly_one_declaration_and_tells_the_hub(open_page, confirm, qtbot) -> None:
     page = open_page(MANAGER)
-    changed: list[str] = []
+    changed: list[frozenset[str]] = []
     hub().data_changed.connect(changed.append)
     select(page, "LDHC", MARCH)
-    with qtbot.waitSignal(hub().queued, timeout=5000) as queued:
-        page.declare_button.click()
+    with qtbot.waitSignal(page.loaded, timeout=5000), \
+            qtbot.waitSignal(hub().queued, timeout=5000) as queued:
+        page.declare_button.click()  # the page reloads itself when the service announces the write
     assert queued.args == ["declaration"]
-    assert changed == ["outbox"]
+    assert changed == [frozenset({"declaration", "outbox"})]  # announced once, by the service
     [item] = outbox.items(ODS)
     assert item.status is OutboxStatus.QUEUED and item.kind == "declaration"
+    assert item.owner == "practice.manager@nhs.net"
     assert (item.method, item.path, item.body) == (
         "POST", f"/practices/{ODS}/declarations", {"service": "LDHC", "achievement_date": "2026-03-31"})
     assert len(confirm.shown) == 1
-    assert not page.declare_button.isEnabled()  # not twice, even before the page reloads
+    assert not page.declare_button.isEnabled()  # not twice
     assert page.message.isVisible() and "will be sent to CQRS at the next sync" in page.message.text()
+    assert tasks.wait_for_idle()
 
-    with qtbot.waitSignal(page.loaded, timeout=5000):
-        page.reload()  # as the main window does on data_changed("outbox")
     row = page.selected()
     assert row is not None and row.key == "LDHC:2026-03-31"  # still the row that was declared
     assert row.waiting is OutboxStatus.QUEUED and cell(page, row, "Next step") == "Waiting to be sent."

@@ -27,9 +27,9 @@ from qof_records import COUNTS, MARCH, feed_changes
 from app import settings
 from app.services import cache_store, outbox, tasks
 from app.services.profile import FINANCE_VIEW, USER_ADMINISTRATOR, PracticeAccess, Profile
-from app.signals import Hub, hub
+from app.signals import Hub, changed, hub
 from app.views.main_window import SECTIONS, MainWindow
-from app.views.record_pages import RecordsPage
+from app.views.page import Page, TablePage
 from app.views.record_table import RecordTable
 
 ODS = "Z99001"
@@ -105,31 +105,52 @@ def open_on(qtbot, window: MainWindow, shown: Profile | None, ods: str | None = 
     assert tasks.wait_for_idle(10.0)
 
 
+def visit(qtbot, window: MainWindow, key: str) -> Page:
+    """Show section ``key`` (its page is built and loaded the first time) and wait until it has loaded."""
+    window.show_section(key)
+    page = window.pages[key]
+    qtbot.waitUntil(page.isVisible, timeout=1000)
+    assert tasks.wait_for_idle(10.0)
+    return page
+
+
+def visit_all(qtbot, window: MainWindow) -> dict[str, Page]:
+    """Every section in turn (each page built and loaded), then back to the first."""
+    pages = {key: visit(qtbot, window, key) for key, _title in SECTIONS}
+    window.show_section(SECTIONS[0][0])
+    return pages
+
+
+def value_of(row: Any, key: str) -> Any:
+    """A row's value, whether the table holds dicts or dataclasses."""
+    return row.get(key) if isinstance(row, dict) else getattr(row, key, None)
+
+
 def table_headers(table: RecordTable) -> list[str]:
     model = table.model
     return [model.headerData(section, Qt.Orientation.Horizontal) for section in range(model.columnCount())]
 
 
-def headers(page: RecordsPage) -> list[str]:
+def headers(page: Page) -> list[str]:
     return table_headers(page.table)
 
 
-def column_texts(page: RecordsPage, title: str) -> list[str]:
+def column_texts(page: Page, title: str) -> list[str]:
     model = page.table.model
     column = headers(page).index(title)
     return [model.index(row, column).data() for row in range(model.rowCount())]
 
 
-def cell(page: RecordsPage, match: dict[str, Any], title: str) -> str:
+def cell(page: Page, match: dict[str, Any], title: str) -> str:
     """The text shown in column ``title`` of the (only) row whose record has every item of ``match``."""
     model = page.table.model
     rows = [row for row in range(model.rowCount())
-            if all(model.row(row).get(key) == value for key, value in match.items())]
-    assert len(rows) == 1, f"{len(rows)} rows match {match} on {page.spec.key}"
+            if all(value_of(model.row(row), key) == value for key, value in match.items())]
+    assert len(rows) == 1, f"{len(rows)} rows match {match} on {page.key}"
     return model.index(rows[0], headers(page).index(title)).data()
 
 
-def empty_message(page: RecordsPage) -> QLabel:
+def empty_message(page: Page) -> QLabel:
     label = page.table.findChild(QLabel, "emptyMessage")
     assert label is not None
     return label
@@ -161,11 +182,14 @@ def is_flat(image: QImage) -> bool:
 def test_every_page_shows_the_cached_records_with_money_for_finance_users(qtbot, window) -> None:
     fill_cache()
     open_on(qtbot, window, profile())
+    assert set(window.pages.built()) == {"dashboard"}  # the others are built when first shown
+    pages = visit_all(qtbot, window)
 
-    records_pages = {key: page for key, page in window.pages.items() if isinstance(page, RecordsPage)}
+    records_pages = {key: page for key, page in pages.items() if isinstance(page, TablePage)}
+    assert set(records_pages) == {"timetable", "users"}
     empty = [key for key, page in records_pages.items() if page.table.model.rowCount() == 0]
     assert empty == []
-    assert set(window.pages) == {key for key, _title in SECTIONS} - {"help"}
+    assert set(window.pages) == {key for key, _title in SECTIONS}
     assert window.pages["dashboard"] is window.dashboard
     qof = window.dashboard.qof
     assert window.dashboard.stack.currentWidget() is qof  # the newest QOF year is shown first
@@ -174,7 +198,7 @@ def test_every_page_shows_the_cached_records_with_money_for_finance_users(qtbot,
     assert qof.payment_card.isVisible() and qof.aspiration_card.isVisible()
     assert qof.payment_card.value.text() == "£17,012.62"  # what the service calculated for March
     assert qof.points_card.value.text() == "79.19 of 123.00"
-    assert cell(window.pages["declarations"], {"id": 176}, "Payment") == "£420.00"
+    assert cell(window.pages["declarations"], {"declaration_id": 176}, "Payment") == "£420.00"
     assert cell(window.pages["users"], {"id": 5}, "Name") == "Helen Marsh"
     assert cell(window.pages["users"], {"id": 5}, "Status") == "Disabled here"
     assert cell(window.pages["users"], {"id": 5}, "Roles") == \
@@ -188,6 +212,7 @@ def test_every_page_shows_the_cached_records_with_money_for_finance_users(qtbot,
 def test_view_only_users_see_no_money_and_are_told_why_users_are_hidden(qtbot, window) -> None:
     fill_cache()
     open_on(qtbot, window, profile(("View",)))
+    visit_all(qtbot, window)
 
     qof = window.dashboard.qof
     assert qof.table.model.rowCount() == len(COUNTS[MARCH])  # the rows are there, the money is not
@@ -210,12 +235,12 @@ def test_a_draft_shows_on_the_manual_entry_page_as_kept_on_this_pc(qtbot, window
     outbox.save_draft(ODS, "LDHC", date(2026, 4, 30), {"LD_REG": 60})
     open_on(qtbot, window, profile())
 
-    page = window.pages["manual-entry"]
+    page = visit(qtbot, window, "manual-entry")
     assert page.table.model.rowCount() == 2
     assert cell(page, {"status": "draft"}, "Status") == "Draft, kept on this PC"
     assert cell(page, {"status": "draft"}, "Values") == "LD register 60"
     assert cell(page, {"status": "draft"}, "Achievement date") == "30 Apr 2026"
-    assert cell(page, {"id": 96}, "Status") == "Approved"
+    assert cell(page, {"entry_id": 96}, "Status") == "Approved"
 
 
 # --- ready ----------------------------------------------------------------------------------------------
@@ -235,7 +260,7 @@ def test_ready_comes_once_after_the_profile_is_shown_and_the_window_painted(qtbo
     assert emitted == [True]  # the rows were there when it was announced
     assert not is_flat(window.grab().toImage())
 
-    hub().data_changed.emit("*")  # pages reload: not a second "ready"
+    hub().data_changed.emit(changed("*"))  # pages reload: not a second "ready"
     window.show_profile(profile(), ODS)
     assert tasks.wait_for_idle()
     qtbot.wait(20)
@@ -305,7 +330,9 @@ def test_the_practice_picker_shows_only_with_more_than_one_practice(qtbot, windo
 def test_a_data_change_reloads_the_pages_showing_that_kind(qtbot, window) -> None:
     fill_cache()
     open_on(qtbot, window, profile())
-    offers, declarations = window.pages["offers"], window.pages["declarations"]
+    pages = visit_all(qtbot, window)
+    offers, declarations = pages["offers"], pages["declarations"]
+    window.show_section("offers")
     assert offers.table.model.rowCount() == 1
 
     new_offer = dict(OFFER, id=25, service="LDHC", response_deadline="2026-05-31")
@@ -315,16 +342,25 @@ def test_a_data_change_reloads_the_pages_showing_that_kind(qtbot, window) -> Non
 
     def declared() -> int:  # the page also lists periods not declared yet
         model = declarations.table.model
-        return sum(1 for row in range(model.rowCount()) if model.row(row)["id"] is not None)
+        return sum(1 for row in range(model.rowCount()) if model.row(row).declaration_id is not None)
 
-    hub().data_changed.emit("offer")
+    reloads = {key: 0 for key in pages}
+    for key, page in pages.items():
+        page.loaded.connect(lambda key=key: reloads.__setitem__(key, reloads[key] + 1))
+    hub().data_changed.emit(changed("offer"))
     qtbot.waitUntil(lambda: offers.table.model.rowCount() == 2, timeout=3000)
     assert cell(offers, {"id": 25}, "Respond by") == "31 May 2026"
     assert tasks.wait_for_idle()
     assert declared() == 1  # not an offer: left alone
+    assert reloads == {**dict.fromkeys(pages, 0), "offers": 1}  # once, and only the page that shows offers
 
-    hub().data_changed.emit("*")
+    hub().data_changed.emit(changed("*", "offer", "declaration"))  # one announcement: each page reloads once
+    assert tasks.wait_for_idle()
+    assert declared() == 1  # declarations is not on screen: it reloads when it is next shown
+    window.show_section("declarations")
     qtbot.waitUntil(lambda: declared() == 2, timeout=3000)
+    assert tasks.wait_for_idle()
+    assert reloads["offers"] == 2 and reloads["declarations"] == 1
 
 
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="True is immortal from Python 3.12")
@@ -444,3 +480,27 @@ def test_a_status_message_is_readable_at_1024_wide(qtbot, text_scale, make_windo
     # The banner wraps: it is as wide as the page and tall enough for every line of the message.
     assert banner.width() >= window.width() // 2
     assert banner.height() >= banner.heightForWidth(banner.width())
+
+
+# --- only the page on screen is built -------------------------------------------------------------------
+
+def test_importing_the_window_loads_no_page_and_no_database_layer() -> None:
+    import subprocess
+
+    code = ("import sys, app.views.main_window as m; "
+            "pages = {s.page.split(':')[0] for s in m.SECTION_PAGES}; "
+            "print(sorted((pages | {'sqlalchemy', 'requests', 'matplotlib'}) & {n.split('.')[0] if "
+            "not n.startswith('app.') else n for n in sys.modules}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_hidden_page_is_built_and_loaded_when_first_shown(qtbot, window) -> None:
+    fill_cache()
+    open_on(qtbot, window, profile())
+    assert set(window.pages.built()) == {"dashboard"}
+    window.show_section("offers")
+    assert set(window.pages.built()) == {"dashboard", "offers"}
+    offers = window.pages["offers"]
+    qtbot.waitUntil(lambda: offers.table.model.rowCount() == 1, timeout=3000)
+    assert offers.today == window.dashboard.today and offers.owner == "castle.manager@nhs.net"

@@ -38,6 +38,7 @@ OCTOBER, NOVEMBER = date(2025, 10, 31), date(2025, 11, 30)
 IN_WINDOW, AFTER_WINDOW = date(2025, 11, 5), date(2025, 11, 13)  # October's window is 1-12 Nov 2025
 MANAGER, ICB = "helen.marsh@nhs.net", "approvals@riverside-icb.nhs.net"
 
+OWNER = "practice.manager@nhs.net"  # the signed-in person
 
 def _timetable() -> list[dict]:
     return [{"type": "timetable_event", "id": number, "data": {
@@ -86,6 +87,7 @@ def open_page(cache, qtbot) -> Callable[..., ManualEntryPage]:
     def open_(roles: tuple[str, ...] = (VIEW, ACHIEVEMENT_ENTRY), today: date = IN_WINDOW) -> ManualEntryPage:
         page = ManualEntryPage()
         page.today = lambda: today
+        page.owner = OWNER
         qtbot.addWidget(page)
         page.resize(834, 648)
         page.show()
@@ -262,9 +264,9 @@ def _filled_ld_form(page: ManualEntryPage, qtbot) -> EntryForm:
 def test_check_before_sending_summarises_warns_and_queues(open_page, qtbot) -> None:
     page = open_page()
     form = _filled_ld_form(page, qtbot)
-    sent: list[tuple[str, str]] = []
+    sent: list[tuple[str, object]] = []
     hub().queued.connect(lambda kind: sent.append(("queued", kind)))
-    hub().data_changed.connect(lambda kind: sent.append(("changed", kind)))
+    hub().data_changed.connect(lambda kinds: sent.append(("changed", kinds)))
     form.check_button.click()
     check = form.check_dialog
     assert isinstance(check, CheckDialog) and check.isVisible()
@@ -277,7 +279,8 @@ def test_check_before_sending_summarises_warns_and_queues(open_page, qtbot) -> N
     [item] = outbox.items(ODS)
     assert (item.method, item.body["values"], item.body["notes"]) == ("POST", {"LD_REG": 58},
                                                                       "From the LD register report")
-    assert ("queued", "manual_entry") in sent and ("changed", "outbox") in sent
+    assert ("queued", "manual_entry") in sent and ("changed", frozenset({"manual_entry", "outbox"})) in sent
+    assert item.owner == OWNER
     assert not form.isVisible()
     _reload(page, qtbot)
     assert _row(page, "LDHC").status_text == "Queued, waiting to be sent"
@@ -342,8 +345,8 @@ def _conflict(cache) -> str:
     cache(theirs)
     item = outbox.enqueue(ODS, me.KIND, "PUT", f"/practices/{ODS}/manual-entries/202",
                           {"values": {"REFERRALS": 11}, "notes": "From the referral log",
-                           "status": "submitted"}, if_match=1)
-    outbox.next_batch()
+                           "status": "submitted"}, if_match=1, owner=OWNER)
+    outbox.next_batch(OWNER)
     outbox.mark_conflict(item.key, theirs["data"], "Someone changed this entry since you opened it.")
     return item.key
 

@@ -1,5 +1,7 @@
 """app.views.record_table: records in a sortable, filterable table, with a message when there are none."""
 
+import threading
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -9,7 +11,17 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QLineEdit
 
 from app.services import format as fmt
-from app.views.record_table import Column, RecordSortProxy, RecordTable, RecordTableModel, field, sort_key
+from app.views.record_table import (
+    Column,
+    Prepared,
+    RecordSortProxy,
+    RecordTable,
+    RecordTableModel,
+    attr,
+    field,
+    prepare,
+    sort_key,
+)
 
 ASTHMA = {"service": {"name": "QOF: Asthma"}, "date": date(2026, 3, 31), "points": "412.43", "code": "AST"}
 HYPERTENSION = {"service": {"name": "QOF: Hypertension"}, "date": date(2025, 12, 31),
@@ -258,3 +270,119 @@ def test_double_click_activates_the_row(qtbot, table) -> None:
     assert activated == [] and table.selected_row() is LD  # a single click only selects
     qtbot.mouseDClick(viewport, Qt.MouseButton.LeftButton, pos=centre)
     assert activated == [LD]
+
+
+# --- any row type: dataclasses through attribute getters, prepared on a worker ---------------------------
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+
+
+@dataclass(frozen=True)
+class Result:
+    code: str
+    points: Fraction | None
+    when: date | None
+    place: Place | None = None
+
+
+RESULTS = [Result("AST", Fraction(41243, 100), date(2026, 3, 31), Place("Riverside")),
+           Result("HYP", Fraction(1033, 10), date(2025, 12, 31)),
+           Result("MMR", None, None, Place("Castle Street"))]
+
+
+def result_columns() -> list[Column[Result]]:
+    return [Column("Code", attr("code"), tooltip=lambda row: f"Code {row.code}"),
+            Column("Points", attr("points"), fmt.points, numeric=True),
+            Column("When", attr("when"), fmt.uk_date),
+            Column("Where", attr("place", "name"))]
+
+
+def test_attr_reads_nested_attributes_and_gives_none_past_a_missing_part() -> None:
+    assert attr("place", "name")(RESULTS[0]) == "Riverside"
+    assert attr("place", "name")(RESULTS[1]) is None  # no place
+    assert attr("points")(RESULTS[2]) is None
+    with pytest.raises(AttributeError):
+        attr("nope")(RESULTS[0])  # a typo in a column is a bug, not a blank cell
+
+
+def test_a_dataclass_model_passes_the_model_testers(qtmodeltester, capfd) -> None:
+    model: RecordTableModel[Result] = RecordTableModel(result_columns())
+    model.set_rows(RESULTS)
+    qtmodeltester.check(model)
+    model.set_prepared(prepare(result_columns()[:2], RESULTS[:1]))
+    model.set_prepared(prepare(result_columns(), RESULTS))
+    assert "FAIL!" not in capfd.readouterr().err
+    qtmodeltester.check(model, force_py=True)
+    proxy = RecordSortProxy()
+    proxy.setSourceModel(model)
+    proxy.sort(1, Qt.SortOrder.DescendingOrder)
+    qtmodeltester.check(proxy, force_py=True)
+    assert [proxy.index(row, 0).data() for row in range(3)] == ["AST", "HYP", "MMR"]  # blank points last
+    assert model.row(2) is RESULTS[2]
+    assert model.index(0, 3).data() == "Riverside" and model.index(1, 3).data() == ""
+    assert model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole) == "Code AST"
+
+
+def test_rows_prepared_on_another_thread_are_shown_as_they_are(qtbot) -> None:
+    prepared: list[Prepared[Result]] = []
+    worker = threading.Thread(target=lambda: prepared.append(prepare(result_columns(), RESULTS)))
+    worker.start()
+    worker.join(5)
+    [rows] = prepared
+    assert rows.texts[0] == ("AST", "412.43", "31 Mar 2026", "Riverside")
+    table: RecordTable[Result] = RecordTable([], name="results", empty_message="None.")
+    qtbot.addWidget(table)
+    table.set_prepared(rows)
+    assert [table.model.headerData(c, Qt.Orientation.Horizontal) for c in range(4)] == [
+        "Code", "Points", "When", "Where"]
+    assert table.model.index(1, 1).data() == "103.30"
+    assert table.model.index(1, 1).data(RecordTableModel.SORT_ROLE) == Fraction(1033, 10)
+    only_riverside = rows.where(lambda row: row.place is not None and row.place.name == "Riverside")
+    assert only_riverside.rows == (RESULTS[0],) and only_riverside.texts == (rows.texts[0],)
+
+
+def test_select_where_and_shown_rows_follow_the_sort(qtbot) -> None:
+    table: RecordTable[Result] = RecordTable(result_columns(), name="results", empty_message="None.")
+    qtbot.addWidget(table)
+    table.show()
+    table.set_rows(RESULTS)
+    table.view.sortByColumn(2, Qt.SortOrder.AscendingOrder)
+    assert [row.code for row in table.shown_rows()] == ["HYP", "AST", "MMR"]
+    assert table.select_where(lambda row: row.code == "AST")
+    assert table.selected_row() is RESULTS[0]
+    assert not table.select_where(lambda row: row.code == "XYZ")
+    assert table.selected_row() is RESULTS[0]
+
+
+def test_columns_are_fitted_from_a_few_of_the_longest_texts(qtbot) -> None:
+    rows = [{"text": "x" * (index % 7)} for index in range(700)] + [{"text": "W" * 15}]
+    table: RecordTable[dict] = RecordTable([Column("Text", field("text")), Column("End", field("text"))],
+                                           name="long", empty_message="None.")
+    qtbot.addWidget(table)
+    table.resize(1200, 400)
+    table.show()
+    qtbot.waitExposed(table)
+    table.set_rows(rows)
+    header = table.view.horizontalHeader()
+    wide = table.view.fontMetrics().horizontalAdvance("W" * 15)
+    assert header.sectionSize(0) >= wide  # the one long text, far down the list, decided the width
+    assert header.sectionSize(0) <= 36 * table.view.fontMetrics().averageCharWidth()  # but capped
+
+
+def test_wrapped_rows_are_fitted_only_where_they_are_on_screen(qtbot) -> None:
+    long_text = "A long next step that wraps onto a second line when its column is narrow " * 2
+    rows = [{"text": long_text, "n": index} for index in range(500)]
+    table: RecordTable[dict] = RecordTable([Column("N", field("n")), Column("Text", field("text"))],
+                                           name="wrapped", empty_message="None.", wrap=True)
+    qtbot.addWidget(table)
+    table.resize(400, 300)
+    table.show()
+    qtbot.waitExposed(table)
+    table.set_rows(rows)
+    table.fit_visible_rows()
+    heights = table.view.verticalHeader()
+    default = heights.defaultSectionSize()
+    assert heights.sectionSize(0) > default  # on screen: as tall as its wrapped text
+    assert heights.sectionSize(499) == default  # far off screen: never measured

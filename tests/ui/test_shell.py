@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from app import paths, settings
-from app.services import cache_store
+from app.services import cache_store, tasks
 from app.services.profile import PracticeAccess, Profile, load_profile, save_profile
 from app.services.secrets import TokenStore
 from app.shell import Shell
@@ -61,7 +61,9 @@ def test_with_the_server_down_the_app_opens_on_the_cache_and_says_it_is_offline(
     with qtbot.waitSignal(hub().online_changed, timeout=20_000) as online:
         with qtbot.waitSignal(shell.window.ready, timeout=5_000):
             shell.start()
-        assert shell.window.pages["offers"].table.model.rowCount() == 1  # painted from the cache
+        shell.window.show_section("offers")  # built, and read from the cache, when first shown
+        offers = shell.window.pages["offers"].table.model
+        qtbot.waitUntil(lambda: offers.rowCount() == 1, timeout=5_000)
     assert online.args == [False]
     assert shell.dialog is None  # no sign-in form while merely offline
     assert "could not be reached" in shell.window.message.text()
@@ -89,8 +91,12 @@ def test_signing_out_offline_forgets_the_profile_and_the_stored_token(
     shells.append(shell)
     with qtbot.waitSignal(shell.window.ready, timeout=5_000):
         shell.start()
+    shell.window.show_section("offers")
+    offers = shell.window.pages["offers"].table.model
+    qtbot.waitUntil(lambda: offers.rowCount() == 1, timeout=5_000)  # the practice's data is shown
     shell.sign_out()
+    assert tasks.wait_for_idle(5)  # the profile is deleted on the database worker, after queued writes
     assert load_profile() is None and not paths.profile_path().exists()
     assert tokens.load(url, profile.email) is None
     assert shell.window.practice_name.text() == "Not signed in"
-    assert shell.window.pages["offers"].table.model.rowCount() == 0  # the practice's data is hidden
+    assert offers.rowCount() == 0  # the practice's data is hidden

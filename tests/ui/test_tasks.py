@@ -84,6 +84,28 @@ def test_app_db_work_is_serialised_on_one_thread(runner) -> None:
     assert len(threads) == 1 and not overlap
 
 
+def test_app_network_work_hands_cache_work_to_the_one_db_thread(runner) -> None:
+    seen: list[tuple[str, str]] = []
+
+    def db_op() -> str:
+        # Asked again from the db worker itself, it runs at once (waiting for itself would never end).
+        inner = runner.call_db(lambda: threading.current_thread().name)
+        return f"{threading.current_thread().name}|{inner}"
+
+    def net_op() -> None:
+        seen.append((threading.current_thread().name, runner.call_db(db_op)))
+
+    db_thread: list[str] = []
+    runner.run(lambda: db_thread.append(threading.current_thread().name), kind="db")
+    for _ in range(3):
+        runner.run(net_op, kind="net")
+    assert runner.wait_for_idle(5)
+    assert len(seen) == 3 and all(net.startswith("cqrs-net") for net, _ in seen)
+    assert {answer for _, answer in seen} == {f"{db_thread[0]}|{db_thread[0]}"}
+    with pytest.raises(ZeroDivisionError):  # the op's own error reaches the caller
+        runner.call_db(lambda: 1 / 0)
+
+
 def test_app_net_work_runs_in_parallel(runner) -> None:
     barrier = threading.Barrier(3, timeout=2)  # deadlocks unless three ops run at once
     results: list[int] = []
@@ -132,13 +154,28 @@ def test_app_module_level_runner_with_the_cache(qtbot, cache_db: Path) -> None:
 
     counts: list[int] = []
     try:
-        tasks.run(lambda: outbox.enqueue("A81001", "offer_response", "POST", "/api/v1/offers/1/accept"))
+        tasks.run(lambda: outbox.enqueue("A81001", "offer_response", "POST", "/api/v1/offers/1/accept",
+                                         owner="sarah.okafor@nhs.net"))
         tasks.run(outbox.waiting_count, success=counts.append)
         assert tasks.wait_for_idle(5)
         assert counts == [1]
     finally:
         assert tasks.shutdown(5)
     assert tasks._runner is None
+
+
+def test_app_a_hub_first_used_on_a_worker_still_lives_on_the_gui_thread(qtbot, qapp) -> None:
+    reset_hub()
+    made: list[Hub] = []
+    worker = threading.Thread(target=lambda: made.append(hub()))
+    worker.start()
+    worker.join(5)
+    assert made and made[0].thread() is qapp.thread()
+    received: list[str] = []
+    made[0].queued.connect(lambda kind: received.append(threading.current_thread().name))
+    threading.Thread(target=lambda: made[0].queued.emit("declaration")).start()
+    qtbot.waitUntil(lambda: received == [threading.current_thread().name], timeout=2000)
+    reset_hub()
 
 
 def test_app_hub_signals_cross_threads(qtbot) -> None:

@@ -1,6 +1,7 @@
 """app.settings: declared once, typed, validated, stored in an atomically written JSON file."""
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,42 @@ def test_every_setting_has_a_label_and_a_valid_default() -> None:
 def test_declaring_twice_is_an_error() -> None:
     with pytest.raises(ValueError, match="twice"):
         settings.declare("server_url", str, "", "again")
+
+
+def test_in_the_app_a_setting_is_written_in_the_background_in_order(app_data_dir: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    writers: list[str] = []
+    replace = paths.os.replace
+
+    def recording_replace(src: str, dst: str) -> None:
+        writers.append(threading.current_thread().name)
+        replace(src, dst)
+
+    monkeypatch.setattr(paths.os, "replace", recording_replace)
+    store = settings.load()
+    store.write_in_background()
+    for minutes in (20, 25, 30):
+        store.set(settings.SYNC_INTERVAL_MINUTES, minutes)
+    assert store.get(settings.SYNC_INTERVAL_MINUTES) == 30  # at once, before the file is written
+    assert store.flush(5)
+    assert writers and threading.current_thread().name not in writers
+    assert json.loads(paths.settings_path().read_text())["sync_interval_minutes"] == 30  # the last wins
+    assert settings.load().get(settings.SYNC_INTERVAL_MINUTES) == 30
+
+
+def test_a_background_write_that_fails_is_logged_and_the_old_file_stays_whole(
+        app_data_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    store = settings.load()
+    store.set(settings.SYNC_INTERVAL_MINUTES, 20)
+    store.write_in_background()
+
+    def broken_replace(src: str, dst: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(paths.os, "replace", broken_replace)
+    store.set(settings.SYNC_INTERVAL_MINUTES, 25)
+    assert store.flush(5)
+    monkeypatch.undo()
+    assert "could not be written" in caplog.text
+    assert settings.load().get(settings.SYNC_INTERVAL_MINUTES) == 20
+    assert [p.name for p in app_data_dir.iterdir() if p.suffix == ".tmp"] == []

@@ -175,3 +175,21 @@ def test_records_without_any_pound_field_still_give_the_points() -> None:
                                     today=date(2026, 4, 8))
     assert built.summary.points == 18 and {row.indicator_id: row.points for row in built.indicators} == {
         "AF006": 6, "AF008": 12, "DM014": 0}
+
+
+def test_a_year_without_rules_is_explained_in_plain_english(app_data_dir) -> None:
+    from app.models import database
+    from app.services import dashboard_data
+    from app.services.dashboard import Choice
+    from app.services.tasks import describe_error
+
+    database.open_cache()
+    try:
+        choice = Choice("QOF:1999-00", "QOF 1999/00", "qof", (date(2000, 3, 31),))
+        with pytest.raises(dashboard_data.MissingRules) as caught:
+            dashboard_data.load_view("Z99001", choice, date(2000, 3, 31), finance=False,
+                                     today=date(2000, 4, 8))
+    finally:
+        database.close_cache()
+    assert describe_error(caught.value) == \
+        "This version of the app has no QOF rules for 1999-00; please update it."

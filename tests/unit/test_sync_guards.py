@@ -24,6 +24,7 @@ CHANGES = ("GET", "/api/v1/practices/A81001/changes")
 def engine(https_server, tls_files, cache_db: Path, memory_keyring) -> SyncEngine:
     auth = Auth(https_server.url, TokenStore(), ca_file=tls_files.ca_file)
     auth.client.set_token("access-123")
+    auth.profile = Profile(https_server.url, "a@nhs.net", "Ann", "Lee", ())  # as after signing in
     https_server.replies[("GET", "/api/v1/me")] = Reply(200, {
         "user": {"email": "a@nhs.net", "first_name": "Ann", "last_name": "Lee"},
         "organisations": [{"ods": "A81001", "name": "The Surgery", "kind": "practice", "roles": ["View"]}]})
@@ -41,8 +42,10 @@ def test_a_cursor_that_does_not_move_stops_the_sync_instead_of_looping(https_ser
 
 
 def test_an_unreadable_reply_to_a_push_puts_the_batch_back_in_the_queue(https_server, engine) -> None:
-    first = outbox.enqueue("A81001", "offer_response", "POST", "/practices/A81001/offers/1/accept")
-    second = outbox.enqueue("A81001", "offer_response", "POST", "/practices/A81001/offers/2/accept")
+    first = outbox.enqueue("A81001", "offer_response", "POST", "/practices/A81001/offers/1/accept",
+                           owner="a@nhs.net")
+    second = outbox.enqueue("A81001", "offer_response", "POST", "/practices/A81001/offers/2/accept",
+                            owner="a@nhs.net")
     https_server.replies[("POST", "/api/v1/practices/A81001/offers/1/accept")] = Reply(200, b"not json")
     with pytest.raises(SyncStopped):  # retried, then given up for now
         engine.run(["A81001"])

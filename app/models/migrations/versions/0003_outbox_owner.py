@@ -16,7 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Items queued before this revision have no owner; they are sent by whoever signs in next, as before.
+    # Items queued before this revision truly have no owner (nobody recorded who queued them): they stay
+    # owner-less, and an item without an owner is never sent, so none goes in the wrong person's name.
     op.add_column("outbox", sa.Column("owner", sa.String(254), nullable=True))
 
 
