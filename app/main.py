@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from app import paths, settings
+from app import paths, preload, settings
 from app.logging_setup import setup_logging
 from app.models import database
 from app.version import app_version
@@ -91,15 +91,18 @@ def _cache_failed(error: BaseException) -> None:
           file=sys.stderr)
 
 
-def _open_cache() -> int:
+def load_after_first_paint() -> int:
     """On the database worker, after the first paint: open the cache, requeue interrupted writes, and
-    import the rest of the app here rather than on the GUI thread."""
+    import the rest of the app (every page and numpy too) here rather than on the GUI thread."""
     database.open_cache()
     from app.services import outbox
 
     recovered = outbox.recover_interrupted()
-    import app.shell  # noqa: F401  (the pages, rules and SQLAlchemy models come with it)
+    import app.shell  # noqa: F401  (the main window, rules and SQLAlchemy models come with it)
+    from app.views.main_window import import_pages
 
+    import_pages()
+    preload.numpy()
     return recovered
 
 
@@ -132,7 +135,7 @@ def _run_gui(args: argparse.Namespace, store: settings.Settings) -> int:
         _cache_failed(error)
         app.exit(1)
 
-    tasks.run(_open_cache, opened, failed)
+    tasks.run(load_after_first_paint, opened, failed)
     # Ctrl+C in a terminal (make demo) closes the app cleanly; the timer lets Python notice the signal.
     signal.signal(signal.SIGINT, lambda *_: app.quit())
     wake = QTimer()

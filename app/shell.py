@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app import paths, settings
+from app import paths, preload, settings
 from app.services import outbox, snapshot, tasks
 from app.services.profile import Profile, load_profile
 from app.services.secrets import TokenStore
@@ -351,17 +351,6 @@ def _preload_charts_when_idle(quiet: int = 0, looks: int = 0) -> None:
 
 
 def _preload_charts() -> None:
-    """Import matplotlib's Qt canvas on a network worker once the window is up (~0.4 s), so the first
-    Charts tab does not stall the GUI thread. Importing a module creates no widget: safe off the GUI."""
-    def load() -> None:
-        import importlib
-
-        for name in ("matplotlib.figure", "matplotlib.backends.backend_qtagg",
-                     "matplotlib.backends.backend_agg", "matplotlib.dates", "matplotlib.lines",
-                     "matplotlib.patches", "matplotlib.ticker", "matplotlib.transforms"):
-            importlib.import_module(name)
-        from matplotlib import font_manager
-
-        font_manager.findfont(font_manager.FontProperties())  # the font lookup the first draw would do
-
-    tasks.run(load, kind="net")
+    """Import what matplotlib's Agg drawing needs on a network worker once the window is up, so the
+    first Charts tab does not wait for it. Importing a module creates no widget: safe off the GUI."""
+    tasks.run(preload.charting, kind="net")

@@ -192,6 +192,7 @@ def one_round(meter: GapMeter, scratch: Path, server: dict[str, str]) -> None:
     from PySide6.QtWidgets import QApplication, QTabWidget
 
     from app import paths, settings
+    from app.main import load_after_first_paint
     from app.models import database
     from app.services import tasks
     from app.services.auth import Auth
@@ -201,7 +202,7 @@ def one_round(meter: GapMeter, scratch: Path, server: dict[str, str]) -> None:
     from central.seed import DEMO_PASSWORD
 
     paths.configure(scratch)
-    database.open_cache()
+    load_after_first_paint()  # as app.main does on the database worker, with the snapshot on screen
     store = settings.load()
     store.set(settings.SERVER_URL, server["url"])
     store.set(settings.CA_FILE, server["ca"])

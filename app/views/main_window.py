@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
 )
 
 from app import settings
-from app.services import tasks
 from app.services.profile import Profile
 from app.signals import hub
 from app.views import fonts
@@ -68,11 +67,11 @@ PAGE_MODULES = tuple(dict.fromkeys(section.page.split(":")[0] for section in SEC
 MINIMUM_SIZE = (1000, 700)  # fits a 1024×768 screen with the taskbar
 DEFAULT_SIZE = (1280, 800)
 MESSAGE_MS = 12_000
-PRELOAD_MS = 1000  # after "ready": a start that only paints and exits never waits for it
 
 
-def _import_pages() -> None:
-    """On a worker: import every page's module (importing creates no widget)."""
+def import_pages() -> None:
+    """On a worker: import every page's module (importing creates no widget), so that a first visit
+    to a page only builds it."""
     for module in PAGE_MODULES:
         importlib.import_module(module)
 
@@ -145,6 +144,8 @@ class MainWindow(GeometryMixin, QMainWindow):
         self._today: Today = local_today
         self._owner: str | None = None
         self._shown_profile = False  # show_profile has been called: built pages load their practice
+        self._showing_new_page = False  # a page being built to be shown: it loads once it is on screen
+        self._awaiting_load: set[str] = set()  # such pages, until they load
         self._facts: InstallationFacts | None = None
         self._second_person: SecondPersonConfirmer | None = None
         # The page on screen still loading: "ready" (painted with cached data) waits for it, and for
@@ -269,6 +270,7 @@ class MainWindow(GeometryMixin, QMainWindow):
         for key in sorted(built, key=lambda key: key != current):
             built[key].today, built[key].owner = self._today, self._owner
             built[key].show_practice(access)
+        self._awaiting_load.clear()
 
     def show_facts(self, facts: InstallationFacts) -> None:
         self._facts = facts
@@ -330,20 +332,37 @@ class MainWindow(GeometryMixin, QMainWindow):
             cast("HelpPage", page).show_facts(self._facts)
         if key == "manual-entry" and self._second_person is not None:
             cast("ManualEntryPage", page).confirm_second_person = self._second_person
-        if self._shown_profile:
+        if self._shown_profile and not self._showing_new_page:
             page.show_practice(self._access)
         return page
 
     def _section_changed(self, row: int) -> None:
         key = SECTIONS[row][0]
-        first_time = key not in self.pages.built()
-        self.pages[key]  # noqa: B018  (built, and loading, the first time it is shown)
-        if first_time and self.isVisible():
-            # Building and first showing (style, layout) are two pieces of work: let the GUI breathe
-            # between them, so neither holds the GUI thread long.
-            QTimer.singleShot(0, lambda: self._show_row(row))
-        else:
+        if key in self.pages.built() or not self.isVisible():
+            self.pages[key]  # noqa: B018  (built, and loading, the first time it is asked for)
             self._show_row(row)
+            return
+        # Building, first showing (style, layout) and loading are three pieces of work: the GUI gets a
+        # turn between them, and the GUI's part of the first show never competes with the page's read
+        # for the interpreter (which made a first show take twice as long).
+        self._showing_new_page = True
+        try:
+            page = self.pages[key]
+        finally:
+            self._showing_new_page = False
+        self._awaiting_load.add(key)
+
+        def load() -> None:
+            if key in self._awaiting_load:  # not loaded meanwhile by a new profile
+                self._awaiting_load.discard(key)
+                if self._shown_profile:
+                    page.show_practice(self._access)
+
+        def show_then_load() -> None:
+            self._show_row(row)
+            QTimer.singleShot(0, page, load)
+
+        QTimer.singleShot(0, self, show_then_load)
 
     def _show_row(self, row: int) -> None:
         if self.nav.currentRow() != row:
@@ -371,12 +390,6 @@ class MainWindow(GeometryMixin, QMainWindow):
             self._ready_sent = True
             self.repaint()  # painted now, with the cached rows in it
             QTimer.singleShot(0, self.ready.emit)
-            QTimer.singleShot(PRELOAD_MS, self, self._preload_pages)
-
-    def _preload_pages(self) -> None:
-        """The other pages' code, read in the background, so a first visit only builds the page."""
-        if self.isVisible():
-            tasks.run(_import_pages, kind="net")
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_geometry(self.store)

@@ -504,3 +504,25 @@ def test_a_hidden_page_is_built_and_loaded_when_first_shown(qtbot, window) -> No
     offers = window.pages["offers"]
     qtbot.waitUntil(lambda: offers.table.model.rowCount() == 1, timeout=3000)
     assert offers.today == window.dashboard.today and offers.owner == "castle.manager@nhs.net"
+
+
+def test_a_page_built_to_be_shown_is_on_screen_before_it_reads_the_cache(qtbot, window) -> None:
+    fill_cache()
+    open_on(qtbot, window, profile())
+    qtbot.waitUntil(lambda: tasks.runner().pending == 0, timeout=3000)
+    window.show_section("declarations")
+    declarations = window.pages["declarations"]
+    # Built, not yet shown and not yet reading: the GUI's first show never competes with the read.
+    assert not declarations.isVisible() and tasks.runner().pending == 0
+    qtbot.waitUntil(declarations.isVisible, timeout=3000)
+    qtbot.waitUntil(lambda: declarations.table.model.rowCount() > 0, timeout=3000)
+
+
+def test_a_page_left_before_its_first_read_still_reads_it(qtbot, window) -> None:
+    fill_cache()
+    open_on(qtbot, window, profile())
+    window.show_section("offers")
+    window.show_section("dashboard")  # at once, before the offers page came on screen
+    offers = window.pages["offers"]
+    qtbot.waitUntil(lambda: offers.table.model.rowCount() == 1, timeout=3000)
+    assert not offers.isVisible()
