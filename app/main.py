@@ -102,6 +102,7 @@ def load_after_first_paint() -> int:
     from app.views.main_window import import_pages
 
     import_pages()
+    preload.qt_types()
     preload.numpy()
     return recovered
 

@@ -22,6 +22,20 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+def qt_types() -> None:
+    """Create PySide6's Python classes for Qt's core, GUI and widget types now, on a worker.
+
+    PySide6 makes each class the first time Python meets an object of it (about 0.5 ms each): a page's
+    first show met dozens (its header view, selection model, scroll bars...), which added 20-30 ms to it
+    on the GUI thread. Making a class creates no Qt object, so it is safe on any thread.
+    """
+    from PySide6 import QtCore, QtGui, QtWidgets
+
+    for module in (QtCore, QtGui, QtWidgets):
+        for name in dir(module):
+            getattr(module, name)
+
+
 def numpy() -> None:
     """Import numpy (which the charts need) before the live window exists.
 

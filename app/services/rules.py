@@ -482,13 +482,19 @@ def rules_for(year: str) -> RuleSet | None:
         return None
 
 
+@lru_cache(maxsize=1)
+def _shipped_years() -> tuple[str, ...]:
+    """The years shipped with the app (read once: names are looked up for every row shown)."""
+    return tuple(available_years())
+
+
 OTHER_SERVICE_NAMES = {QOF_SERVICE: "Quality and Outcomes Framework", "NCD": "Network Contract DES"}
 
 
 def service_name(code: str, day: date | None = None) -> str:
     """A service's plain-English name: from the rules of ``day``'s QOF year first, then any shipped year."""
     years = [qof_year(day)] if day is not None else []
-    for year in (*years, *available_years()):
+    for year in (*years, *_shipped_years()):
         rules = rules_for(year)
         found = rules.services.get(code) if rules is not None else None
         if found is not None:

@@ -19,3 +19,11 @@ def test_charting_imports_the_agg_drawing_modules_and_no_qt_canvas() -> None:
             "'matplotlib.backends.backend_qtagg' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "False"]
+
+
+def test_qt_types_makes_the_widget_classes_before_any_is_met() -> None:
+    # QHeaderView is met only through QTableView.horizontalHeader(): PySide6 makes its class lazily.
+    code = ("import sys; import PySide6.QtWidgets as w; lazy = 'QHeaderView' not in vars(w); "
+            "from app import preload; preload.qt_types(); print(lazy, 'QHeaderView' in vars(w))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True"]
