@@ -192,6 +192,7 @@ class MainWindow(GeometryMixin, QMainWindow):
         rows.addWidget(body, 1)
         self.setCentralWidget(central)
         self.status = StatusBar()
+        self.status.attention_clicked.connect(self.show_section)  # "1 needs your attention: Manual entry"
         self.setStatusBar(self.status)
         self.nav.setCurrentRow(0)
 
@@ -359,8 +360,8 @@ class MainWindow(GeometryMixin, QMainWindow):
                     page.show_practice(self._access)
 
         def show_then_load() -> None:
-            self._show_row(row)
-            QTimer.singleShot(0, page, load)
+            self._show_row(row)  # styled and laid out now; painted once the read is on its way
+            load()
 
         QTimer.singleShot(0, self, show_then_load)
 

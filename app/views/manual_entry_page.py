@@ -19,11 +19,13 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -33,19 +35,12 @@ from PySide6.QtWidgets import (
 
 from app.services import format as fmt
 from app.services import manual_entry as me
+from app.services.entry_form_state import CONTACT, ROLE_NEEDED, form_state
 from app.services.profile import ACHIEVEMENT_ENTRY, PracticeAccess
 from app.services.record_types import MANUAL_ENTRY, OUTBOX, TIMETABLE_EVENT
-from app.services.windows import WindowState
-from app.views.manual_entry_form import (
-    ERROR,
-    GOOD,
-    ROLE_NEEDED,
-    ConflictDialog,
-    EntryForm,
-    fit_width,
-    value_text,
-    window_words,
-)
+from app.views.entry_dialogs import ConflictDialog
+from app.views.entry_widgets import ERROR, GOOD, WARNING, fit_width, value_text, window_words
+from app.views.manual_entry_form import EntryForm
 from app.views.page import Page
 from app.views.record_table import Column, Prepared, RecordTable, attr, prepare
 
@@ -54,11 +49,11 @@ SecondPersonConfirmer = Callable[..., me.SecondPersonConfirmation]
 EMPTY = "No manual entries yet. Use New entry… to enter the figures CQRS cannot extract."
 SECOND_PERSON_RULE = {
     True: ("Your practice requires a second person (Declaration Management or Supervisor) to check manual "
-           "entries before they are sent. This is a practice setting held by CQRS; your practice's User "
-           "Administrator can change it."),
-    False: ("Your practice does not require a second person to check manual entries before they are sent. "
-            "This is a practice setting held by CQRS; your practice's User Administrator can change it."),
+           "entries before they are sent."),
+    False: "Your practice does not require a second person to check manual entries before they are sent.",
 }
+RULE_HELD = "This is a practice setting held by CQRS; your practice's User Administrator can change it."
+UNKNOWN_WINDOW = me.EntryWindow(False, "The entry window is not known yet. Sync, then try again.")
 NEEDS_YOU = {me.CONFLICT: "#fde2e0", me.FAILED: "#fde2e0", me.REJECTED: "#fde2e0", me.DRAFT: "#fff9c4"}
 
 
@@ -76,10 +71,14 @@ def summary(row: me.EntryRow) -> str:
 def _columns() -> list[Column[me.EntryRow]]:
     return [Column("Achievement date", attr("achievement_date"), fmt.uk_date),
             Column("Service", attr("service_name")),
-            Column("Status", attr("status_text"), tooltip=attr("status_text"),
-                   background=lambda row: NEEDS_YOU.get(row.status)),
-            # When and by whom each change was made is in the history below the list.
-            Column("Values", summary, tooltip=summary)]
+            # The status wraps rather than being cut; a reason (which can run long) is in the detail
+            # below, with who did what, when.
+            Column("Values", summary, tooltip=summary),
+            Column("Status", attr("list_status"), tooltip=attr("status_text"),
+                   background=lambda row: NEEDS_YOU.get(row.status))]
+
+
+SHARED_COLUMNS = (1, 2, 3)  # Service, Values, Status
 
 
 @dataclass(frozen=True)
@@ -87,19 +86,22 @@ class Loaded:
     table: Prepared[me.EntryRow]
     choices: list[me.EntryChoice]
     context: me.PracticeContext
+    last_closed: me.EntryChoice | None = None  # to say when entry last closed, if nothing is open
 
 
 def _read(ods: str, today: date) -> Loaded:
     """On the database worker: the entries (with the table's texts worked out), the choices and rules."""
     table = prepare(_columns(), me.entries(ods, today))
-    return Loaded(table, me.choices(ods, today), me.practice_context(ods))
+    return Loaded(table, me.choices(ods, today), me.practice_context(ods), me.last_closed(ods, today))
 
 
 class NewEntryDialog(QDialog):
     """Choose the achievement date (newest first) and a service with items entered by hand."""
 
-    def __init__(self, choices: list[me.EntryChoice], parent: QWidget | None = None) -> None:
+    def __init__(self, choices: list[me.EntryChoice], last_closed: me.EntryChoice | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.last_closed = last_closed
         self.setWindowTitle("New manual entry")
         self.setAccessibleName("New manual entry")
         self.choices = choices
@@ -126,7 +128,8 @@ class NewEntryDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        intro = QLabel("Services whose figures are entered by hand, for the months in the timetable.")
+        intro = QLabel("Services whose figures are entered by hand, for the months whose entry window is "
+                       "open or opens within a month.")
         intro.setWordWrap(True)
         layout.addWidget(intro)
         layout.addLayout(form)
@@ -152,11 +155,21 @@ class NewEntryDialog(QDialog):
         choice = self.chosen()
         self.open_button.setEnabled(choice is not None)
         if choice is None:
-            self.window_line.setText("")
+            self.window_line.setText(self._nothing_open() if not self.choices else "")
+            self.window_line.setStyleSheet(f"color: {ERROR};")
             return
+        # Closed windows are never offered; one that has not opened yet can hold a draft until it does.
         self.window_line.setText(window_words(choice.window) + ("" if choice.window.open else
-                                 " You can still keep a draft."))
-        self.window_line.setStyleSheet(f"color: {GOOD if choice.window.open else ERROR};")
+                                 " You can keep a draft until then."))
+        self.window_line.setStyleSheet(f"color: {GOOD if choice.window.open else WARNING};")
+
+    def _nothing_open(self) -> str:
+        last = self.last_closed
+        if last is None:
+            return "No entry window is open or opens within a month in the timetable. Sync to fetch it."
+        return (f"No entry window is open now or opens within a month. The last one was for "
+                f"{fmt.uk_date(last.achievement_date)}: "
+                f"{last.window.message} {CONTACT}")
 
 
 class ManualEntryPage(Page):
@@ -164,8 +177,8 @@ class ManualEntryPage(Page):
 
     key = "manual-entry"
     title = "Manual entry"
-    intro = ("Figures CQRS cannot extract, entered by hand for each service and month. Drafts stay on this "
-             "PC until you send them; CQRS sends them on to your commissioner to approve.")
+    intro = ("Figures CQRS cannot extract, entered by hand for each service and month, for your "
+             "commissioner to approve. Drafts stay on this PC until you send them.")
     kinds = (MANUAL_ENTRY, TIMETABLE_EVENT, OUTBOX)  # changes that reload the page
     signed_out_text = "Sign in to see your practice's manual entries."
 
@@ -176,6 +189,7 @@ class ManualEntryPage(Page):
         self.context = me.PracticeContext()  # the practice's rule, list sizes and counts, from the cache
         self.rows: list[me.EntryRow] = []
         self.choices: list[me.EntryChoice] = []
+        self.last_closed: me.EntryChoice | None = None
         self.dialog: QDialog | None = None  # the form, conflict view or chooser now open
 
         self.role_note = QLabel(ROLE_NEEDED.replace(" this entry, but not change it", " entries and their "
@@ -201,8 +215,15 @@ class ManualEntryPage(Page):
         actions.addWidget(self.open_button)
         actions.addStretch(1)
 
+        # Rows grow to fit a wrapped status (a long rejection reason) rather than cutting it off.
         self.table: RecordTable[me.EntryRow] = RecordTable(_columns(), name="manual entries",
-                                                           empty_message=EMPTY)
+                                                           empty_message=EMPTY, wrap=True)
+        # Service, values and status share what the date leaves, so none pushes another off screen at
+        # large text sizes; each wraps. (The date keeps the width the table fits it to.)
+        header = self.table.view.horizontalHeader()
+        header.setStretchLastSection(False)  # the last is one of the three that share the room
+        for column in SHARED_COLUMNS:
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         self.table.row_activated.connect(self.open_entry)
         self.table.view.selectionModel().selectionChanged.connect(lambda *_args: self._selection_changed())
 
@@ -220,8 +241,10 @@ class ManualEntryPage(Page):
         self.history.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.history.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         self.history.setTabKeyNavigation(False)
-        self.history.horizontalHeader().setStretchLastSection(True)
-        self.history.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        history_header = self.history.horizontalHeader()
+        history_header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        for column in (1, 2):  # who and what share the rest, so neither runs off at large text sizes
+            history_header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         inner = QVBoxLayout(self.history_box)
         inner.addWidget(self.detail)
         inner.addWidget(self.history, 1)
@@ -229,11 +252,17 @@ class ManualEntryPage(Page):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(self.table)
-        splitter.addWidget(self.history_box)
+        # Scrolls rather than cutting the detail off when the text is large and the window small.
+        history_area = QScrollArea()
+        history_area.setWidgetResizable(True)
+        history_area.setFrameShape(QFrame.Shape.NoFrame)
+        history_area.setWidget(self.history_box)
+        history_area.setAccessibleName("History of the selected entry, scrollable")
+        splitter.addWidget(history_area)
         splitter.setStretchFactor(0, 1)  # the list gets the room; the history keeps a few lines
         splitter.setStretchFactor(1, 0)
-        splitter.setSizes([640, 260])  # proportions until the user drags the handle
-        self.history.setMinimumHeight(self.history.fontMetrics().lineSpacing() * 6)
+        splitter.setSizes([700, 200])  # proportions until the user drags the handle
+        self.history.setMinimumHeight(self.history.fontMetrics().lineSpacing() * 4)
 
         self.body_layout.addWidget(self.role_note)
         self.body_layout.addWidget(self.second_person_note)
@@ -250,6 +279,7 @@ class ManualEntryPage(Page):
         self._update_actions()
         if access is None:
             self.rows, self.choices, self.context = [], [], me.PracticeContext()
+            self.last_closed = None
             self.second_person_note.hide()
             self._selection_changed()
         else:
@@ -262,7 +292,10 @@ class ManualEntryPage(Page):
 
     def show_result(self, result: Loaded) -> None:
         self.rows, self.choices, self.context = list(result.table.rows), result.choices, result.context
+        self.last_closed = result.last_closed
+        # One line on the page (room for the list at large text sizes); who holds the rule on hover.
         self.second_person_note.setText(SECOND_PERSON_RULE[result.context.second_person_required])
+        self.second_person_note.setToolTip(RULE_HELD)
         self.second_person_note.setVisible(self.access is not None)
         self.table.set_prepared(result.table)
         self._selection_changed()
@@ -289,16 +322,23 @@ class ManualEntryPage(Page):
         if row is None:
             self.detail.setText("Select an entry to see its history.")
             return
-        window = f" {window_words(row.window)}" if row.window and row.status not in (me.APPROVED,) else ""
-        notes = f"\nNotes: {row.notes}" if row.notes else ""
+        # The same words as the entry's form (one source): an approved entry only says it is approved.
         if row.status == me.CONFLICT:
-            window += " Open it to see both versions side by side and choose."
-        self.detail.setText(f"{row.service_name}, {fmt.uk_date(row.achievement_date)}: "
-                            f"{row.status_text.rstrip('.')}.{window}{notes}")
+            said = f"{row.status_text}. Open it to see both versions side by side and choose."
+        elif self.can_enter:
+            said = form_state(row, row.window or UNKNOWN_WINDOW, can_enter=True).sentences
+        else:
+            said = f"{row.status_text.rstrip('.')}."
+        notes = f"\nNotes: {row.notes}" if row.notes else ""
+        self.detail.setText(f"{row.service_name}, {fmt.uk_date(row.achievement_date)}: {said}{notes}")
         self.history.setRowCount(len(row.history))
         for number, step in enumerate(reversed(row.history)):  # newest first
-            for column, text in enumerate((fmt.uk_datetime(step.at), step.by, step.what)):
-                self.history.setItem(number, column, QTableWidgetItem(text))
+            for column, text in enumerate((fmt.uk_datetime(step.at), step.who, step.what)):
+                item = QTableWidgetItem(text)
+                if column == 1:
+                    item.setToolTip(step.by)  # the name is shown; the address CQRS recorded on hover
+                self.history.setItem(number, column, item)
+        self.history.resizeRowsToContents()  # a long name or address wraps instead of being cut
 
     # --- actions -------------------------------------------------------------------------------------
 
@@ -306,7 +346,7 @@ class ManualEntryPage(Page):
         """Choose a service and achievement date, then open its form (or the entry it already has)."""
         if not self.can_enter:
             return
-        chooser = NewEntryDialog(self.choices, self)
+        chooser = NewEntryDialog(self.choices, self.last_closed, self)
         chooser.accepted.connect(lambda: self._chosen(chooser.chosen()))
         self.dialog = chooser
         chooser.open()
@@ -341,10 +381,10 @@ class ManualEntryPage(Page):
             self.dialog = conflict
             conflict.open()
             return
-        window = row.window or WindowState(False, "The entry window is not known yet. Sync, then try again.")
+        window = row.window or UNKNOWN_WINDOW
         self._open_form(form, row, window)
 
-    def _open_form(self, form: me.FormDefinition, row: me.EntryRow | None, window: WindowState) -> None:
+    def _open_form(self, form: me.FormDefinition, row: me.EntryRow | None, window: me.EntryWindow) -> None:
         assert self.access is not None
         ods, confirm = self.access.ods, self.confirm_second_person
 

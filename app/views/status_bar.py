@@ -1,42 +1,97 @@
-"""The status bar: online or offline, last successful sync, items waiting to be sent, who and where.
+"""The status bar: online or offline, last successful sync, items waiting to be sent, items that need the
+user (conflicts and refusals, with the pages that show them), who and where.
 
-It listens to the signal hub only; the window tells it the signed-in user and practice.
+It listens to the signal hub only; the window tells it the signed-in user and practice, and may connect
+``attention_clicked`` to show the page named.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QLabel, QPushButton, QStatusBar, QWidget
 
 from app.services import format as fmt
 from app.services import tasks
+from app.services.record_types import DECLARATION, MANUAL_ENTRY, OFFER_RESPONSE
 from app.signals import hub
 
+# Outbox kinds -> the section (key, title) whose page shows such an item and lets the user settle it.
+PAGES: Mapping[str, tuple[str, str]] = {MANUAL_ENTRY: ("manual-entry", "Manual entry"),
+                                        DECLARATION: ("declarations", "Declarations"),
+                                        OFFER_RESPONSE: ("offers", "Offers")}
+ATTENTION_COLOUR = "#d5281b"
 
-def _read_counts(ods: str) -> tuple[datetime | None, int]:
-    """On the database worker: the practice's last sync and the outbox count."""
+
+@dataclass(frozen=True)
+class Counts:
+    last_sync_at: datetime | None = None
+    waiting: int = 0  # queued or being sent
+    attention: Mapping[str, int] = field(default_factory=dict)  # outbox kind -> conflicts and refusals
+
+
+def read_counts(ods: str | None) -> Counts:
+    """On the database worker: the practice's last sync, what waits to be sent and what needs the user."""
     from app.services import cache_store, outbox  # the database layer loads off the first-paint path
 
-    return cache_store.sync_info(ods).last_sync_at, outbox.waiting_count()
+    last = cache_store.sync_info(ods).last_sync_at if ods is not None else None
+    needs_user = Counter(item.kind for item in outbox.items(statuses=outbox.NEEDS_ATTENTION))
+    return Counts(last, outbox.waiting_count(), dict(needs_user))
+
+
+def waiting_words(count: int, short: bool = False) -> str:
+    if short:
+        return "Nothing to send" if count == 0 else f"{count} to send"
+    if count == 0:
+        return "Nothing waiting to be sent"
+    return f"{count} item{'s' * (count != 1)} waiting to be sent"
+
+
+def attention_words(attention: Mapping[str, int]) -> str:
+    """"1 needs your attention: Manual entry" (empty when nothing does); pages in the window's order."""
+    total = sum(attention.values())
+    if not total:
+        return ""
+    pages = [title for kind, (_key, title) in PAGES.items() if attention.get(kind)]
+    where = f": {', '.join(pages)}" if pages else ""
+    return f"⚠ {total} need{'s' * (total == 1)} your attention{where}"
 
 
 class StatusBar(QStatusBar):
+    attention_clicked = Signal(str)  # the section key of the first page with something for the user
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.online = self._label("Connection", "Not connected yet")
         self.last_sync = self._label("Last sync", "Last sync: never")
         self.waiting = self._label("Items waiting to be sent", "Nothing waiting to be sent")
+        self.waiting.setToolTip("Changes made on this PC that have not reached CQRS yet")
+        # A button, so it can be reached from the keyboard and clicked to go where the items are.
+        self.attention = QPushButton()
+        self.attention.setFlat(True)
+        self.attention.setAccessibleName("Items that need your attention")
+        self.attention.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.attention.setStyleSheet(f"color: {ATTENTION_COLOUR}; font-weight: bold; padding: 0 4px;")
+        self.attention.clicked.connect(self._attention_clicked)
+        self.attention.hide()
+        self.addPermanentWidget(self.attention)
         self.who = self._label("Signed in user and practice", "Not signed in")
         self._last_sync_at: datetime | None = None
         self._practice: str | None = None
+        self._attention: Mapping[str, int] = {}
+        self._who = ("Not signed in", "Not signed in")  # with the practice, and without it
+        self._waiting = 0
         self._syncing = False
         signals = hub()
         signals.sync_started.connect(self._sync_started)
         signals.sync_finished.connect(self._sync_finished)
         signals.online_changed.connect(self.set_online)
-        signals.outbox_changed.connect(self.set_waiting)
+        signals.outbox_changed.connect(self._outbox_changed)
         self._clock = QTimer(self)  # "5 minutes ago" must keep moving
         self._clock.timeout.connect(self._show_last_sync)
         self._clock.start(30_000)
@@ -54,25 +109,87 @@ class StatusBar(QStatusBar):
         self.online.style().polish(self.online)
 
     def set_waiting(self, count: int) -> None:
-        self.waiting.setText("Nothing waiting to be sent" if count == 0
-                             else f"{count} item{'s' * (count != 1)} waiting to be sent")
+        self._waiting = count
+        self._fit_who()
+
+    def set_attention(self, attention: Mapping[str, int]) -> None:
+        """Conflicts and refusals per outbox kind: counted apart from what waits, and named by page."""
+        self._attention = dict(attention)
+        text = attention_words(attention)
+        self.attention.setText(text)
+        self.attention.setAccessibleDescription(text)
+        first = self._first_page()
+        where = f"Go to {PAGES[first][1]}: each item says what to do. " if first else ""
+        self.attention.setToolTip(f"{where}{text.removeprefix('⚠ ')}")
+        self.attention.setVisible(bool(text))
+        self._fit_who()
 
     def set_who(self, user: str | None, practice: str | None, ods: str | None) -> None:
         self._practice = ods
-        self.who.setText(f"{user} · {practice}" if user and practice else (user or "Not signed in"))
+        self._who = (f"{user} · {practice}" if user and practice else (user or "Not signed in"),
+                     user or "Not signed in")
+        self.who.setToolTip(self._who[0])
+        self._fit_who()
         self.refresh()
 
+    def _fit_who(self) -> None:
+        """With large text on a small screen the bar gives way step by step, so nothing is cut off: first
+        the practice, then the person (both are at the top of the window), then the pages named, then
+        the long wording of what waits (the full texts are in the tooltips)."""
+        full, short = self._who
+        attention = attention_words(self._attention)
+        waiting, brief = waiting_words(self._waiting), waiting_words(self._waiting, short=True)
+        steps = [(full, attention, waiting), (short, attention, waiting), ("", attention, waiting),
+                 ("", attention.split(":")[0], waiting), ("", attention.split(":")[0], brief)]
+        for who, needs, waits in steps:
+            self.who.setText(who)
+            self.who.setVisible(bool(who))
+            self.attention.setText(needs)
+            self.waiting.setText(waits)
+            shown = [w for w in (self.online, self.last_sync, self.waiting, self.attention, self.who)
+                     if not w.isHidden()]
+            if sum(w.sizeHint().width() + 12 for w in shown) + 24 <= self._room():
+                return
+
+    def _room(self) -> int:
+        """The window's width: the bar itself grows past it when its labels do not fit."""
+        top = self.window()
+        return top.width() if top is not self else self.width() or 1 << 20
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.window().installEventFilter(self)  # a narrower window cannot shrink a bar that is too wide
+        self._fit_who()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self.window():
+            self._fit_who()
+        return False
+
     def refresh(self) -> None:
-        """Read the last sync time and the outbox count from the cache (in the background)."""
+        """Read the last sync time and the outbox counts from the cache (in the background)."""
         ods = self._practice
         if ods is None:
             return
-        tasks.run(lambda: _read_counts(ods), self._counts)
+        tasks.run(lambda: read_counts(ods), self._counts)
 
-    def _counts(self, values: tuple[datetime | None, int]) -> None:
-        self._last_sync_at, waiting = values
-        self.set_waiting(waiting)
+    def _counts(self, counts: Counts) -> None:
+        self._last_sync_at = counts.last_sync_at
+        self.set_waiting(counts.waiting)
+        self.set_attention(counts.attention)
         self._show_last_sync()
+
+    def _outbox_changed(self, count: int) -> None:
+        self.set_waiting(count)
+        self.refresh()  # sent as the count changes: an item may now need the user, or no longer
+
+    def _first_page(self) -> str | None:
+        return next((kind for kind in PAGES if self._attention.get(kind)), None)
+
+    def _attention_clicked(self) -> None:
+        kind = self._first_page()
+        if kind is not None:
+            self.attention_clicked.emit(PAGES[kind][0])
 
     def _show_last_sync(self) -> None:
         if self._syncing:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -20,14 +20,17 @@ from PySide6.QtWidgets import (
     QComboBox,
     QLineEdit,
     QPlainTextEdit,
+    QStyle,
     QTableView,
     QWidget,
 )
 
+from app import settings
 from app.services import cache_store, outbox, tasks
 from app.services import manual_entry as me
-from app.services.profile import ACHIEVEMENT_ENTRY, VIEW, PracticeAccess
+from app.services.profile import ACHIEVEMENT_ENTRY, VIEW, PracticeAccess, Profile
 from app.signals import hub
+from app.views.main_window import MainWindow
 from app.views.manual_entry_form import ROLE_NEEDED, CheckDialog, ConflictDialog, EntryForm
 from app.views.manual_entry_page import ManualEntryPage, NewEntryDialog
 from central.timetable_plan import national_timetable
@@ -232,24 +235,52 @@ def test_closing_the_form_with_esc_keeps_what_was_typed_as_a_draft(open_page, qt
 
 # --- entry windows --------------------------------------------------------------------------------------
 
-def test_outside_its_window_a_form_says_when_and_cannot_be_queued(open_page, qtbot) -> None:
+def test_a_closed_window_says_when_it_closed_and_offers_no_draft(open_page, qtbot) -> None:
+    """Once October's window has closed, October is not offered; a draft kept before it closed opens
+    read-only, says when the window closed and what to do, and can only be deleted."""
+    outbox.save_draft(ODS, "LDHC", OCTOBER, {"LD_REG": 58})  # typed while the window was open
     page = open_page(today=AFTER_WINDOW)
-    form = _new_form(page, "LDHC", OCTOBER)
-    assert form.window_line.text() == "The entry window closed on 12 Nov 2025."
-    qtbot.keyClicks(form.inputs["LD_REG"], "58")
-    assert not form.check_button.isEnabled() and form.save_button.isEnabled()
+    page.new_button.click()
+    chooser = page.dialog
+    assert isinstance(chooser, NewEntryDialog)
+    offered = [chooser.when.itemData(i) for i in range(chooser.when.count())]
+    assert OCTOBER.isoformat() not in offered and NOVEMBER.isoformat() in offered
+    chooser.reject()
+
+    page.open_entry(_row(page, "LDHC"))
+    form = page.dialog
+    assert isinstance(form, EntryForm)
+    assert form.window_line.text() == ("The entry window closed on 12 Nov 2025: nothing more can be "
+                                       "entered, sent or kept as a draft for it. If figures are missing or "
+                                       "wrong, contact your commissioner.")
+    assert not form.save_button.isVisible() and not form.check_button.isEnabled()
+    assert not form.inputs["LD_REG"].isEnabled() and not form.notes.isEnabled()
+    assert form.delete_button.isVisible() and form.delete_button.isEnabled()
     form.check_before_sending()  # e.g. by its shortcut: refused all the same
     assert form.check_dialog is None
     assert form.form_message.text() == ("This entry cannot be sent now. "
                                         "The entry window closed on 12 Nov 2025.")
-    form.save_button.click()  # a draft can still be kept
+    with pytest.raises(me.EntryRefused, match="closed on 12 Nov 2025. A draft can no longer be kept"):
+        me.save_draft(ODS, me.form_for("LDHC", OCTOBER), {"LD_REG": "60"}, "", AFTER_WINDOW)
+    form.reject()
     settle()
     assert outbox.load_draft(ODS, "LDHC", OCTOBER).values == {"LD_REG": 58} and outbox.items(ODS) == []
-    form.reject()
 
-    later = _new_form(page, "WM", NOVEMBER)
+    later = _new_form(page, "WM", NOVEMBER)  # not open yet: a draft can be kept until it opens
     assert later.window_line.text() == "The entry window opens on 1 Dec 2025 and closes on 12 Dec 2025."
-    assert not later.check_button.isEnabled()
+    assert not later.check_button.isEnabled() and later.save_button.isEnabled()
+    assert later.save_button.isVisible()
+
+
+def test_with_every_window_closed_the_chooser_says_when_the_last_one_closed(open_page) -> None:
+    page = open_page(today=date(2026, 12, 1))  # the 2025/26 timetable is all in the past
+    page.new_button.click()
+    chooser = page.dialog
+    assert chooser.when.count() == 0 and not chooser.open_button.isEnabled()
+    assert chooser.window_line.text() == (
+        "No entry window is open now or opens within a month. The last one was for 31 Mar 2026: The entry "
+        "window closed on 12 Apr 2026. If figures are missing or wrong, contact your commissioner.")
+    assert "keep a draft" not in chooser.window_line.text()
 
 
 # --- check before sending and the second person ---------------------------------------------------------
@@ -407,8 +438,9 @@ def test_a_rejected_entry_shows_the_reason_and_its_history(cache, open_page) -> 
                   ("manual entry rejected", "2025-10-16T11:00:00+00:00", ICB))),
           _entry(201, "LDHC", OCTOBER, {"LD_REG": 58}, "approved", 2))
     page = open_page()
-    assert _table_text(page, 1, "Status") == ("Rejected: 42 doses is more than the 31 we supplied; please "
-                                              "check the clinic list.")
+    assert _table_text(page, 1, "Status") == "Rejected: the reason is below"
+    assert page.table.proxy.index(1, 3).data(Qt.ItemDataRole.ToolTipRole) == (
+        "Rejected: 42 doses is more than the 31 we supplied; please check the clinic list.")
     assert _table_text(page, 0, "Status") == "Approved"
     assert page.select("entry:188")
     history = page.history
@@ -418,7 +450,8 @@ def test_a_rejected_entry_shows_the_reason_and_its_history(cache, open_page) -> 
 
     page.select("entry:201")
     page.open_button.click()
-    assert page.dialog.locked_line.text() == "This entry has been approved, so it can no longer be amended."
+    assert page.dialog.locked_line.text() == ("This entry has been approved, so it can no longer be amended. "
+                                              "If the approved figures are wrong, contact your commissioner.")
 
 
 def test_no_practice_or_no_entries_still_reports_loaded(fresh_hub, qtbot) -> None:
@@ -473,3 +506,127 @@ def test_a_draft_for_a_year_without_rules_is_listed_and_says_why_it_cannot_open(
     page.open_entry(row)
     assert page.dialog is None and page.message.isVisible()
     assert page.message.text() == "This version of the app has no rules for 2026-27."
+
+
+# --- one consistent state, the queued value at once, names in the history ------------------------------
+
+def test_an_approved_entry_says_only_that_it_is_approved_and_who_to_contact(cache, open_page) -> None:
+    cache(_entry(201, "LDHC", OCTOBER, {"LD_REG": 58}, "approved", 1))  # its window is still open
+    page = open_page()
+    assert page.select("entry:201")
+    approved = ("This entry has been approved, so it can no longer be amended. If the approved figures are "
+                "wrong, contact your commissioner.")
+    assert page.detail.text() == f"Learning disabilities health checks, 31 Oct 2025: {approved}"
+    page.open_button.click()
+    form = page.dialog
+    said = [label.text() for label in (form.window_line, form.status_line, form.locked_line)
+            if label.isVisibleTo(form)]
+    assert said == [approved]  # no "Entry window open", no "Sending amends version 1"
+    assert not any(w.isEnabled() for w in (form.inputs["LD_REG"], form.save_button, form.check_button))
+
+
+def test_a_submitted_entry_in_its_window_says_what_sending_replaces(cache, open_page) -> None:
+    cache(_entry(201, "LDHC", OCTOBER, {"LD_REG": 58}, "submitted", 3))
+    page = open_page()
+    page.open_entry(_row(page, "LDHC"))
+    form = page.dialog
+    assert form.window_line.text() == "Entry window: open until 12 Nov 2025."
+    assert form.status_line.text() == ("Submitted, awaiting approval. Sending replaces version 3 held on "
+                                       "CQRS.")
+    assert not form.locked_line.isVisibleTo(form) and form.check_button.isEnabled()
+
+
+def test_after_queuing_a_change_the_list_shows_the_queued_value_at_once(cache, open_page, qtbot) -> None:
+    cache(_entry(201, "LDHC", OCTOBER, {"LD_REG": 58}))
+    page = open_page()
+    assert page.select("entry:201")
+    page.open_button.click()
+    form = page.dialog
+    form.inputs["LD_REG"].setText("61")
+    form.check_button.click()
+    with qtbot.waitSignal(page.loaded, timeout=5000):  # the page reloads from the hub, nothing else
+        form.check_dialog.send_button.click()
+    selected = page.selected()
+    assert selected is not None and selected.values == {"LD_REG": 61}  # still the selected row
+    assert _table_text(page, 0, "Values") == "LD register 61"
+    assert _table_text(page, 0, "Status") == "Queued, waiting to be sent"
+    assert "waiting to be sent" in page.detail.text()
+
+    [item] = outbox.items(ODS)
+    outbox.next_batch(OWNER)
+    outbox.mark_sent(item.key)  # pushed; the pull that brings version 2 back has not happened yet
+    _reload(page, qtbot)
+    assert _table_text(page, 0, "Values") == "LD register 61"  # never back to 58 in between
+    assert _table_text(page, 0, "Status") == "Sent to CQRS, not synced back yet"
+    cache(_entry(201, "LDHC", OCTOBER, {"LD_REG": 61}, version=2))
+    _reload(page, qtbot)
+    assert _table_text(page, 0, "Values") == "LD register 61"
+    assert _table_text(page, 0, "Status") == "Submitted, awaiting approval"
+
+
+def _user(user_id: int, email: str, first: str, last: str) -> dict:
+    return {"type": "user", "id": user_id, "data": {"id": user_id, "email": email, "first_name": first,
+                                                     "last_name": last, "roles": ["View"]}}
+
+
+def test_history_shows_names_the_cache_knows_and_emails_otherwise(cache, open_page) -> None:
+    cache(_user(5, "Helen.Marsh@nhs.net", "Helen", "Marsh"),
+          _entry(188, "RSVP", date(2025, 9, 30), {"DOSES": 42}, "rejected", 2, "Too many doses.",
+                 (("manual entry created", "2025-10-07T10:02:00+00:00", MANAGER),
+                  ("manual entry rejected", "2025-10-16T11:00:00+00:00", ICB))))
+    page = open_page()
+    assert page.select("entry:188")
+    history = page.history
+    assert [history.item(r, 1).text() for r in range(history.rowCount())] == [ICB, "Helen Marsh"]
+    assert history.item(1, 1).toolTip() == MANAGER  # the address CQRS recorded, on hover
+
+
+# --- the Status column at 1024×768 ------------------------------------------------------------------------
+
+LONG_REASON = ("42 doses is more than the 31 we supplied; please check the clinic list against the "
+               "vaccine stock record and send it again")
+
+
+def _status_cells(view: QTableView) -> dict[str, bool]:
+    """Each Status text on screen, and whether it fits its cell (wrapped to the cell's width)."""
+    model = view.model()
+    titles = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    column = titles.index("Status")
+    margin = 2 * (view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1)
+    metrics, viewport = view.fontMetrics(), view.viewport().rect()
+    fits = {}
+    for row in range(model.rowCount()):
+        index = model.index(row, column)
+        rect = view.visualRect(index)
+        if rect.bottom() > viewport.bottom():
+            break  # off screen: fitted when scrolled to
+        text = index.data()
+        needed = metrics.boundingRect(QRect(0, 0, rect.width() - margin, 10_000),
+                                      int(Qt.TextFlag.TextWordWrap), text)
+        fits[text] = (needed.width() <= rect.width() - margin and needed.height() <= rect.height()
+                      and rect.right() <= viewport.right())
+    return fits
+
+
+@pytest.mark.parametrize("text_scale", [1.0, 2.0], indirect=True, ids=["100%", "200%"])
+def test_the_status_column_is_never_cut_at_1024_by_768(text_scale, cache, qtbot, tmp_path) -> None:
+    cache(_entry(188, "RSVP", NOVEMBER, {"DOSES": 42}, "rejected", 2, LONG_REASON),  # the first row
+          _entry(201, "LDHC", OCTOBER, {"LD_REG": 58}, "approved"),
+          _entry(202, "WM", OCTOBER, {"REFERRALS": 11}))
+    window = MainWindow(settings.load())
+    qtbot.addWidget(window)
+    window.resize(1024, 768)
+    with qtbot.waitSignal(window.ready, timeout=5000):
+        window.show_profile(Profile("https://cqrs.example.nhs.uk", OWNER, "Sarah", "Okafor",
+                                    (PracticeAccess(ODS, PRACTICE, (VIEW, ACHIEVEMENT_ENTRY)),)), ODS)
+        window.show()
+    qtbot.waitExposed(window)
+    window.show_section("manual-entry")
+    page = window.pages["manual-entry"]
+    qtbot.waitUntil(lambda: len(page.rows) == 3, timeout=5000)
+    settle()
+    qtbot.wait(100)  # the table fits its rows to wrapped text on a timer
+    assert (window.width(), window.height()) == (1024, 768)
+    assert window.grab().save(str(tmp_path / "manual_entry.png"))
+    cells = _status_cells(page.table.view)
+    assert "Rejected: the reason is below" in cells and all(cells.values()), cells

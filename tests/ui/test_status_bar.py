@@ -1,0 +1,77 @@
+"""app.views.status_bar: what waits to be sent and what needs the user are counted apart, from the real
+outbox (SQLite in a temp folder), and the items that need the user are named by the page that shows them."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QApplication
+
+from app.services import outbox, tasks
+from app.signals import hub
+from app.views.main_window import SECTIONS
+from app.views.status_bar import PAGES, StatusBar
+
+ODS, OWNER = "Z99001", "practice.manager@nhs.net"
+
+
+def _refused(kind: str, conflict: bool = False) -> str:
+    item = outbox.enqueue(ODS, kind, "POST", f"/practices/{ODS}/{kind}", {"n": 1}, owner=OWNER)
+    outbox.next_batch(OWNER)
+    if conflict:
+        outbox.mark_conflict(item.key, {"id": 1, "version": 2}, "Someone changed it first.")
+    else:
+        outbox.mark_failed(item.key, "The entry window closed on 12 Nov 2025.")
+    return item.key
+
+
+def _shown(qtbot, bar: StatusBar) -> None:
+    bar.set_who("Sarah Okafor", "Riverside Medical Practice", ODS)
+    assert tasks.wait_for_idle()
+    QApplication.processEvents()
+
+
+def test_a_conflict_is_counted_apart_from_what_waits_and_named_by_its_page(fresh_hub, qtbot) -> None:
+    _refused("manual_entry", conflict=True)
+    bar = StatusBar()
+    qtbot.addWidget(bar)
+    bar.show()
+    _shown(qtbot, bar)
+    assert bar.waiting.text() == "Nothing waiting to be sent"
+    assert bar.attention.isVisible()
+    assert bar.attention.text() == "⚠ 1 needs your attention: Manual entry"
+    assert bar.attention.accessibleName() == "Items that need your attention"
+
+    with qtbot.waitSignal(bar.attention_clicked, timeout=1000) as clicked:
+        bar.attention.click()
+    assert clicked.args == ["manual-entry"]
+
+
+def test_the_count_follows_the_outbox_as_items_are_settled(fresh_hub, qtbot) -> None:
+    key = _refused("manual_entry")
+    _refused("offer_response")
+    bar = StatusBar()
+    qtbot.addWidget(bar)
+    bar.show()
+    _shown(qtbot, bar)
+    assert bar.attention.text() == "⚠ 2 need your attention: Manual entry, Offers"
+
+    outbox.resubmit(key, owner=OWNER)  # e.g. the user corrected it and queued it again
+    hub().outbox_changed.emit(outbox.waiting_count())  # as the services announce it
+    qtbot.waitUntil(lambda: bar.attention.text() == "⚠ 1 needs your attention: Offers", timeout=3000)
+    assert bar.waiting.text() == "1 item waiting to be sent"
+    with qtbot.waitSignal(bar.attention_clicked, timeout=1000) as clicked:
+        bar.attention.click()
+    assert clicked.args == ["offers"]
+
+
+def test_nothing_needing_the_user_shows_nothing(fresh_hub, qtbot) -> None:
+    outbox.enqueue(ODS, "manual_entry", "POST", f"/practices/{ODS}/manual-entries", {}, owner=OWNER)
+    bar = StatusBar()
+    qtbot.addWidget(bar)
+    bar.show()
+    _shown(qtbot, bar)
+    assert bar.waiting.text() == "1 item waiting to be sent" and not bar.attention.isVisible()
+
+
+def test_every_page_named_is_a_section_of_the_window() -> None:
+    sections = dict(SECTIONS)
+    assert all(sections.get(key) == title for key, title in PAGES.values())
