@@ -11,6 +11,12 @@ never waits on the disk. ``flush()`` waits for those writes (at quit; they also 
     store = settings.load()
     store.get(settings.SYNC_INTERVAL_MINUTES)   # -> int
     store.set(settings.SERVER_URL, "https://cqrs.example.nhs.uk")
+    store.watch(settings.SYNC_INTERVAL_MINUTES, reschedule)  # applied at once when it changes
+
+A setting declared with a ``group`` is shown on the Settings page (app.views.settings_page) with its
+label, help line and allowed values: declaring it is all it takes. A value in the file that is not
+allowed (a hand-edited file) is never used: ``problems()`` says so in plain English and the default
+applies until a good value is chosen.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from app import paths
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+_KINDS = {int: "a whole number", float: "a number", str: "text", bool: "yes or no (true or false)"}
 
 
 class SettingError(ValueError):
@@ -44,20 +51,50 @@ class Setting(Generic[T]):
     label: str
     optional: bool = False  # None is allowed (and means "not set")
     check: Callable[[Any], str | None] | None = None  # returns a problem in plain English, or None
+    # What the settings screen is generated from: settings with a group are shown there, under it.
+    group: str | None = None
+    help: str = ""  # one line under the control, in plain English
+    choices: tuple[tuple[Any, str], ...] = ()  # the allowed values with what the screen calls them
+    minimum: float | None = None
+    maximum: float | None = None
+    unit: str = ""  # e.g. "minutes": shown after the value
 
     def validate(self, value: Any) -> T:
         """Return ``value`` converted to this setting's type, or raise SettingError."""
-        if value is None:
-            if self.optional:
-                return None  # type: ignore[return-value]
-            raise self._error("a value is required")
-        value = self._convert(value)
-        if self.optional and value == "":
-            return None  # type: ignore[return-value]  # a cleared text box means "not set"
-        problem = self.check(value) if self.check else None
+        problem = self.problem(value)
         if problem:
             raise self._error(problem)
-        return value
+        return None if value is None else self._convert(value)  # type: ignore[no-any-return]
+
+    def problem(self, value: Any) -> str | None:
+        """What is wrong with ``value`` for this setting, in plain English; None when it is allowed."""
+        if value is None:
+            return None if self.optional else "a value is required"
+        try:
+            value = self._convert(value)
+        except TypeError as error:
+            return str(error)
+        if value is None:
+            return None  # a cleared text box means "not set"
+        if self.choices and value not in {choice for choice, _label in self.choices}:
+            offered = ", ".join(label for _choice, label in self.choices)
+            return f"must be one of {offered}, got {value!r}"
+        if (self.minimum is not None and value < self.minimum) or (
+                self.maximum is not None and value > self.maximum):
+            return (f"must be between {self.describe(self.minimum)} and {self.describe(self.maximum)}, "
+                    f"got {value!r}")
+        return self.check(value) if self.check else None
+
+    def describe(self, value: Any) -> str:
+        """``value`` as the settings screen shows it, e.g. "150%" or "15 minutes"."""
+        for choice, label in self.choices:
+            if choice == value:
+                return label
+        if value is None:
+            return "not set"
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return f"{value} {self.unit}" if self.unit else str(value)
 
     def _convert(self, value: Any) -> Any:
         # bool is a subclass of int: a stray True must not become an interval of 1 minute.
@@ -68,32 +105,48 @@ class Setting(Generic[T]):
         if self.type is float and isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
         if self.type is str and isinstance(value, str):
-            return value.strip()
-        raise self._error(f"expected {self.type.__name__}, got {type(value).__name__} {value!r}")
+            value = value.strip()
+            return None if self.optional and value == "" else value
+        raise TypeError(f"expected {_KINDS.get(self.type, self.type.__name__)}, got {value!r}")
 
     def _error(self, problem: str) -> SettingError:
         return SettingError(f"Setting '{self.label}' ({self.key}): {problem}")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A value in the settings file that is not allowed (e.g. after hand-editing): the default is used."""
+
+    setting: Setting[Any]
+    value: Any
+
+    @property
+    def message(self) -> str:
+        return (f"The settings file holds {self.value!r} for “{self.setting.label}”, which is not allowed "
+                f"({self.setting.problem(self.value)}), so {self.setting.describe(self.setting.default)} "
+                "is used. Choose a value in Settings to replace it.")
 
 
 SETTINGS: dict[str, Setting[Any]] = {}
 
 
 def declare(key: str, type_: type, default: Any, label: str, *, optional: bool = False,
-            check: Callable[[Any], str | None] | None = None) -> Setting[Any]:
-    """Register a setting; declaring the same key twice is a programming error."""
+            check: Callable[[Any], str | None] | None = None, group: str | None = None, help: str = "",
+            choices: tuple[tuple[Any, str], ...] = (), minimum: float | None = None,
+            maximum: float | None = None, unit: str = "") -> Setting[Any]:
+    """Register a setting; declaring the same key twice is a programming error.
+
+    A setting with a ``group`` appears on the settings screen under that heading, with ``label`` and
+    ``help``, as a list of ``choices``, a number from ``minimum`` to ``maximum``, a tick box (bool) or
+    a text box (str): declaring it is all it takes."""
     if key in SETTINGS:
         raise ValueError(f"setting {key!r} declared twice")
-    setting = Setting(key, type_, default, label, optional, check)
+    setting = Setting(key, type_, default, label, optional, check, group, help, choices, minimum, maximum,
+                      unit)
     if default is not None or not optional:
         setting.validate(default)  # a bad default should fail at import, not in front of a user
     SETTINGS[key] = setting
     return setting
-
-
-def _between(low: float, high: float) -> Callable[[Any], str | None]:
-    def check(value: float) -> str | None:
-        return None if low <= value <= high else f"must be between {low} and {high}, got {value}"
-    return check
 
 
 def _https_url(value: str) -> str | None:
@@ -113,17 +166,25 @@ def _ods_code(value: str) -> str | None:
     return None if re.fullmatch(r"[A-Z0-9]{3,8}", value) else f"not an ODS code: {value!r}"
 
 
+# The settings screen's groups, in the order it shows them.
+DISPLAY, SYNC = "Display", "Sync"
+GROUPS = (DISPLAY, SYNC)
+
 SERVER_URL: Setting[str] = declare("server_url", str, "", "CQRS server address", check=_https_url)
 CA_FILE: Setting[str | None] = declare(
     "ca_file", str, None, "Extra trusted certificate authority (PEM file)", optional=True,
     check=_existing_file)
 SYNC_INTERVAL_MINUTES: Setting[int] = declare(
-    "sync_interval_minutes", int, 15, "Sync every (minutes)", check=_between(1, 1440))
+    "sync_interval_minutes", int, 15, "Sync every", group=SYNC, minimum=1, maximum=1440, unit="minutes",
+    help="How often the app fetches new figures from CQRS and sends what is waiting. F5 syncs at any time.")
 LAST_PRACTICE_ODS: Setting[str | None] = declare(
     "last_practice_ods", str, None, "Last practice opened", optional=True, check=_ods_code)
 WINDOW_GEOMETRY: Setting[str | None] = declare(
     "window_geometry", str, None, "Window position and size", optional=True)
-TEXT_SCALE: Setting[float] = declare("text_scale", float, 1.0, "Text size", check=_between(0.75, 2.0))
+TEXT_SCALE: Setting[float] = declare(
+    "text_scale", float, 1.0, "Text size", group=DISPLAY,
+    choices=((1.0, "100%"), (1.25, "125%"), (1.5, "150%"), (1.75, "175%"), (2.0, "200%")),
+    help="Makes all the text in the app larger, for example when sharing your screen with the help desk.")
 
 
 def _lookup(setting: Setting[T] | str) -> Setting[T]:
@@ -135,15 +196,22 @@ def _lookup(setting: Setting[T] | str) -> Setting[T]:
         raise SettingError(f"Unknown setting {setting!r}") from None
 
 
+Watcher = Callable[[Any], None]
+
+
 class Settings:
     """Typed access to the settings file. Unknown keys in it are kept, so older versions don't lose them."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._read_problem: str | None = None
         self._values: dict[str, Any] = self._read()
         self._writer: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._pending: set[Future[None]] = set()
+        self._watchers: dict[str, list[Watcher]] = {}
+        for problem in self.problems():
+            log.warning("%s", problem)
 
     def write_in_background(self) -> None:
         """From now on, write the file on a background thread (the GUI thread does no file I/O)."""
@@ -158,28 +226,49 @@ class Settings:
 
     def get(self, setting: Setting[T] | str) -> T:
         setting = _lookup(setting)
-        if setting.key not in self._values:
-            return setting.default
-        try:
-            return setting.validate(self._values[setting.key])
-        except SettingError as error:
-            # A hand-edited or older file must not stop the app from starting.
-            log.warning("%s; using the default", error)
-            return setting.default
+        if setting.key not in self._values or setting.problem(self._values[setting.key]):
+            return setting.default  # a hand-edited or older file must not stop the app from starting
+        return setting.validate(self._values[setting.key])
 
     def set(self, setting: Setting[T] | str, value: T) -> None:
         setting = _lookup(setting)
+        before = self.get(setting)
         self._values[setting.key] = setting.validate(value)
         self._write()
+        self._changed(setting, before)
 
     def reset(self, setting: Setting[Any] | str) -> None:
         """Go back to the declared default."""
-        self._values.pop(_lookup(setting).key, None)
+        setting = _lookup(setting)
+        before = self.get(setting)
+        self._values.pop(setting.key, None)
         self._write()
+        self._changed(setting, before)
+
+    def watch(self, setting: Setting[Any] | str, callback: Watcher) -> Callable[[], None]:
+        """Call ``callback(new value)`` whenever ``setting`` changes (on the thread that changed it, in the
+        app the GUI thread), so a change applies at once. Returns a function that stops watching."""
+        watchers = self._watchers.setdefault(_lookup(setting).key, [])
+        watchers.append(callback)
+        return lambda: watchers.remove(callback) if callback in watchers else None
+
+    def problems(self) -> list[str]:
+        """Plain-English messages about the file: unreadable, or holding values that are not allowed
+        (for each, the default is used until a good value is chosen)."""
+        found = [self._read_problem] if self._read_problem else []
+        found += [Problem(setting, self._values[key]).message for key, setting in SETTINGS.items()
+                  if key in self._values and setting.problem(self._values[key])]
+        return found
 
     def as_dict(self) -> dict[str, Any]:
         """Every declared setting with its current value (for diagnostics)."""
         return {key: self.get(setting) for key, setting in SETTINGS.items()}
+
+    def _changed(self, setting: Setting[Any], before: Any) -> None:
+        after = self.get(setting)
+        if after != before:
+            for callback in list(self._watchers.get(setting.key, ())):
+                callback(after)
 
     def _read(self) -> dict[str, Any]:
         try:
@@ -187,9 +276,14 @@ class Settings:
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as error:
-            log.warning("Settings file %s could not be read (%s); using defaults", self.path, error)
+            self._read_problem = (f"The settings file could not be read ({error}), so the standard settings "
+                                  "are used. Choosing a setting in Settings saves a new file.")
             return {}
-        return data if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            self._read_problem = ("The settings file does not hold settings, so the standard settings are "
+                                  "used. Choosing a setting in Settings saves a new file.")
+            return {}
+        return data
 
     def _write(self) -> None:
         if self._writer is None:

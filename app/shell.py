@@ -46,6 +46,8 @@ class Shell(QObject):
         super().__init__()
         self.store, self.tokens, self.demo, self.offline = store, tokens, demo, offline
         store.write_in_background()  # a setting changed from the window never waits on the disk
+        store.watch(settings.SYNC_INTERVAL_MINUTES,  # a new interval from the Settings page applies at once
+                    lambda minutes: self.sync.set_interval(minutes) if self.sync is not None else None)
         self.auth: Auth | None = None
         self.sync: SyncController | None = None
         self.demo_server: Any = None

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from app.views.help_page import HelpPage, InstallationFacts
     from app.views.manual_entry_page import ManualEntryPage, SecondPersonConfirmer
     from app.views.offers_page import OffersPage
+    from app.views.settings_page import SettingsPage
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ SECTION_PAGES = (
     Section("offers", "Offers", "app.views.offers_page:OffersPage"),
     Section("timetable", "Timetable", "app.views.record_pages:TimetablePage"),
     Section("users", "Users", "app.views.record_pages:UsersPage"),
+    Section("settings", "Settings", "app.views.settings_page:SettingsPage"),
     Section("help", "Help", "app.views.help_page:HelpPage"),
 )
 SECTIONS = tuple((section.key, section.title) for section in SECTION_PAGES)
@@ -166,8 +168,7 @@ class MainWindow(GeometryMixin, QMainWindow):
         self.nav.setAccessibleName("Sections")
         self.nav.addItems([title for _key, title in SECTIONS])
         fonts.relative(self.nav, fonts.PROMINENT)
-        self.nav.setMinimumWidth(self.nav.sizeHintForColumn(0) + 40)
-        self.nav.setMaximumWidth(self.nav.sizeHintForColumn(0) + 60)
+        self._fit_nav()
         self.nav.currentRowChanged.connect(self._section_changed)
 
         body = QWidget()
@@ -199,6 +200,8 @@ class MainWindow(GeometryMixin, QMainWindow):
         hub().sync_started.connect(lambda: self.sync_button.setEnabled(False))
         hub().sync_finished.connect(self._sync_finished)
         self.restore_geometry(store)
+        if problems := store.problems():  # e.g. a hand-edited settings file: say what is used instead
+            self.show_message(" ".join(problems))
 
     def _top_bar(self) -> QWidget:
         bar = QWidget()
@@ -329,6 +332,8 @@ class MainWindow(GeometryMixin, QMainWindow):
         page.today, page.owner = self._today, self._owner
         page.loaded.connect(lambda key=key: self._page_loaded(key))
         self._slots[key].addWidget(page)
+        if key == "settings":
+            cast("SettingsPage", page).use_store(self.store)
         if key == "help" and self._facts is not None:
             cast("HelpPage", page).show_facts(self._facts)
         if key == "manual-entry" and self._second_person is not None:
@@ -391,6 +396,15 @@ class MainWindow(GeometryMixin, QMainWindow):
             self._ready_sent = True
             self.repaint()  # painted now, with the cached rows in it
             QTimer.singleShot(0, self.ready.emit)
+
+    def _fit_nav(self) -> None:
+        self.nav.setMinimumWidth(self.nav.sizeHintForColumn(0) + 40)
+        self.nav.setMaximumWidth(self.nav.sizeHintForColumn(0) + 60)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # the text size changed: the sections' names fit again
+            self._fit_nav()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_geometry(self.store)

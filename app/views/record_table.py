@@ -14,6 +14,7 @@ from typing import Any, Generic
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -295,6 +296,12 @@ class RecordTable(QWidget, Generic[R]):
         super().showEvent(event)
         if self._wrap:
             self._fit_rows_timer.start(0)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # a new text size: the columns are fitted to it again
+            self._sized_titles = None
+            self._fit_if_needed()
 
     def _fit_if_needed(self) -> None:
         titles = tuple(column.title for column in self._model.columns)

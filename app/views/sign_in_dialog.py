@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -25,6 +26,7 @@ from app.services import tasks
 
 SignIn = Callable[[str, str, str], Any]
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+MIN_WIDTH_CHARS, MIN_WIDTH_PX = 60, 420
 
 
 class SignInDialog(QDialog):
@@ -73,7 +75,8 @@ class SignInDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(420)
+        # Wide enough for an address and a sentence at any text size; taller as its message needs.
+        self.setMinimumWidth(max(MIN_WIDTH_PX, MIN_WIDTH_CHARS * self.fontMetrics().averageCharWidth()))
         (self.password if email else self.email).setFocus()
 
     def submit(self) -> None:
@@ -98,6 +101,21 @@ class SignInDialog(QDialog):
         self.error.setProperty("kind", kind)
         self.error.style().polish(self.error)  # the style sheet colours it by "kind"
         self.error.show()
+        self._fit_height()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fit_height()  # a long first message (why sign-in is needed) wraps without squashing
+
+    def _fit_height(self) -> None:
+        """Grow (never squash the fields) to the height the wrapped message needs at this width."""
+        layout = self.layout()
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else \
+            layout.totalMinimumSize().height()
+        self.setMinimumHeight(needed)
+        if self.height() < needed:
+            self.resize(self.width(), needed)
 
     def _problem(self, server: str, email: str, password: str) -> tuple[str, QLineEdit] | None:
         if not server.startswith("https://") or len(server) <= len("https://"):

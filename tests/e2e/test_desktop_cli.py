@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 BIN = Path(sys.executable).parent / "cqrs-desktop"
-VIEWS = ("dashboard", "manual-entry", "declarations", "offers", "timetable", "users", "help")
+VIEWS = ("dashboard", "manual-entry", "declarations", "offers", "timetable", "users", "settings", "help")
 
 
 def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -386,3 +386,21 @@ def test_wrapped_rows_are_fitted_only_where_they_are_on_screen(qtbot) -> None:
     default = heights.defaultSectionSize()
     assert heights.sectionSize(0) > default  # on screen: as tall as its wrapped text
     assert heights.sectionSize(499) == default  # far off screen: never measured
+
+
+def test_columns_are_fitted_again_when_the_text_size_changes(qtbot) -> None:
+    table: RecordTable[dict] = RecordTable([Column("Text", field("text")), Column("End", field("text"))],
+                                           name="sized", empty_message="None.")
+    qtbot.addWidget(table)
+    table.resize(1200, 400)
+    table.show()
+    qtbot.waitExposed(table)
+    table.set_rows([{"text": "W" * 15}])
+    header = table.view.horizontalHeader()
+    before = header.sectionSize(0)
+    font = table.font()
+    font.setPointSizeF(font.pointSizeF() * 2)
+    table.setFont(font)  # as a new text size from the Settings page reaches every widget
+    wide = table.view.fontMetrics().horizontalAdvance("W" * 15)
+    qtbot.waitUntil(lambda: header.sectionSize(0) >= wide, timeout=2000)
+    assert header.sectionSize(0) > before

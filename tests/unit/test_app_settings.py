@@ -53,12 +53,13 @@ def test_reset_and_optional_none(app_data_dir: Path) -> None:
 
 @pytest.mark.parametrize(("setting", "value", "words"), [
     (settings.SYNC_INTERVAL_MINUTES, 0, "between"),
-    (settings.SYNC_INTERVAL_MINUTES, True, "expected int"),
-    (settings.SYNC_INTERVAL_MINUTES, "15", "expected int"),
+    (settings.SYNC_INTERVAL_MINUTES, True, "expected a whole number"),
+    (settings.SYNC_INTERVAL_MINUTES, "15", "expected a whole number"),
     (settings.SERVER_URL, "http://cqrs.example", "https://"),
     (settings.CA_FILE, "/no/such/ca.pem", "no such file"),
     (settings.LAST_PRACTICE_ODS, "a81001!", "ODS"),
-    (settings.TEXT_SCALE, 5, "between"),
+    (settings.TEXT_SCALE, 5, "one of"),
+    (settings.TEXT_SCALE, 1.3, "one of"),
 ])
 def test_validation_names_the_setting(app_data_dir: Path, setting: settings.Setting, value: object,
                                       words: str) -> None:
@@ -157,3 +158,46 @@ def test_a_background_write_that_fails_is_logged_and_the_old_file_stays_whole(
     assert "could not be written" in caplog.text
     assert settings.load().get(settings.SYNC_INTERVAL_MINUTES) == 20
     assert [p.name for p in app_data_dir.iterdir() if p.suffix == ".tmp"] == []
+
+
+def test_bad_values_in_the_file_are_explained_in_plain_english(app_data_dir: Path) -> None:
+    path = settings.paths.settings_path()
+    path.write_text(json.dumps({"text_scale": 3, "sync_interval_minutes": True, "server_url": ""}))
+    store = settings.load()
+    problems = store.problems()
+    assert len(problems) == 2
+    interval, scale = sorted(problems, key=lambda problem: "Text size" in problem)
+    assert "“Text size”" in scale and "3" in scale and "100% is used" in scale
+    assert "“Sync every”" in interval and "15 minutes is used" in interval
+    assert store.get(settings.TEXT_SCALE) == 1.0 and store.get(settings.SYNC_INTERVAL_MINUTES) == 15
+    store.set(settings.TEXT_SCALE, 1.5)  # choosing a good value replaces the bad one
+    assert [problem for problem in store.problems() if "Text size" in problem] == []
+
+
+def test_an_unreadable_file_is_explained(app_data_dir: Path) -> None:
+    settings.paths.settings_path().write_text("[1, 2]")
+    assert "does not hold settings" in settings.load().problems()[0]
+    settings.paths.settings_path().write_text("{not json")
+    assert "could not be read" in settings.load().problems()[0]
+
+
+def test_watchers_hear_each_change_once_and_can_stop(app_data_dir: Path) -> None:
+    store = settings.load()
+    heard: list[object] = []
+    stop = store.watch(settings.SYNC_INTERVAL_MINUTES, heard.append)
+    store.set(settings.SYNC_INTERVAL_MINUTES, 30)
+    store.set(settings.SYNC_INTERVAL_MINUTES, 30)  # no change: nobody is told
+    store.reset(settings.SYNC_INTERVAL_MINUTES)
+    store.set(settings.TEXT_SCALE, 2.0)  # another setting
+    stop()
+    store.set(settings.SYNC_INTERVAL_MINUTES, 45)
+    assert heard == [30, 15]
+
+
+def test_values_are_described_as_the_settings_screen_shows_them() -> None:
+    assert settings.TEXT_SCALE.describe(1.75) == "175%"
+    assert settings.SYNC_INTERVAL_MINUTES.describe(15) == "15 minutes"
+    shown = [s for s in settings.SETTINGS.values() if s.group]
+    assert {s.key for s in shown} >= {"text_scale", "sync_interval_minutes"}
+    for setting in shown:
+        assert setting.group in settings.GROUPS and setting.help  # each has its heading and help line
