@@ -15,9 +15,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.services import offer_rules
 from app.services.format import uk_date
 from central.errors import ApiError
-from central.models import ACCEPTED, PENDING, REJECTED, Offer
+from central.models import REJECTED, Offer
 
 NOT_ACCEPTED = "offer_not_accepted"
 REJECTED_CODE = "offer_rejected"
@@ -31,16 +32,20 @@ def covering_offers(session: Session, practice_id: int, service: str, day: date)
 
 
 def declaring_problem(session: Session, practice_id: int, service: str, day: date) -> str | None:
-    """Why ``service`` cannot be declared at ``day`` because of its offers (None when it can)."""
-    offers = covering_offers(session, practice_id, service, day)
-    paid = [o for o in offers if not o.participation_only]
-    if not offers or any(o.status == ACCEPTED for o in paid):
+    """Why ``service`` cannot be declared at ``day`` because of its offers (None when it can): the rule
+    is the desktop's too (app.services.offer_rules), worded here for the service's answer."""
+    offers = [{"service": o.service, "start_date": o.start_date, "end_date": o.end_date,
+               "participation_only": o.participation_only, "status": o.status}
+              for o in covering_offers(session, practice_id, service, day)]
+    block = offer_rules.declaring_block(offers, service, day)
+    if block is None:
         return None
-    if any(o.status == PENDING for o in paid):
+    if block.reason == offer_rules.AWAITING_ACCEPTANCE:
         return f"Accept the offer for {service} first: CQRS pays nothing until it is accepted."
-    if paid:
-        offer = paid[-1]
-        return (f"The offer for {service} ({_period(offer)}) was {offer.status}: CQRS pays nothing for a "
+    if block.reason == offer_rules.NOT_ACCEPTED and block.offer is not None:
+        offer = block.offer
+        period = f"{uk_date(offer['start_date'])} to {uk_date(offer['end_date'])}"
+        return (f"The offer for {service} ({period}) was {offer['status']}: CQRS pays nothing for a "
                 "service whose offer is not accepted, so there is nothing to declare.")
     return (f"{service} is offered for participation only: CQRS pays nothing for it, so there is nothing "
             "to declare.")

@@ -1,6 +1,10 @@
 """Declarations as the practice sees them: one row per service and achievement date that has a calculated
 result or a declaration, with its status, history, and whether it can be declared today.
 
+What can still be declared (its window open today) is kept apart from what was missed (the window closed
+before it was declared); a service whose offer is not accepted cannot be declared, because CQRS pays
+nothing for it until then (app.services.offer_rules, the same rule the service applies).
+
 No Qt: run these through the task runner (database work). Declaring only queues the request in the
 outbox; the sync engine sends it. The central service checks the same rules (role, window, status), so
 nothing here is the only guard, but the app never queues what it already knows would be refused.
@@ -17,8 +21,9 @@ from typing import Any, NamedTuple
 from app.models.outbox import OutboxStatus
 from app.services import cache_store, outbox, writes
 from app.services.format import uk_date
+from app.services.offer_rules import declaring_block
 from app.services.outbox import OutboxEntry
-from app.services.record_types import DECLARATION, RESULT, TIMETABLE_EVENT
+from app.services.record_types import DECLARATION, OFFER, PRACTICE, RESULT, TIMETABLE_EVENT
 from app.services.rules import (
     APPROVED,
     AWAITING_COMMISSIONER,
@@ -29,7 +34,7 @@ from app.services.rules import (
     QOF_SERVICE,
     service_name,
 )
-from app.services.windows import declaration_window
+from app.services.windows import DECLARATION_DEADLINE, declaration_window, event_spans
 
 KIND = DECLARATION  # the outbox kind of a declaration is its feed type
 
@@ -38,16 +43,21 @@ STATUSES = DECLARATION_STATUSES
 DECLARABLE = (NOT_DECLARED, AWAITING_PROVIDER)
 SYSTEM = "system"  # who the service records for an automatic step (a recalculation)
 
-# The page's status filter; each row belongs to exactly one of the first three.
-NEEDS_DECLARING = "Needs declaring"
+# The page's status filter. A row is in at most one of the first four: one not declared whose window has
+# not opened yet, or whose offer rules it out for good, is listed under "All" only.
+NEEDS_DECLARING = "Needs declaring"  # can be declared today (its window is open)
+MISSED = "Missed"  # not declared, and its window has closed
 WITH_COMMISSIONER = "With the commissioner"
 PAID_STAGE = "Paid"
 ALL = "All"
-FILTERS = (NEEDS_DECLARING, WITH_COMMISSIONER, PAID_STAGE, ALL)
+FILTERS = (NEEDS_DECLARING, MISSED, WITH_COMMISSIONER, PAID_STAGE, ALL)
+OTHER_STAGE = ""
 
 WAITING_TO_BE_SENT = "Waiting to be sent."
+SENT_NOT_PULLED = "Sent to CQRS: it shows as declared here after the next sync."
 _PENDING = (OutboxStatus.QUEUED, OutboxStatus.SENDING)
 _PROBLEM = (OutboxStatus.CONFLICT, OutboxStatus.FAILED)
+ITEM_WAITING, ITEM_REFUSED = _PENDING, _PROBLEM  # outbox states: on this PC, or refused by CQRS
 _DECLARED_NOTES = {
     AWAITING_COMMISSIONER: "Declared; waiting for the commissioner to approve it.",
     APPROVED: "Approved; waiting for finance approval.",
@@ -89,6 +99,13 @@ class DeclarationRow:
     declared_points: Fraction | None = None
     declared_payment: Fraction | None = None  # None without Finance View
     problem: str | None = None  # the server's reason when the newest outbox item was refused
+    window_open: bool = False  # declaring is open today
+    missed: bool = False  # declarable, but its window closed before it was declared
+    offer_block: str = ""  # why its offer stops it being declared (paid), in a few words; "" if it does not
+    offer_final: bool = False  # the offer rules it out for good (rejected, participation only)
+    nothing_to_pay: bool = False  # what Declare would send pays nothing (£0.00), whoever may see £
+    item_key: str | None = None  # the newest outbox item for it (its Idempotency-Key), sent ones included
+    item_status: OutboxStatus | None = None  # that item's status
 
     @property
     def key(self) -> str:
@@ -100,15 +117,23 @@ class DeclarationRow:
         """Which of the page's filters the row falls under (ALL aside)."""
         if self.status == PAID:
             return PAID_STAGE
-        return NEEDS_DECLARING if self.status in DECLARABLE else WITH_COMMISSIONER
+        if self.status not in DECLARABLE:
+            return WITH_COMMISSIONER
+        if self.missed:
+            return MISSED
+        return NEEDS_DECLARING if self.window_open and not self.offer_final else OTHER_STAGE
 
     @property
     def next_step(self) -> str:
         """One plain-English sentence or two: what happens next, or why it cannot be declared."""
         if self.waiting in _PENDING:
             return WAITING_TO_BE_SENT
+        if self.why_not == SENT_NOT_PULLED:
+            return SENT_NOT_PULLED
         if self.waiting in _PROBLEM and self.status in DECLARABLE:
             return f"Not accepted by CQRS: {self.problem or 'no reason was given.'}"
+        if self.offer_block and self.status in DECLARABLE and (self.window_open or self.offer_final):
+            return self.offer_block if self.offer_final else f"{self.offer_block} {self.window}"
         if not self.sent_back:
             return self.window if self.can_declare else self.why_not
         text = self.window.replace("Declare by", "Declare again by", 1) if self.can_declare else self.why_not
@@ -160,30 +185,55 @@ def _declaration_items(ods: str) -> dict[tuple[str, str], OutboxEntry]:
     return newest
 
 
+def _closed(events: list[dict[str, Any]], service: str, when: date, today: date) -> bool:
+    """The declaration deadline of ``service`` at ``when`` has passed (the window rules' last day)."""
+    deadlines = [starts for starts, _ends in event_spans(events, DECLARATION_DEADLINE, service, when)]
+    return bool(deadlines) and today > max(deadlines)
+
+
+def _pays_nothing(source: Mapping[str, Any]) -> bool:
+    """What would be declared pays nothing: £0.00, or (where £ was left out) no paid items or points."""
+    payment = _fraction(source.get("payment"))
+    if payment is not None:
+        return payment == 0
+    if source.get("paid_count") is not None:
+        return int(source["paid_count"]) == 0
+    points = _fraction(source.get("points"))
+    return points is not None and points == 0
+
+
 def _row(service: str, when: date, result: Mapping[str, Any] | None, record: Mapping[str, Any] | None,
-         item: OutboxEntry | None, events: list[dict[str, Any]], *, finance: bool, today: date
-         ) -> DeclarationRow:
+         item: OutboxEntry | None, events: list[dict[str, Any]], offers: list[dict[str, Any]], *,
+         finance: bool, today: date) -> DeclarationRow:
     status = str(record.get("status") or AWAITING_PROVIDER) if record else NOT_DECLARED
     history = _history(record)
     sent_back = is_sent_back(status, history)
     waiting = item.status if item is not None and item.status is not OutboxStatus.SENT else None
     window = declaration_window(events, service, when, today)
+    name = _name(service, when, result)
+    block = declaring_block(offers, service, when, name) if status in DECLARABLE else None
     if waiting in _PENDING:
         why_not = WAITING_TO_BE_SENT
+    elif record is None and item is not None and item.status is OutboxStatus.SENT:
+        why_not = SENT_NOT_PULLED  # CQRS has it; the pull that brings it back has not happened yet
     elif status not in DECLARABLE:
         why_not = _DECLARED_NOTES.get(status, f"Already declared ({status}).")
     elif result is None:
         why_not = f"There is no calculated achievement for {uk_date(when)} to declare."
+    elif block is not None and (block.final or window.open):
+        why_not = block.message
     elif not window.open:
         why_not = window.message
     else:
         why_not = ""
+    missed = (status in DECLARABLE and result is not None and not (block and block.final)
+              and _closed(events, service, when, today))
     # A row declarable now shows what Declare would send (the calculation); a declared one what was declared
     # (and approved, and paid), even if a later extract changed the calculation.
     source = (result if status in DECLARABLE else record) or result or record or {}
     has_points = service == QOF_SERVICE or (result is not None and result.get("points") is not None)
     return DeclarationRow(
-        service=service, service_name=_name(service, when, result), achievement_date=when,
+        service=service, service_name=name, achievement_date=when,
         points=_fraction(source.get("points")) if has_points else None,
         payment=_fraction(source.get("payment")) if finance else None,
         status=status, history=history, sent_back=sent_back, can_declare=not why_not, why_not=why_not,
@@ -192,7 +242,12 @@ def _row(service: str, when: date, result: Mapping[str, Any] | None, record: Map
         declared_at=_when(record.get("declared_at")) if record else None,
         declared_points=_fraction(record.get("points")) if record and has_points else None,
         declared_payment=_fraction(record.get("payment")) if record and finance else None,
-        problem=item.server_message if item is not None and item.status in _PROBLEM else None)
+        problem=item.server_message if item is not None and item.status in _PROBLEM else None,
+        window_open=window.open, missed=missed, offer_block=block.short if block else "",
+        offer_final=bool(block and block.final),
+        nothing_to_pay=status in DECLARABLE and _pays_nothing(source),
+        item_key=item.key if item is not None else None,
+        item_status=item.status if item is not None else None)
 
 
 def _rows(ods: str, *, finance: bool, today: date,
@@ -203,11 +258,12 @@ def _rows(ods: str, *, finance: bool, today: date,
                 if r.get("service") and r.get("achievement_date")}
     items = _declaration_items(ods)
     events = cache_store.records(ods, TIMETABLE_EVENT)
+    offers = cache_store.records(ods, OFFER)
     keys = set(results) | set(declared)
     if only is not None:
         keys &= {(only[0], only[1].isoformat())}
     rows = [_row(service, date.fromisoformat(day), results.get((service, day)), declared.get((service, day)),
-                 items.get((service, day)), events, finance=finance, today=today)
+                 items.get((service, day)), events, offers, finance=finance, today=today)
             for service, day in keys]
     # Newest period first; within it, by name, as a practice manager scans them.
     return sorted(rows, key=lambda row: (-row.achievement_date.toordinal(), row.service_name.casefold()))
@@ -227,18 +283,76 @@ def declare(ods: str, service: str, achievement_date: date, today: date, *, owne
     person's email) and announce it; it is on disk when this returns.
 
     Raises DeclarationRefused (nothing queued) when it cannot be declared today: no calculated
-    achievement, already declared, already waiting to be sent, or outside the declaration window.
+    achievement, already declared, already waiting to be sent, outside the declaration window, or its
+    offer not accepted.
     """
     found = _rows(ods, finance=False, today=today, only=(service, achievement_date))
-    if not found:
+    _check(found[0] if found else None, service, achievement_date)
+    return writes.queue(ods, KIND, "POST", _path(ods), _body(service, achievement_date), owner=owner)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one declaration asked for by :func:`declare_many`."""
+
+    key: str  # DeclarationRow.key
+    entry: OutboxEntry | None  # queued
+    refused: str | None = None  # why it was not queued, in plain English
+
+
+def declare_many(ods: str, keys: Iterable[str], today: date, *, owner: str) -> list[Outcome]:
+    """Queue one declaration per key ("SERVICE:YYYY-MM-DD"), each its own outbox item in ``owner``'s name,
+    checked as :func:`declare` checks one; a refused one stops or undoes none of the others.
+
+    The hub hears once, after the last, so one sync sends them all and each page reloads once.
+    """
+    rows = {row.key: row for row in _rows(ods, finance=False, today=today)}
+    outcomes: list[Outcome] = []
+    try:
+        for key in keys:
+            service, _, day = key.partition(":")
+            try:
+                when = date.fromisoformat(day)
+                _check(rows.get(key), service, when)
+            except ValueError as error:  # a DeclarationRefused, or a key that names no date
+                message = error.user_message if isinstance(error, DeclarationRefused) else str(error)
+                outcomes.append(Outcome(key, None, message))
+                continue
+            entry = outbox.enqueue(ods, KIND, "POST", _path(ods), _body(service, when), owner=owner)
+            outcomes.append(Outcome(key, entry))
+    finally:
+        if any(outcome.entry is not None for outcome in outcomes):
+            writes.announce(KIND)
+    return outcomes
+
+
+def commissioner(ods: str) -> str | None:
+    """The name of the practice's commissioner (its ICB), as the practice record in the cache has it."""
+    for record in cache_store.records(ods, PRACTICE):
+        ref = record.get("commissioner")
+        if isinstance(ref, Mapping) and ref.get("name"):
+            return str(ref["name"])
+    return None
+
+
+def _check(row: DeclarationRow | None, service: str, achievement_date: date) -> None:
+    if row is None:
         raise DeclarationRefused(f"There is no calculated achievement for {service} on "
                                  f"{uk_date(achievement_date)} to declare.")
-    row = found[0]
     if row.waiting in _PENDING:
         raise DeclarationRefused(f"{row.service_name} for {uk_date(achievement_date)} is already declared on "
                                  "this PC and waiting to be sent.")
+    if row.why_not == SENT_NOT_PULLED:
+        raise DeclarationRefused(f"{row.service_name} for {uk_date(achievement_date)} has already been sent "
+                                 "to CQRS: it shows as declared here after the next sync.")
     if not row.can_declare:
         raise DeclarationRefused(f"{row.service_name} for {uk_date(achievement_date)} cannot be declared: "
                                  f"{row.why_not}")
-    return writes.queue(ods, KIND, "POST", f"/practices/{ods}/declarations",
-                        {"service": service, "achievement_date": achievement_date.isoformat()}, owner=owner)
+
+
+def _path(ods: str) -> str:
+    return f"/practices/{ods}/declarations"
+
+
+def _body(service: str, achievement_date: date) -> dict[str, str]:
+    return {"service": service, "achievement_date": achievement_date.isoformat()}

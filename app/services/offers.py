@@ -3,7 +3,9 @@
 Offers come from the local cache; an answer is queued in the outbox first (so it survives being offline)
 and the sync engine sends it. The rules the central service applies are checked here too, so the app
 never queues an answer that would be refused: the offer must be pending, its response deadline not past,
-and no other answer to it waiting to be sent. The service still checks everything, roles included.
+and no other answer to it waiting to be sent (or sent and not yet heard back). The service still checks
+everything, roles included. Each row says where the practice's answer has got to, from the offer's real
+state: answered (and when) once CQRS has it, otherwise waiting on this PC, sent, or refused and why.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from app.models.outbox import OutboxStatus
 from app.services import cache_store, outbox, writes
 from app.services.format import uk_date
 from app.services.outbox import OutboxEntry
@@ -48,6 +51,9 @@ class OfferRow:
     responded_at: datetime | None
     waiting: str | None  # an answer on its way ("Accept waiting to be sent") or why CQRS refused it
     queued: bool = False  # an answer to this offer is in the outbox, not yet sent
+    answer_key: str | None = None  # the newest outbox item answering it (its Idempotency-Key)
+    answer_sent: bool = False  # that answer was sent, and the cache has not heard the offer's new state yet
+    answer_problem: str | None = None  # why CQRS refused that answer
 
     @property
     def pending(self) -> bool:
@@ -60,6 +66,9 @@ class OfferRow:
         """Why this offer cannot be answered ``today``, in plain English; None when it can."""
         if self.queued:
             return "An answer to this offer is already waiting to be sent."
+        if self.answer_sent:
+            return ("An answer to this offer has been sent to CQRS: the offer shows as answered after the "
+                    "next sync.")
         if not self.pending:
             when = f" on {uk_date(self.responded_at)}" if self.responded_at else ""
             return f"This offer was already {self.status}{when}. An answer cannot be changed once sent."
@@ -115,27 +124,35 @@ def _latest_answers(ods: str, items: Iterable[OutboxEntry]) -> dict[int, OutboxE
     return latest
 
 
-def _waiting(item: OutboxEntry | None) -> tuple[str | None, bool]:
+def _waiting(item: OutboxEntry | None, pending: bool) -> tuple[str | None, bool]:
+    """What the "Waiting to be sent" column says, and whether the answer is still on this PC."""
     if item is None:
         return None, False
     answer = "Accept" if item.path.endswith("/accept") else "Reject"
     if item.status.value in outbox.WAITING:
         return f"{answer} waiting to be sent", True
-    if item.status.value in outbox.NEEDS_ATTENTION:
+    if item.status.value in outbox.NEEDS_ATTENTION and pending:
         return f"{answer} refused: {item.server_message or 'CQRS did not accept this answer.'}", False
-    return None, False  # sent: the cache shows the answer once it is pulled
+    # Sent (the cache shows the answer once it is pulled), or refused for an offer answered since: the
+    # offer's own state says it.
+    return None, False
 
 
 def _row(record: Mapping[str, Any], answer: OutboxEntry | None) -> OfferRow:
     code = str(record.get("service") or "")
     start = _date(record.get("start_date"))
-    waiting, queued = _waiting(answer)
+    pending = str(record.get("status") or PENDING) == PENDING
+    waiting, queued = _waiting(answer, pending)
+    refused = answer is not None and answer.status.value in outbox.NEEDS_ATTENTION
     return OfferRow(
         id=int(record["id"]), service=code, service_name=service_name(code, start),
         status=str(record.get("status") or PENDING), start_date=start, end_date=_date(record.get("end_date")),
         response_deadline=_date(record.get("response_deadline")),
         participation_only=bool(record.get("participation_only")),
-        responded_at=_datetime(record.get("responded_at")), waiting=waiting, queued=queued)
+        responded_at=_datetime(record.get("responded_at")), waiting=waiting, queued=queued,
+        answer_key=answer.key if answer is not None else None,
+        answer_sent=pending and answer is not None and answer.status is OutboxStatus.SENT,
+        answer_problem=(answer.server_message or "CQRS gave no reason.") if refused and answer else None)
 
 
 def _date(value: Any) -> date | None:

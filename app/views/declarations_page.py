@@ -2,9 +2,11 @@
 declaration has got to, and its history (who did what, when).
 
 People with the Declaration Management role declare the selected row after a confirmation that says
-exactly what is declared. The declaration is queued on this PC and sent by the next sync. A declaration
-sent back by a recalculation is marked in words and colour, because it has to be declared again.
-Money appears only for people with the Finance View role.
+exactly what is declared, or several at once (everything due for a month, or in the list shown). Each
+declaration is queued on this PC and sent by the next sync; the message afterwards follows each one
+(waiting on this PC, sent, or refused and why). What can still be declared is kept apart from what was
+missed. A declaration sent back by a recalculation is marked in words and colour, because it has to be
+declared again. Money appears only for people with the Finance View role.
 """
 
 from __future__ import annotations
@@ -15,17 +17,12 @@ from datetime import date
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
-    QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
+    QSplitter,
     QWidget,
 )
 
@@ -34,15 +31,19 @@ from app.services import format as fmt
 from app.services.declarations import DeclarationRow
 from app.services.outbox import OutboxEntry
 from app.services.profile import DECLARATION_MANAGEMENT, PracticeAccess
-from app.services.record_types import DECLARATION, OUTBOX, RESULT, TIMETABLE_EVENT
-from app.views import fonts
+from app.services.record_types import DECLARATION, OFFER, OUTBOX, RESULT, TIMETABLE_EVENT
+from app.views.column_sharing import share_width
+from app.views.declaration_history import DeclarationHistory
 from app.views.declaration_texts import (
     SENT_BACK,
+    Asked,
     declaration_columns,
     declaration_summary,
-    details,
-    history_lines,
+    follow_up,
+    label,
+    missed_note,
 )
+from app.views.declare_many_dialog import DeclareManyDialog
 from app.views.page import Page
 from app.views.record_table import Prepared, RecordTable, prepare
 
@@ -53,18 +54,20 @@ INTRO = ("Declare each service's calculated achievement to your commissioner, th
          "approval to payment. Select a row to see its history.")
 EMPTY = ("Nothing to declare yet: achievement appears here once it has been calculated and the app has "
          "synced.")
-HISTORY_COLUMNS = ("When", "What", "Who")
-HISTORY_ROWS = 5  # steps shown before the history scrolls (a full one has four or five)
-ROW_PADDING = 8  # pixels
-# Columns whose text wraps: when the table is too narrow for every column, these give up width (never
-# below MIN_CHARS average characters) so nothing is cut off at 1024 px or with large text.
+# Columns whose text wraps: when the table is too narrow for every column, these give up width
+# (app.views.column_sharing) so nothing is cut off at 1024 px or with large text.
 WRAPPING = ("Service", "Status", "Next step")
-MIN_CHARS = 12
+TABLE_ROWS = 3  # rows the table keeps room for before the history below takes the rest
+ROW_PADDING = 8  # pixels the table adds to a wrapped row's text (as RecordTable fits rows)
 
 
-def _read(ods: str, finance: bool, today: date) -> Prepared[DeclarationRow]:
+Loaded = tuple[Prepared[DeclarationRow], str | None]  # the rows, and the commissioner's name
+
+
+def _read(ods: str, finance: bool, today: date) -> Loaded:
     """On the database worker: the rows, with the table's texts and sort keys worked out."""
-    return prepare(declaration_columns(finance), declarations.load(ods, finance=finance, today=today))
+    rows = declarations.load(ods, finance=finance, today=today)
+    return prepare(declaration_columns(finance), rows), declarations.commissioner(ods)
 
 
 class DeclarationsPage(Page):
@@ -73,7 +76,7 @@ class DeclarationsPage(Page):
     key = "declarations"
     title = TITLE
     intro = INTRO
-    kinds = (DECLARATION, RESULT, TIMETABLE_EVENT, OUTBOX)  # changes that reload the page
+    kinds = (DECLARATION, RESULT, TIMETABLE_EVENT, OUTBOX, OFFER)  # changes that reload the page
     signed_out_text = "Sign in to see your practice's declarations."
     message_name = "Declaration result"
 
@@ -84,6 +87,11 @@ class DeclarationsPage(Page):
         self._selected_key: str | None = None  # kept through reloads, which clear the table's selection
         self._shown_ods: str | None = None
         self._busy = False
+        # Declared from this page since the list was last chosen: kept in view (and selected) when they
+        # move to another stage, so the selection never jumps to another row.
+        self._pinned: set[str] = set()
+        self._asked: list[Asked] = []  # what the last Declare asked for: the message follows each one
+        self._commissioner: str | None = None
 
         self.filter = QComboBox()
         self.filter.setAccessibleName("Show declarations")
@@ -91,67 +99,70 @@ class DeclarationsPage(Page):
             self.filter.addItem(name, name)
         self.filter.setCurrentIndex(declarations.FILTERS.index(declarations.ALL))
         self.filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.filter.currentIndexChanged.connect(lambda _index: self._show_rows())
+        self.filter.currentIndexChanged.connect(lambda _index: self._filter_chosen())
         self.declare_button = QPushButton("&Declare…")
         self.declare_button.setAccessibleName("Declare the selected achievement")
         self.declare_button.clicked.connect(self._declare)
-        # Why Declare is off, or who can declare; wraps rather than being cut off at 1024 px.
+        self.declare_many_button = QPushButton("Declare &several…")
+        self.declare_many_button.setAccessibleName("Declare several at once")
+        self.declare_many_button.setToolTip("Declare everything due for a month, or everything that can be "
+                                            "declared in the list shown (asks you to confirm first).")
+        self.declare_many_button.clicked.connect(self._declare_many)
+        # Why Declare is off, or who can declare: on a line of its own under the buttons, so a long reason
+        # wraps across the page rather than squeezing them, at 1024 px and with large text.
         self.hint = QLabel()
         self.hint.setObjectName("declareHint")
         self.hint.setWordWrap(True)
         self.hint.setAccessibleName("About declaring")
-        self.hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         controls = QHBoxLayout()
         controls.addWidget(QLabel("&Show:", buddy=self.filter))
         controls.addWidget(self.filter)
-        controls.addSpacing(12)
-        controls.addWidget(self.hint, 1)  # next to the button it explains
+        controls.addStretch(1)
         controls.addWidget(self.declare_button)
+        controls.addWidget(self.declare_many_button)
+        self.missed_label = QLabel()
+        self.missed_label.setObjectName("missedNote")
+        self.missed_label.setWordWrap(True)
+        self.missed_label.setAccessibleName("About missed declarations")
+        self.missed_label.hide()
 
         # Long statuses and next steps wrap onto a second line rather than being cut off at 1024 px.
         self.table: RecordTable[DeclarationRow] = RecordTable(declaration_columns(False), name="declarations",
                                                               empty_message=EMPTY, wrap=True)
         self.table.view.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        # Never squeezed to nothing by a long message or large text: the filter, the header and two rows.
+        lines = self.fontMetrics().height()
+        self.table.setMinimumHeight(2 * (lines + 12) + 2 * (2 * lines + 8))
         self._natural: tuple[tuple[str, ...], list[int]] | None = None  # titles, fitted widths
         self._share_timer = QTimer(self)
         self._share_timer.setSingleShot(True)
         self._share_timer.timeout.connect(self._share_width)
-        self._history_timer = QTimer(self)
-        self._history_timer.setSingleShot(True)
-        self._history_timer.timeout.connect(self._fit_history)
+        self.history_box = DeclarationHistory()
+        # The panel's parts, by the names the page has always given them.
+        self.history_title, self.history_details = self.history_box.title, self.history_box.details
+        self.history = self.history_box.table
 
-        self.history_box = QGroupBox("History")
-        self.history_title = QLabel()
-        self.history_title.setObjectName("historyTitle")
-        self.history_title.setAccessibleName("Selected declaration")
-        fonts.relative(self.history_title, 1.0, bold=True)
-        self.history_details = QLabel()
-        self.history_details.setWordWrap(True)
-        self.history_details.setAccessibleName("Status and next step")
-        self.history_details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        # A small grid of four or five steps: a QTableWidget is enough.
-        self.history = QTableWidget(0, len(HISTORY_COLUMNS))
-        self.history.setAccessibleName("History of the selected declaration")
-        self.history.setHorizontalHeaderLabels(list(HISTORY_COLUMNS))
-        self.history.verticalHeader().hide()
-        self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.history.setTabKeyNavigation(False)
-        self.history.setWordWrap(True)  # with large text a long step wraps rather than being cut off
-        header = self.history.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        header.sectionResized.connect(lambda *_: self._history_timer.start(150))
-        box = QVBoxLayout(self.history_box)
-        box.addWidget(self.history_title)
-        box.addWidget(self.history_details)
-        box.addWidget(self.history)
+        # The history below takes the room its steps need, up to a share of the page; dragging the
+        # divider gives either more.
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.history_box)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self._divider_moved = False
+        self.splitter.splitterMoved.connect(lambda *_: setattr(self, "_divider_moved", True))
+        self._height_timer = QTimer(self)
+        self._height_timer.setSingleShot(True)
+        self._height_timer.timeout.connect(self._share_height)
+        self.history_box.fitted.connect(lambda: self._height_timer.start(0))
 
         self.body_layout.addLayout(controls)
-        self.body_layout.addWidget(self.table, 1)  # the history below takes only the room its steps need
-        self.body_layout.addWidget(self.history_box)
+        self.body_layout.addWidget(self.hint)
+        self.body_layout.addWidget(self.missed_label)
+        self.body_layout.addWidget(self.splitter, 1)
         self.setTabOrder(self.filter, self.declare_button)
+        self.setTabOrder(self.declare_button, self.declare_many_button)
         self._selection_changed()
 
     # --- the frame's loader ----------------------------------------------------------------------------
@@ -166,6 +177,8 @@ class DeclarationsPage(Page):
     def practice_shown(self, access: PracticeAccess | None) -> None:
         if access is None or access.ods != self._shown_ods:
             self._selected_key = None  # a selection in another practice means nothing here
+            self._pinned.clear()
+            self._asked = []
         self._shown_ods = access.ods if access else None
         columns = declaration_columns(self.finance)
         if [c.title for c in columns] != [c.title for c in self.table.model.columns]:
@@ -177,16 +190,17 @@ class DeclarationsPage(Page):
             self._update_filter_counts()
             self._selection_changed()
 
-    def loader(self, access: PracticeAccess | None, today: date) -> Callable[[], Prepared[DeclarationRow]]:
+    def loader(self, access: PracticeAccess | None, today: date) -> Callable[[], Loaded]:
         assert access is not None
         ods, finance = access.ods, access.sees_money
         return lambda: _read(ods, finance, today)
 
-    def show_result(self, result: Prepared[DeclarationRow]) -> None:
+    def show_result(self, result: Loaded) -> None:
         self._just_queued.clear()
-        self._all = result
+        self._all, self._commissioner = result
         self._update_filter_counts()
-        self._show_rows()
+        self._show_rows(fallback=False)
+        self._follow_up()
 
     def selected(self) -> DeclarationRow | None:
         return self.table.selected_row()
@@ -196,14 +210,25 @@ class DeclarationsPage(Page):
     def _update_filter_counts(self) -> None:
         counts = {name: 0 for name in declarations.FILTERS}
         for row in self._all.rows:
-            counts[row.stage] += 1
+            if row.stage in counts:
+                counts[row.stage] += 1
         counts[declarations.ALL] = len(self._all.rows)
         for index, name in enumerate(declarations.FILTERS):
             self.filter.setItemText(index, f"{name} ({counts[name]})")
 
-    def _show_rows(self) -> None:
+    def _filter_chosen(self) -> None:
+        self._pinned.clear()  # a list chosen afresh shows just what it says
+        self._show_rows(fallback=True)
+
+    def _show_rows(self, *, fallback: bool) -> None:
+        """The rows of the chosen list, and any declared from here since; the selection is kept, and
+        moves to the first row (``fallback``) only when the person chose another list."""
         chosen = self.filter.currentData()
-        shown = self._all if chosen == declarations.ALL else self._all.where(lambda row: row.stage == chosen)
+        pinned = self._pinned
+        shown = self._all if chosen == declarations.ALL else self._all.where(
+            lambda row: row.stage == chosen or row.key in pinned)
+        self.missed_label.setText(missed_note(self._commissioner) if chosen == declarations.MISSED else "")
+        self.missed_label.setVisible(chosen == declarations.MISSED and self.access is not None)
         if self._all.rows and not shown.rows:
             self.table.set_empty_message(f"Nothing is “{chosen}” at the moment. Choose “All” to see "
                                          "every declaration.")
@@ -212,7 +237,8 @@ class DeclarationsPage(Page):
         keep = self._selected_key
         self.table.set_prepared(shown)
         self._fit_columns()
-        self._select(keep)
+        self._height_timer.start(0)  # the first rows may be taller or shorter now
+        self._select(keep, fallback=fallback or keep is None)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -221,6 +247,7 @@ class DeclarationsPage(Page):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._share_timer.start(150)
+        self._height_timer.start(0)  # once the splitter has its new size
 
     def _fit_columns(self) -> None:
         """Note the widths the table fitted its columns to (once per set of columns), then share them out."""
@@ -236,24 +263,31 @@ class DeclarationsPage(Page):
         if self._natural is None or not self.table.isVisible():
             return
         titles, natural = self._natural
-        header = self.table.view.horizontalHeader()
         if titles != tuple(column.title for column in self.table.model.columns):
             return
-        wrapping = [section for section, title in enumerate(titles) if title in WRAPPING]
-        others = sum(width for section, width in enumerate(natural) if section not in wrapping)
-        room = self.table.view.viewport().width() - others
-        wanted = sum(natural[section] for section in wrapping)
-        scale = min(1.0, room / wanted) if wanted > 0 else 1.0
-        least = MIN_CHARS * self.table.view.fontMetrics().averageCharWidth()
-        # The last column still stretches into any room left over; sizing it too lets it shrink.
-        for section in wrapping:
-            header.resizeSection(section, max(least, int(natural[section] * scale)))
-        self._history_timer.start(0)
+        share_width(self.table, natural, WRAPPING)
+        self.history_box.fit_soon()
 
-    def _select(self, key: str | None) -> None:
-        """Select the row with ``key`` (else the first row), so the history always shows something."""
+    def _share_height(self) -> None:
+        """The table first gets room for its first TABLE_ROWS rows, then the history as much as its steps
+        need (it scrolls beyond), unless the person dragged the divider: a few rows always show, at
+        1024×768 with large text too."""
+        total = sum(self.splitter.sizes())
+        if self._divider_moved or total <= 0 or not self.history_box.isVisible():
+            return
+        view = self.table.view
+        chrome = self.table.height() - view.viewport().height()
+        rows = sum(view.sizeHintForRow(row) + ROW_PADDING
+                   for row in range(min(TABLE_ROWS, self.table.proxy.rowCount())))
+        least = self.history_box.minimumSizeHint().height()
+        history = min(self.history_box.sizeHint().height(), max(least, total - chrome - rows))
+        self.splitter.setSizes([total - history, history])
+
+    def _select(self, key: str | None, *, fallback: bool) -> None:
+        """Select the row with ``key``, else (``fallback``) the first row so the history shows something;
+        never another row on a reload, where it could be one that can be declared."""
         proxy, view = self.table.proxy, self.table.view
-        if not self.select(key) and proxy.rowCount():
+        if not self.select(key) and fallback and proxy.rowCount():
             view.selectionModel().setCurrentIndex(
                 proxy.index(0, 0),
                 QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
@@ -265,36 +299,14 @@ class DeclarationsPage(Page):
         row = self.selected()
         if row is not None:
             self._selected_key = row.key
-        self._show_history(row)
+        self.history_box.show_row(row, self.finance)
         self._update_actions(row)
-
-    def _show_history(self, row: DeclarationRow | None) -> None:
-        self.history.setRowCount(0)
-        self.history_box.setVisible(row is not None)  # nothing to show: the table's message says why
-        if row is None:
-            return
-        self.history_title.setText(f"{row.service_name}, {fmt.uk_date(row.achievement_date)}")
-        self.history_details.setText(details(row, self.finance))
-        lines = history_lines(row) or [("", "Nothing has happened yet: this has not been declared.", "")]
-        self.history.setRowCount(len(lines))
-        for position, line in enumerate(lines):
-            for column, text in enumerate(line):
-                item = QTableWidgetItem(text)
-                item.setToolTip(text or None)
-                self.history.setItem(position, column, item)
-        self._fit_history()
-
-    def _fit_history(self) -> None:
-        """The history as tall as its steps (scrolling beyond a few), so the table above gets the room."""
-        rows = self.history.verticalHeader()
-        for row in range(self.history.rowCount()):
-            rows.resizeSection(row, self.history.sizeHintForRow(row) + ROW_PADDING)
-        shown = sum(rows.sectionSize(row) for row in range(min(self.history.rowCount(), HISTORY_ROWS)))
-        self.history.setFixedHeight(self.history.horizontalHeader().sizeHint().height() + shown
-                                    + 2 * self.history.frameWidth())
 
     def _update_actions(self, row: DeclarationRow | None) -> None:
         self.declare_button.setVisible(self.can_manage)
+        self.declare_many_button.setVisible(self.can_manage)
+        self.declare_many_button.setEnabled(not self._busy and any(
+            r.can_declare and r.key not in self._just_queued for r in self._all.rows))
         if self.access is None:
             self.hint.setText("")
             return
@@ -317,7 +329,8 @@ class DeclarationsPage(Page):
     # --- declaring ----------------------------------------------------------------------------------
 
     def _confirm(self, row: DeclarationRow) -> bool:
-        box = QMessageBox(QMessageBox.Icon.Question, "Declare achievement",
+        icon = QMessageBox.Icon.Warning if row.nothing_to_pay else QMessageBox.Icon.Question
+        box = QMessageBox(icon, "Declare achievement",
                           f"Declare {row.service_name} for {fmt.uk_date(row.achievement_date)}?",
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
         box.setInformativeText(declaration_summary(row, self.finance))
@@ -345,12 +358,55 @@ class DeclarationsPage(Page):
         tasks.run(lambda: declarations.declare(ods, row.service, row.achievement_date, today, owner=owner),
                   lambda entry: self._queued(row, entry), self._declare_failed)
 
-    def _queued(self, row: DeclarationRow, _entry: OutboxEntry) -> None:
+    def _queued(self, row: DeclarationRow, entry: OutboxEntry) -> None:
         self._busy = False
         self._just_queued.add(row.key)
-        self.show_message(f"{row.service_name} for {fmt.uk_date(row.achievement_date)} is declared on this "
-                          "PC and will be sent to CQRS at the next sync.", "info")
+        self._pinned.add(row.key)
+        self._asked = [Asked(row.key, label(row), entry.key)]
+        self._follow_up()
         self._update_actions(self.selected())
+
+    def _declare_many(self) -> None:
+        access, owner = self.access, self.owner
+        if access is None or not self.can_manage or not self.declare_many_button.isEnabled():
+            return
+        if owner is None:
+            self.show_message("Sign in again to declare: this PC does not know who you are.", "error")
+            return
+        shown = self.table.shown_rows()
+        selected = self.selected()
+        dialog = DeclareManyDialog(self._all.rows, shown, str(self.filter.currentData()),
+                                   finance=self.finance, parent=self,
+                                   month=selected.achievement_date if selected is not None else None)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if dialog.exec() != DeclareManyDialog.DialogCode.Accepted:
+            return
+        chosen = dialog.chosen()
+        if not chosen:
+            return
+        self._busy = True
+        self._update_actions(selected)
+        ods, today, keys = access.ods, self.today(), [row.key for row in chosen]
+        labels = {row.key: label(row) for row in chosen}
+        tasks.run(lambda: declarations.declare_many(ods, keys, today, owner=owner),
+                  lambda outcomes: self._queued_many(outcomes, labels), self._declare_failed)
+
+    def _queued_many(self, outcomes: list[declarations.Outcome], labels: dict[str, str]) -> None:
+        self._busy = False
+        queued = {outcome.key for outcome in outcomes if outcome.entry is not None}
+        self._just_queued |= queued
+        self._pinned |= queued
+        self._asked = [Asked(outcome.key, labels.get(outcome.key, outcome.key),
+                             outcome.entry.key if outcome.entry is not None else None, outcome.refused)
+                       for outcome in outcomes]
+        self._follow_up()
+        self._update_actions(self.selected())
+
+    def _follow_up(self) -> None:
+        """The message about the last declaring, worded from where each declaration has got to now."""
+        if self._asked:
+            rows = {row.key: row for row in self._all.rows}
+            self.show_message(*follow_up(self._asked, rows))
 
     def _declare_failed(self, error: BaseException) -> None:
         self._busy = False

@@ -2,7 +2,8 @@
 
 People with the Service Management role accept or reject a pending offer after a confirmation that says
 what the answer means for payment. The answer is queued on this PC and sent by the next sync; the page
-shows it as waiting until CQRS has it, or CQRS's reason if it was refused.
+shows it as waiting until CQRS has it, or CQRS's reason if it was refused. The message after answering
+follows the answer's real state (saved on this PC, sent, answered on a date, or refused), never two at once.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def status_words(offer: OfferRow, today: date) -> str:
 
 
 def _background(offer: OfferRow, today: date) -> str | None:
-    if not offer.pending or offer.queued:
+    if not offer.pending or offer.queued or offer.answer_sent:
         return None
     return TOO_LATE if offer.deadline_passed(today) else NEEDS_ANSWER
 
@@ -47,6 +48,10 @@ def _background(offer: OfferRow, today: date) -> str | None:
 def _status_tooltip(offer: OfferRow, today: date) -> str | None:
     if status_words(offer, today) == DEADLINE_PASSED and offer.response_deadline is not None:
         return f"Not answered by the deadline, {fmt.uk_date(offer.response_deadline)}."
+    if offer.pending and offer.queued:
+        return "The practice's answer is saved on this PC, waiting to be sent."
+    if offer.pending and offer.answer_sent:
+        return "The practice's answer has been sent to CQRS; the offer shows as answered after the next sync."
     if offer.pending:
         return "Waiting for the practice's answer."
     if offer.responded_at is not None:
@@ -103,6 +108,7 @@ class OffersPage(Page):
         super().__init__(parent)
         self._busy = False  # an answer is being queued
         self._just_queued: set[int] = set()  # queued since the last load: keep their buttons off
+        self._answered: tuple[int, bool, str] | None = None  # (offer, accepted?, outbox item) answered last
         self.table: RecordTable[OfferRow] = RecordTable(offer_columns(self.today()), name="offers",
                                                         empty_message=EMPTY)
         self.table.view.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
@@ -136,6 +142,8 @@ class OffersPage(Page):
         return row.id
 
     def practice_shown(self, access: PracticeAccess | None) -> None:
+        if access is None or self.access is None or access.ods != self.access.ods:
+            self._answered = None
         self.table.set_empty_message(EMPTY)
         self._update_actions()
 
@@ -147,6 +155,7 @@ class OffersPage(Page):
     def show_result(self, result: Prepared[OfferRow]) -> None:
         self._just_queued.clear()
         self.table.set_prepared(result)
+        self._follow_up()
         self._update_actions()
 
     def selected_offer(self) -> OfferRow | None:
@@ -212,18 +221,45 @@ class OffersPage(Page):
                                       QMessageBox.StandardButton.Cancel)
         return answer == QMessageBox.StandardButton.Yes
 
-    def _queued(self, offer: OfferRow, accept: bool, _entry: OutboxEntry) -> None:
+    def _queued(self, offer: OfferRow, accept: bool, entry: OutboxEntry) -> None:
         self._busy = False
         self._just_queued.add(offer.id)
-        answer = "acceptance" if accept else "rejection"
-        self.show_message(f"Your {answer} of {offer.service_name} is saved on this PC and will be sent to "
-                          "CQRS as soon as the app is online.", "info")
+        self._answered = (offer.id, accept, entry.key)
+        self._follow_up()
         self._update_actions()
+
+    def _follow_up(self) -> None:
+        """The message about the last answer, worded from where it has got to now."""
+        if self._answered is None:
+            return
+        offer_id, accept, item_key = self._answered
+        offer = next((row for row in self.table.model.prepared.rows if row.id == offer_id), None)
+        self.show_message(*answer_message(offer, accept, item_key))
 
     def _refused(self, error: BaseException) -> None:
         self._busy = False
         self.show_message(tasks.describe_error(error), "error")
         self.reload()  # what the page showed was out of date
+
+
+def answer_message(offer: OfferRow | None, accept: bool, item_key: str) -> tuple[str, str]:
+    """(message, kind) about the practice's answer, from the offer's real state: refused (and why),
+    answered on a date once CQRS has it, sent, or saved on this PC — only one of them."""
+    answer = "acceptance" if accept else "rejection"
+    name = offer.service_name if offer is not None else "the offer"
+    mine = offer is not None and offer.answer_key == item_key
+    if offer is not None and mine and offer.answer_problem:
+        again = " Check the reason, then answer again." if offer.pending else ""
+        return f"CQRS did not accept your {answer} of {name}: {offer.answer_problem}{again}", "error"
+    if offer is not None and not offer.pending:
+        when = f" on {fmt.uk_date(offer.responded_at)}" if offer.responded_at else ""
+        return f"{name}: {offer.status}{when}. CQRS has the practice's answer.", "info"
+    if offer is not None and mine and offer.answer_sent:
+        shown = "accepted" if accept else "rejected"
+        return (f"Your {answer} of {name} has been sent to CQRS. The offer shows as {shown} here after the "
+                "next sync.", "info")
+    return (f"Your {answer} of {name} is saved on this PC and will be sent to CQRS as soon as the app is "
+            "online.", "info")
 
 
 def confirmation_text(offer: OfferRow, practice: str, accept: bool) -> str:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QWidget,
 )
-from qof_records import FEBRUARY, MARCH, change, feed_changes, qof, results
+from qof_records import FEBRUARY, JANUARY, MARCH, change, feed_changes, qof, results
 
 from app.models.outbox import OutboxStatus
 from app.services import cache_store, declarations, outbox, tasks
@@ -325,8 +325,9 @@ def test_a_sent_back_row_is_marked_in_words_and_colour(open_page) -> None:
 
 def test_the_status_filter(open_page) -> None:
     page = open_page(MANAGER)
+    # March can still be declared (until 24 Apr); January's and February's windows have closed.
     assert [page.filter.itemText(i) for i in range(page.filter.count())] == [
-        "Needs declaring (12)", "With the commissioner (1)", "Paid (2)", "All (15)"]
+        "Needs declaring (4)", "Missed (8)", "With the commissioner (1)", "Paid (2)", "All (15)"]
 
     def choose(name: str) -> list[declarations.DeclarationRow]:
         page.filter.setCurrentIndex(declarations.FILTERS.index(name))
@@ -334,8 +335,12 @@ def test_the_status_filter(open_page) -> None:
         return shown_rows(page)
 
     needs = choose(declarations.NEEDS_DECLARING)
-    assert len(needs) == 12 and {row.status for row in needs} == {"Not declared", AWAITING_PROVIDER}
+    assert len(needs) == 4 and {row.status for row in needs} == {"Not declared", AWAITING_PROVIDER}
+    assert {row.achievement_date for row in needs} == {MARCH}
     assert [row.service for row in needs if row.sent_back] == ["QOF"]
+    missed = choose(declarations.MISSED)
+    assert len(missed) == 8 and {row.achievement_date for row in missed} == {JANUARY, FEBRUARY}
+    assert all(row.next_step.startswith("Declaring closed on") for row in missed)
     assert [(row.service, row.status) for row in choose(declarations.WITH_COMMISSIONER)] == [
         ("FLU", AWAITING_COMMISSIONER)]
     assert {row.service for row in choose(declarations.PAID_STAGE)} == {"QOF", "LDHC"}
@@ -370,7 +375,7 @@ def test_the_history_says_who_did_what_and_when(open_page) -> None:
 def test_signed_out_and_empty_practices_still_report_loaded(fresh_hub, qtbot) -> None:
     page = DeclarationsPage()
     qtbot.addWidget(page)
-    assert page.kinds == ("declaration", "result", "timetable_event", "outbox")
+    assert page.kinds == ("declaration", "result", "timetable_event", "outbox", "offer")
     with qtbot.waitSignal(page.loaded, timeout=5000):
         page.show_practice(None)
     assert page.table.model.rowCount() == 0 and not page.declare_button.isVisible()

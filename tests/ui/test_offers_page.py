@@ -274,3 +274,73 @@ def test_service_names_come_from_the_rules_or_stay_as_the_code() -> None:
     assert service_name("WM") == "Weight management referrals"
     assert service_name("QOF") == "Quality and Outcomes Framework"
     assert service_name("XYZ") == "XYZ"
+
+
+# --- the message follows the answer's real state (issue 12, point 10) ------------------------------
+
+def _answer(qtbot, page: OffersPage, monkeypatch, accept: bool = True) -> str:
+    """Answer offer 24 through the page; returns the outbox item's key once the page has reloaded."""
+    select(page, 24)
+    confirm_with(monkeypatch, QMessageBox.StandardButton.Yes)
+    button = page.accept_button if accept else page.reject_button
+    with qtbot.waitSignal(hub().queued, timeout=3000):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: cell(page, 24, "Waiting to be sent").endswith("waiting to be sent"), timeout=3000)
+    assert tasks.wait_for_idle()
+    [item] = outbox.items(ODS)
+    return item.key
+
+
+def _synced(qtbot, page: OffersPage, *kinds: str) -> None:
+    assert tasks.wait_for_idle()
+    with qtbot.waitSignal(page.loaded, timeout=3000):
+        hub().data_changed.emit(changed(*kinds))
+
+
+def test_once_sent_and_accepted_the_page_says_accepted_on_the_date_and_never_will_be_sent(
+        qtbot, page, monkeypatch) -> None:
+    fill_cache(WM)
+    open_on(qtbot, page, MANAGER)
+    key = _answer(qtbot, page, monkeypatch)
+    assert page.message.text() == ("Your acceptance of Weight management referrals is saved on this PC and "
+                                   "will be sent to CQRS as soon as the app is online.")
+
+    outbox.mark_sent(key)  # the sync pushed it; its pull has not brought the offer back yet
+    _synced(qtbot, page, "outbox")
+    assert "has been sent to CQRS" in page.message.text() and "will be sent" not in page.message.text()
+    assert cell(page, 24, "Status") == "Pending" and cell(page, 24, "Waiting to be sent") == ""
+    select(page, 24)
+    assert not page.accept_button.isEnabled() and not page.reject_button.isEnabled()  # not answered twice
+    assert "has been sent to CQRS" in page.hint.text()
+
+    fill_cache({**WM, "status": "accepted", "responded_at": "2026-04-08T09:05:00+00:00"})  # the pull
+    _synced(qtbot, page, "offer", "offer_response", "outbox")
+    assert page.message.text() == ("Weight management referrals: accepted on 8 Apr 2026. CQRS has the "
+                                   "practice's answer.")
+    assert cell(page, 24, "Status") == "Accepted" and cell(page, 24, "Waiting to be sent") == ""
+    select(page, 24)
+    assert "accepted on 8 Apr 2026" in page.hint.text()
+    shown = page.message.text() + page.hint.text()
+    assert "will be sent" not in shown and "waiting to be sent" not in shown
+
+
+def test_a_refused_answer_is_said_as_refused_with_the_reason_not_as_waiting(qtbot, page, monkeypatch) -> None:
+    fill_cache(WM)
+    open_on(qtbot, page, MANAGER)
+    key = _answer(qtbot, page, monkeypatch, accept=False)
+    outbox.mark_failed(key, "The deadline to answer this offer was 30 Apr 2026.")
+    _synced(qtbot, page, "offer_response", "outbox")
+    assert page.message.property("kind") == "error"
+    assert page.message.text() == ("CQRS did not accept your rejection of Weight management referrals: "
+                                   "The deadline to answer this offer was 30 Apr 2026. Check the reason, "
+                                   "then answer again.")
+    assert "will be sent" not in page.message.text()
+
+
+def test_an_offer_answered_elsewhere_shows_its_state_not_an_old_refusal(qtbot, page) -> None:
+    item = outbox.enqueue(ODS, "offer_response", "POST", f"/practices/{ODS}/offers/24/reject", None,
+                          owner=OWNER)
+    outbox.mark_conflict(item.key, WM, "This offer was already accepted.")
+    fill_cache({**WM, "status": "accepted", "responded_at": "2026-04-08T09:05:00+00:00"})
+    open_on(qtbot, page, MANAGER)
+    assert cell(page, 24, "Status") == "Accepted" and cell(page, 24, "Waiting to be sent") == ""

@@ -22,6 +22,7 @@ SHARED = (
     "app.services.windows",  # entry windows and declaration deadlines, and their wording
     "app.services.record_types",  # names of the feed's record types
     "app.services.format",  # UK wording of dates and amounts
+    "app.services.offer_rules",  # no payment (so no declaring) without an accepted offer
 )
 HOLDERS = ("app", "app.services")  # the packages the shared modules live in
 # Packages a shared module may not load, even indirectly.
