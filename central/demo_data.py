@@ -3,7 +3,8 @@
 Register sizes come from the real spread of English practices (resources/demo/register-prevalence-
 deciles.csv, NHS England QOF 2024-25). Achievement rises through the year towards a year-end figure
 chosen so that some indicators finish below the lower threshold, some between and some at maximum.
-Pure: produces extract CSV text in the ingest format; the seeding code stores it.
+Pure: produces extract CSV text in the ingest format, and when each demo event happened; the seeding
+code stores them. Nothing is dated after the demo's today: a step that would fall later has not happened.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import csv
 import io
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from app.services.rules import RuleSet
+from app.services.rules import APPROVED, FINANCE_APPROVED, PAID, RuleSet
 
 DECILES_FILE = Path(__file__).resolve().parents[1] / "resources" / "demo" / "register-prevalence-deciles.csv"
 EXTRACT_HEADER = (
@@ -139,6 +140,39 @@ def commissioner_counts(rules: RuleSet, practice: DemoPractice) -> dict[str, dic
     register of about 11.4% of the list), the same each month."""
     allocation = round(practice.list_size * 0.114 * 0.12)
     return {"WM": {month: {"ALLOCATION": allocation} for month in year_months(rules)}}
+
+
+# The CQRS cycle of a month's claim, in days after the month end: declared, then each commissioner step.
+DECLARED_AFTER_DAYS = 20
+REVIEW_AFTER_DAYS = ((APPROVED, 27), (FINANCE_APPROVED, 30), (PAID, 55))
+# A manual entry is made a few days after its month ends and approved by the ICB a few days later, so
+# even the March entries are approved by the demo's today (8 April).
+ENTERED_AFTER_DAYS = 3
+APPROVED_AFTER_DAYS = 4
+
+
+def _after(month: date, days: int) -> datetime:
+    return datetime.combine(month + timedelta(days=days), time(0), UTC)
+
+
+def declaration_steps(month: date, today: datetime) -> tuple[datetime, list[tuple[str, datetime]]] | None:
+    """When ``month``'s claim was declared and each commissioner step it has reached by ``today``;
+    None when it is not declared yet."""
+    declared = _after(month, DECLARED_AFTER_DAYS)
+    if declared > today:
+        return None
+    steps = [(status, _after(month, days)) for status, days in REVIEW_AFTER_DAYS]
+    return declared, [(status, at) for status, at in steps if at <= today]
+
+
+def manual_entry_times(month: date, today: datetime) -> tuple[datetime, datetime | None] | None:
+    """When ``month``'s manual entry was made and approved (None: not yet) by ``today``; None when the
+    month's entry is not made yet."""
+    entered = _after(month, ENTERED_AFTER_DAYS)
+    if entered > today:
+        return None
+    approved = entered + timedelta(days=APPROVED_AFTER_DAYS)
+    return entered, approved if approved <= today else None
 
 
 # --- one practice ----------------------------------------------------------------------------

@@ -28,12 +28,14 @@ from central.demo_data import (
     PRACTICES,
     DemoPractice,
     commissioner_counts,
+    declaration_steps,
     demo_extracts,
     manual_counts,
+    manual_entry_times,
 )
 from central.directory import create_organisation, create_user, grant_role, organisation
 from central.ingest import ingest_text, recalculate
-from central.models import ACCEPTED, APPROVED, PENDING, ManualEntry, Offer, Organisation, User
+from central.models import ACCEPTED, APPROVED, PENDING, SUBMITTED, ManualEntry, Offer, Organisation, User
 from central.models import COMMISSIONER as COMMISSIONER_KIND
 from central.models import PCN as PCN_KIND
 from central.models import PRACTICE as PRACTICE_KIND
@@ -105,7 +107,7 @@ def seed_demo(settings: Settings) -> SeedReport:
         with sessions.begin() as session:
             begin_write(session)
             _manual_entries(session, rules, practices, clock)
-            _declarations(session, practices)
+            _declarations(session, practices, clock())
     finally:
         engine.dispose()
     return SeedReport(True, len(PRACTICES), len(DEMO_USERS), len(extracts))
@@ -175,14 +177,16 @@ def _manual_entries(
         touched: set[date] = set()
         for service, months in manual_counts(rules, practice).items():
             for month, values in months.items():
-                entered = datetime.combine(month + timedelta(days=8), datetime.min.time(), UTC)
+                if (times := manual_entry_times(month, clock())) is None:
+                    continue  # not entered yet by the demo's today
+                entered, approved = times
                 entry = ManualEntry(
                     practice_id=org.id,
                     service=service,
                     achievement_date=month,
                     values=values,
                     notes=None,
-                    status=APPROVED,
+                    status=APPROVED if approved else SUBMITTED,
                     version=1,
                     created_by_id=manager.id,
                     updated_by_id=manager.id,
@@ -195,9 +199,10 @@ def _manual_entries(
                 audit.record(session, now=entered, actor=manager, action="manual entry created",
                              target_type="manual_entry", target_id=entry.id, organisation_id=org.id,
                              detail={"service": service, "version": 1, "status": "submitted"})
-                audit.record(session, now=entered + timedelta(days=4), actor=approver,
-                             action="manual entry approved", target_type="manual_entry", target_id=entry.id,
-                             organisation_id=org.id, detail={"service": service, "version": 1})
+                if approved is not None:
+                    audit.record(session, now=approved, actor=approver, action="manual entry approved",
+                                 target_type="manual_entry", target_id=entry.id, organisation_id=org.id,
+                                 detail={"service": service, "version": 1})
                 record = manual_entry_record(entry, audit.history(session, "manual_entry", entry.id))
                 feed.publish(session, org.id, feed.MANUAL_ENTRY, entry.id, record)
                 touched.add(month)
@@ -213,24 +218,22 @@ def _manual_entries(
             recalculate(session, rules, org, month, clock=clock)
 
 
-def _declarations(session: Session, organisations: dict[str, Organisation]) -> None:
-    """Monthly service claims April to February declared, approved and paid on the CQRS cycle."""
+def _declarations(session: Session, organisations: dict[str, Organisation], today: datetime) -> None:
+    """Monthly service claims April to February declared, approved and paid on the CQRS cycle, as far as
+    each has gone by ``today`` (February's is finance-approved, to be paid later in April)."""
     approver = session.query(User).filter_by(email="icb.approver@nhs.net").one()
     for practice in PRACTICES:
         org = organisations[practice.ods]
         manager = _manager(session, practice)
         for service in ("MMR", "6IN1", "FLU", "LDHC"):
             for month in _months_before_march():
-                declared = datetime.combine(month + timedelta(days=20), datetime.min.time(), UTC)
+                if (steps := declaration_steps(month, today)) is None:
+                    continue
+                declared, reviews = steps
                 declaration = flow.declare(session, org, service, month, manager, declared)
-                for days, status in ((27, flow.APPROVED), (30, flow.FINANCE_APPROVED), (55, flow.PAID)):
-                    flow.advance(
-                        session,
-                        declaration,
-                        status,
-                        approver if status != flow.PAID else "system",
-                        declared + timedelta(days=days - 20),
-                    )
+                for status, at in reviews:
+                    actor = approver if status != flow.PAID else "system"
+                    flow.advance(session, declaration, status, actor, at)
 
 
 def _manager(session: Session, practice: DemoPractice) -> User:

@@ -1,4 +1,6 @@
 """Charts of achievement: the painters that fill a matplotlib figure, and drawing a figure to pixels.
+The parts every chart shares (style, title, a legend beside or above the plot) are here too; the
+thresholds chart is in ``app.views.threshold_chart``.
 
 matplotlib is imported only inside functions: it costs about 0.4 s and must stay off the start-up path.
 Painters are plain functions of a ``Figure`` (testable without widgets). ``render`` draws one with the
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import textwrap
 import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -22,8 +25,6 @@ from typing import TYPE_CHECKING, NamedTuple
 from PySide6.QtGui import QImage
 
 from app.services import format as fmt
-from app.services.calculation import AT_MAXIMUM, BELOW_LOWER, BETWEEN
-from app.services.dashboard import Benchmark, IndicatorRow
 from app.services.projection import Projection, month_ends_after
 
 if TYPE_CHECKING:
@@ -40,19 +41,6 @@ SECONDARY_TEXT = "#4c6272"
 GRID = "#e8edee"
 AXIS = "#aeb7bd"
 
-# NHS identity colours; the legend also names each band in words, so colour is never the only cue.
-BAND_COLOURS = {BELOW_LOWER: "#d5281b", BETWEEN: "#ffb81c", AT_MAXIMUM: "#007f3b"}
-BAND_LABELS = {BELOW_LOWER: "Below lower threshold", BETWEEN: "Between thresholds", AT_MAXIMUM: "At maximum"}
-OTHER_BAND_COLOUR = "#aeb7bd"
-OTHER_BAND_LABEL = "Not scored"
-
-# (Benchmark field, legend label, marker, colour, offset from the bar's centre line): distinct shapes so
-# they read in black and white, and staggered so close averages do not hide one another.
-BENCHMARKS = (("pcn", "PCN average", "o", "#005eb8", -0.17),
-              ("icb", "ICB average", "s", "#330072", 0.0),
-              ("all_practices", "All practices", "^", "#212b32", 0.17))
-
-UPPER_STYLE = (0, (1.6, 1.0))  # dotted: tells the upper threshold from the lower without colour
 LINE_COLOUR = "#005eb8"
 PROJECTION_STYLE = (0, (4, 2.5))
 SERIES_COLOURS = ("#005eb8", "#ffb81c", "#007f3b", "#330072", "#ae2573", "#41b6e6", "#ed8b00", "#768692")
@@ -161,7 +149,7 @@ def render_png(painter: Painter, path: str | Path, *, width_px: int = 1200, heig
     return target
 
 
-def _style_axes(axes: Axes, font_size: float) -> None:
+def style_axes(axes: Axes, font_size: float) -> None:
     axes.set_facecolor(WHITE)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
@@ -171,99 +159,69 @@ def _style_axes(axes: Axes, font_size: float) -> None:
     axes.set_axisbelow(True)
 
 
-def _title(axes: Axes, title: str, font_size: float) -> None:
-    axes.set_title(title, loc="left", fontsize=font_size * 1.15, fontweight="bold", color=TEXT, pad=8)
+def set_title(axes: Axes, title: str, font_size: float) -> None:
+    # Wrapped within the figure: a long title at large text sizes takes two lines rather than being cut.
+    axes.set_title(title, loc="left", fontsize=font_size * 1.15, fontweight="bold", color=TEXT, pad=8,
+                   wrap=True)
 
 
-def _legend_right(axes: Axes, handles: Sequence, font_size: float, *, gap_points: float = 0) -> Legend:
-    """A legend outside the axes on the right, so it never covers the data."""
-    from matplotlib.transforms import offset_copy
-
-    anchor = offset_copy(axes.transAxes, fig=axes.figure, x=gap_points, y=0, units="points")
-    return axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), bbox_transform=anchor,
-                       fontsize=font_size * 0.9, frameon=False, borderaxespad=0.3, handlelength=1.6,
-                       labelcolor=TEXT)
+LEGEND_SHARE = 0.42  # the most of the figure's width a legend beside the plot may take
 
 
-def _no_data(axes: Axes, font_size: float) -> None:
+def legend_columns(labels: Sequence[str], font_size: float, width_points: float,
+                   gap_points: float = 0) -> int:
+    """How a legend of ``labels`` is placed in a figure ``width_points`` wide: 0 beside the plot on the
+    right, else the number of columns it takes above the plot (a narrow figure, or large text)."""
+    size = font_size * 0.9
+    longest = max((len(line) for label in labels for line in str(label).split("\n")), default=0)
+    column_points = (longest * 0.55 + 2.6) * size  # text, handle and the gap after it, roughly
+    if column_points + gap_points <= width_points * LEGEND_SHARE:
+        return 0
+    return max(1, min(len(labels), int(width_points * 0.92 // column_points)))
+
+
+def legend_rows(labels: Sequence[str], font_size: float, width_px: float, dpi: float,
+                gap_points: float = 0) -> int:
+    """Rows of text a legend adds above the plot of a chart ``width_px`` wide (0: it sits beside it)."""
+    columns = legend_columns(labels, font_size, width_px / dpi * 72, gap_points)
+    return math.ceil(len(labels) / columns) if columns else 0
+
+
+def place_legend(axes: Axes, handles: Sequence, font_size: float, *, gap_points: float = 0) -> Legend:
+    """A legend outside the axes, so it never covers the data: on the right, or — when that would take more
+    than ``LEGEND_SHARE`` of a narrow figure (large text) — in columns between the title and the plot."""
+    from matplotlib.transforms import blended_transform_factory, offset_copy
+
+    size = font_size * 0.9
+    style = dict(fontsize=size, frameon=False, handlelength=1.6, labelcolor=TEXT)
+    labels = [str(handle.get_label()) for handle in handles]
+    columns = legend_columns(labels, font_size, axes.figure.get_figwidth() * 72, gap_points)
+    if not columns:
+        anchor = offset_copy(axes.transAxes, fig=axes.figure, x=gap_points, y=0, units="points")
+        return axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0),
+                           bbox_transform=anchor, borderaxespad=0.3, **style)
+    # From the figure's left edge (not the plot's, which starts after the tick labels), just above the plot;
+    # the chart's title becomes the legend's, so the two can never overlap; a gap clears the top value label.
+    figure = axes.figure
+    title = axes.get_title(loc="left")
+    axes.set_title("", loc="left")
+    title_size = font_size * 1.15
+    width_points = figure.get_figwidth() * 72
+    wrapped = textwrap.fill(title, width=max(12, int(width_points * 0.95 / (title_size * 0.62))))
+    anchor = blended_transform_factory(figure.transFigure, axes.transAxes)
+    legend = axes.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), bbox_transform=anchor,
+                         ncols=columns, borderaxespad=1.0, columnspacing=1.2, title=wrapped or None,
+                         alignment="left", title_fontproperties={"size": title_size, "weight": "bold"},
+                         **style)
+    legend.get_title().set_color(TEXT)
+    return legend
+
+
+def no_data(axes: Axes, font_size: float) -> None:
     axes.text(0.5, 0.5, "No data yet", transform=axes.transAxes, ha="center", va="center",
               fontsize=font_size, color=SECONDARY_TEXT)
     axes.set_xticks([])
     axes.set_yticks([])
-
-
-def thresholds_painter(rows: Sequence[IndicatorRow], benchmarks: Mapping[str, Benchmark], *, title: str,
-                       font_size: float = DEFAULT_FONT_SIZE) -> Painter:
-    """Achievement of each indicator as a bar coloured by band, with its thresholds and peer averages."""
-    rows = tuple(rows)
-    benchmarks = dict(benchmarks)
-
-    def paint(figure: Figure) -> None:
-        from matplotlib.lines import Line2D
-        from matplotlib.patches import Patch
-
-        axes = figure.add_subplot()
-        _style_axes(axes, font_size)
-        _title(axes, title, font_size)
-        if not rows:
-            _no_data(axes, font_size)
-            return
-        positions = list(range(len(rows)))
-        widths = [float(row.achievement * 100) if row.achievement is not None else 0.0 for row in rows]
-        colours = [BAND_COLOURS.get(row.band, OTHER_BAND_COLOUR) for row in rows]
-        bar_height = 0.62
-        axes.barh(positions, widths, height=bar_height, color=colours, edgecolor="none", zorder=2)
-
-        tick_half = bar_height / 2 + 0.12  # ticks stand proud of the bar so they show on empty bars too
-        for attribute, style in (("lower_threshold", "solid"), ("upper_threshold", UPPER_STYLE)):
-            marked = [(y, float(getattr(row, attribute))) for y, row in zip(positions, rows, strict=True)
-                      if getattr(row, attribute) is not None]
-            if marked:
-                axes.vlines([x for _, x in marked], [y - tick_half for y, _ in marked],
-                            [y + tick_half for y, _ in marked], colors=TEXT, linewidth=2,
-                            linestyles=style, zorder=3)
-
-        handles: list = [Patch(facecolor=BAND_COLOURS[band], label=BAND_LABELS[band]) for band in BAND_LABELS]
-        if any(row.band not in BAND_COLOURS for row in rows):
-            handles.append(Patch(facecolor=OTHER_BAND_COLOUR, label=OTHER_BAND_LABEL))
-        handles += [Line2D([], [], color=TEXT, linewidth=2, label="Lower threshold"),
-                    Line2D([], [], color=TEXT, linewidth=2, linestyle=UPPER_STYLE, label="Upper threshold")]
-
-        marker_size = max(4.0, font_size * 0.65)
-        for attribute, label, marker, colour, offset in BENCHMARKS:
-            found = [(float(value * 100), y + offset) for y, row in zip(positions, rows, strict=True)
-                     if (peer := benchmarks.get(row.indicator_id)) is not None
-                     and (value := getattr(peer, attribute)) is not None]
-            if not found:
-                continue
-            style = dict(linestyle="none", marker=marker, markersize=marker_size, color=colour,
-                         markeredgecolor=WHITE, markeredgewidth=0.8)
-            axes.plot([x for x, _ in found], [y for _, y in found], label=label, zorder=4, clip_on=False,
-                      **style)
-            handles.append(Line2D([], [], label=label, **style))
-
-        for y, row in zip(positions, rows, strict=True):
-            if row.achievement is None:
-                axes.text(1, y, "no patients", va="center", ha="left", fontsize=font_size * 0.85,
-                          fontstyle="italic", color=SECONDARY_TEXT, zorder=5)
-            else:
-                # Values in a column just right of the axes, where no tick or marker can cover them.
-                axes.annotate(fmt.percent(row.achievement), xy=(1.0, y), xycoords=("axes fraction", "data"),
-                              xytext=(6, 0), textcoords="offset points", va="center", ha="left",
-                              fontsize=font_size * 0.9, color=TEXT)
-
-        axes.set_yticks(positions, [row.indicator_id for row in rows])
-        axes.tick_params(axis="y", length=0)
-        # At least three rows' worth of height, so one or two indicators do not give slab-like bars.
-        spare = max(0.0, 3 - len(rows)) / 2
-        axes.set_ylim(len(rows) - 0.5 + spare, -0.5 - spare)  # first row at the top
-        axes.set_xlim(0, 100)
-        axes.set_xticks(range(0, 101, 20))
-        axes.xaxis.grid(True, color=GRID, linewidth=0.8)
-        axes.set_xlabel("Achievement (%)", fontsize=font_size, color=TEXT)
-        _legend_right(axes, handles, font_size, gap_points=font_size * 4.2)
-
-    return paint
 
 
 def trend_painter(history: Sequence[tuple[date, Fraction]], projection: Projection | None, *, title: str,
@@ -288,12 +246,12 @@ def trend_painter(history: Sequence[tuple[date, Fraction]], projection: Projecti
         from matplotlib.ticker import MaxNLocator, PercentFormatter
 
         axes = figure.add_subplot()
-        _style_axes(axes, font_size)
-        _title(axes, title, font_size)
+        style_axes(axes, font_size)
+        set_title(axes, title, font_size)
         projected = tuple(projection.points) if projection is not None else ()
         dates = [when for when, _ in history] + [when for when, _ in projected]
         if not dates:
-            _no_data(axes, font_size)
+            no_data(axes, font_size)
             return
         handles: list = []
         if history:
@@ -319,12 +277,16 @@ def trend_painter(history: Sequence[tuple[date, Fraction]], projection: Projecti
         top = max(shown(value) for _, value in (*history, *projected))
         if maximum is not None:
             axes.axhline(shown(maximum), color=SECONDARY_TEXT, linewidth=0.9, zorder=2)
+            # Under the line, where the year's early months are low: above it, large text met the title.
             axes.annotate(f"Maximum {label(maximum)}", xy=(0.0, shown(maximum)),
-                          xycoords=("axes fraction", "data"), xytext=(4, 3), textcoords="offset points",
-                          ha="left", va="bottom", fontsize=font_size * 0.85, color=SECONDARY_TEXT)
+                          xycoords=("axes fraction", "data"), xytext=(4, -3), textcoords="offset points",
+                          ha="left", va="top", fontsize=font_size * 0.85, color=SECONDARY_TEXT)
             top = max(top, shown(maximum))
         axes.set_ylim(0, (top or 1) * 1.12)  # headroom for the "Maximum" label
-        axes.yaxis.set_major_locator(MaxNLocator(nbins=5))
+        # Fewer value labels on a short chart, so they never run into one another.
+        text_px = font_size * figure.dpi / 72
+        plot_px = figure.get_figheight() * figure.dpi - text_px * 7
+        axes.yaxis.set_major_locator(MaxNLocator(nbins=max(2, min(5, int(plot_px / (text_px * 2.0))))))
         if as_percent:
             axes.yaxis.set_major_formatter(PercentFormatter(xmax=100, decimals=0))
         axes.yaxis.grid(True, color=GRID, linewidth=0.8)
@@ -332,8 +294,12 @@ def trend_painter(history: Sequence[tuple[date, Fraction]], projection: Projecti
 
         months = [min(dates)] + month_ends_after(min(dates), max(dates))
         _month_ticks(axes, [float(day) for day in date2num(months)], months, font_size)
-        axes.set_xlim(min(dates) - timedelta(days=16), max(dates) + timedelta(days=16))
-        _legend_right(axes, handles, font_size)
+        # Room either side for half a month label ("2025" under "Apr"), clear of the value axis's "0".
+        span_days = (max(dates) - min(dates)).days + 32
+        plot_px = figure.get_figwidth() * figure.dpi * 0.55  # less the value axis and the legend, roughly
+        margin = max(16, math.ceil(text_px * 1.5 * span_days / max(plot_px, 1.0)))
+        axes.set_xlim(min(dates) - timedelta(days=margin), max(dates) + timedelta(days=margin))
+        place_legend(axes, handles, font_size)
 
     return paint
 
@@ -352,10 +318,10 @@ def doses_painter(months: Sequence[date], series: Mapping[str, Sequence[int]], *
         from matplotlib.ticker import MaxNLocator
 
         axes = figure.add_subplot()
-        _style_axes(axes, font_size)
-        _title(axes, title, font_size)
+        style_axes(axes, font_size)
+        set_title(axes, title, font_size)
         if not months or not series:
-            _no_data(axes, font_size)
+            no_data(axes, font_size)
             return
         positions = list(range(len(months)))
         base = [0] * len(months)
@@ -372,6 +338,6 @@ def doses_painter(months: Sequence[date], series: Mapping[str, Sequence[int]], *
         axes.yaxis.grid(True, color=GRID, linewidth=0.8)
         axes.set_ylim(0, max(max(base), 1) * 1.05)
         axes.set_ylabel("Doses", fontsize=font_size, color=TEXT)
-        _legend_right(axes, handles[::-1], font_size)  # reversed: the legend reads like the stack
+        place_legend(axes, handles[::-1], font_size)  # reversed: the legend reads like the stack
 
     return paint

@@ -7,18 +7,43 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.services import format as fmt
 from app.services.claims_view import ClaimRow, VaccinationView
 from app.services.dashboard import IndicatorRow
-from app.views.chart_view import ChartView
+from app.views.chart_view import MINIMUM_HEIGHT, ChartView
 from app.views.qof_panel import indicator_columns
 from app.views.record_table import Column, RecordTable, attr, prepare
 
 
 def _item(name: str) -> str:
     return name.replace("_", " ").lower()
+
+
+def singular(items: str) -> str:
+    """One of ``items`` (an item name in the plural): "checks" → "check", "batches" → "batch"."""
+    if items.endswith("ies"):
+        return items[:-3] + "y"
+    if items.endswith(("ches", "shes", "sses", "xes")):
+        return items[:-2]
+    return items[:-1] if items.endswith("s") and not items.endswith("ss") else items
+
+
+def counted(number: int, items: str) -> str:
+    """A count with its item name, singular for one: "1 check", "62 checks"."""
+    return f"{fmt.count(number)} {singular(items) if number == 1 else items}"
 
 
 class VaccinationPanel(QWidget):
@@ -49,7 +74,11 @@ class VaccinationPanel(QWidget):
         programme_layout.addWidget(self.table, 1)
         tabs = QTabWidget()
         tabs.addTab(programmes, "&Programmes")
-        tabs.addTab(self.chart, "&Doses chart")
+        chart_area = QScrollArea()  # large text: the chart keeps room for its legend and scrolls
+        chart_area.setWidgetResizable(True)
+        chart_area.setFrameShape(QFrame.Shape.NoFrame)
+        chart_area.setWidget(self.chart)
+        tabs.addTab(chart_area, "&Doses chart")
         tabs.addTab(self.indicators, "&QOF VI001–VI004")
         tabs.currentChanged.connect(lambda index: self._draw_chart() if index == 1 else None)
         self.tabs = tabs
@@ -95,14 +124,40 @@ class VaccinationPanel(QWidget):
         from app.views.charts import doses_painter
 
         series = {name: self.view.doses(code) for code, name in self.view.programmes}
+        self._fit_chart_height()
         self.chart.draw(doses_painter(self.view.months, series, title="Vaccination doses by month",
                                       font_size=self.font().pointSizeF()),
                         description="; ".join(f"{name}: {sum(doses)} doses"
                                               for name, doses in series.items()))
 
+    def _fit_chart_height(self) -> None:
+        """Room for two-line month labels, and for the legend when it has to go above the plot."""
+        if self.view is None:
+            return
+        from app.views.charts import legend_rows
+
+        line, size = self.fontMetrics().height(), self.font().pointSizeF()
+        names = [name for _, name in self.view.programmes]
+        legend = legend_rows(names, size, self.chart.width(), float(self.chart.logicalDpiY() or 96)) * 1.35
+        self.chart.setMinimumHeight(max(MINIMUM_HEIGHT, round(line * (13 + legend))))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.tabs.currentIndex() == 1:
+            self._fit_chart_height()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # the Text size setting changed: chart text follows it
+            self._draw_chart()
+
 
 class EnhancedPanel(QWidget):
-    """One enhanced service month by month: done, the cap, paid for, and what the cap leaves unpaid."""
+    """One enhanced service month by month: done, the cap, paid for, and what the cap leaves unpaid.
+
+    Shown as at the chosen achievement date, as QOF is: that month's summary, and the months up to it
+    with that month selected.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -128,13 +183,16 @@ class EnhancedPanel(QWidget):
             columns += [Column("£ claimed", attr("payment"), fmt.money, numeric=True),
                         Column("£ still claimable", attr("headroom"), fmt.money, numeric=True)]
         columns.append(Column("Waiting for", attr("waiting_for"), lambda w: w or ""))
-        self.table.set_prepared(prepare(columns, rows))
-        chosen = [row for row in rows if row.achievement_date == when] or list(rows[:1])
-        self.summary.setText(self._summary(chosen[0], item, finance) if chosen else "")
+        chosen = next((row for row in rows if row.achievement_date == when), rows[0] if rows else None)
+        shown = [row for row in rows if chosen is None or row.achievement_date <= chosen.achievement_date]
+        self.table.set_prepared(prepare(columns, shown))
+        if chosen is not None:
+            self.table.select_where(lambda row: row is chosen)
+        self.summary.setText(self._summary(chosen, item, finance) if chosen is not None else "")
 
     @staticmethod
     def _summary(latest: ClaimRow, item: str, finance: bool) -> str:
-        text = f"{fmt.uk_date(latest.achievement_date)}: {fmt.count(latest.count)} {item}"
+        text = f"{fmt.uk_date(latest.achievement_date)}: {counted(latest.count, item)}"
         if latest.cap is not None:
             text += f" against a cap of {fmt.count(latest.cap)}"
             if latest.over_cap:

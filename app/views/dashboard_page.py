@@ -10,13 +10,25 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QStackedWidget, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.services import dashboard_data, tasks
+from app.services import format as fmt
 from app.services.claims_view import ClaimRow, VaccinationView
 from app.services.dashboard import Choice, IndicatorRow, QofDashboard
 from app.services.profile import PracticeAccess
 from app.services.rules import RuleSet
+from app.views import fonts
 from app.views.claims_panels import EnhancedPanel, VaccinationPanel, latest_first
 from app.views.indicator_detail import IndicatorDetail
 from app.views.page import Page
@@ -31,6 +43,8 @@ EMPTY = ("No achievement has been calculated for this practice yet. It appears a
 class Shown:
     """One view of the dashboard, read and prepared on the worker."""
 
+    ods: str
+    finance: bool
     choice: Choice
     when: date
     view: QofDashboard | VaccinationView | tuple[ClaimRow, ...]
@@ -47,7 +61,7 @@ def _read_view(ods: str, choice: Choice, when: date, finance: bool, today: date)
     view = dashboard_data.load_view(ods, choice, when, finance=finance, today=today)
     qof = isinstance(view, QofDashboard)
     worklist = prepare(indicator_columns(finance), view.indicators) if qof else None
-    return Shown(choice, when, view, worklist)
+    return Shown(ods, finance, choice, when, view, worklist)
 
 
 def _read_all(ods: str, keep_key: Any, keep_date: date | None, finance: bool, today: date) -> Loaded:
@@ -58,6 +72,36 @@ def _read_all(ods: str, keep_key: Any, keep_date: date | None, finance: bool, to
     choice = next((choice for choice in found if choice.key == keep_key), found[0])
     when = keep_date if keep_date in choice.dates else choice.dates[0]
     return Loaded(found, _read_view(ods, choice, when, finance, today))
+
+
+class Loading(QWidget):
+    """In place of a panel while another service, date or practice is read: its name, and that it is
+    coming, so the figures of the one before are never shown under the new name."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Loading")
+        self.heading = QLabel()
+        self.heading.setWordWrap(True)
+        fonts.relative(self.heading, fonts.PROMINENT, bold=True)
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        busy = QProgressBar()
+        busy.setRange(0, 0)  # busy: how long a read takes is not known
+        busy.setTextVisible(False)
+        busy.setMaximumWidth(self.fontMetrics().averageCharWidth() * 30)
+        busy.setAccessibleName("Loading")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.detail)
+        layout.addWidget(busy)
+        layout.addStretch(1)
+
+    def show_text(self, heading: str, detail: str) -> None:
+        self.heading.setText(heading)
+        self.detail.setText(detail)
+        self.setAccessibleDescription(f"{heading}. {detail}")
 
 
 class DashboardPage(Page):
@@ -84,23 +128,51 @@ class DashboardPage(Page):
         self.when.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.service.currentIndexChanged.connect(self._service_changed)
         self.when.currentIndexChanged.connect(lambda _index: self._load_view())
-        pickers = QHBoxLayout()
-        pickers.addWidget(QLabel("&Service:", buddy=self.service))
-        pickers.addWidget(self.service)
-        pickers.addSpacing(12)
-        pickers.addWidget(QLabel("&Achievement date:", buddy=self.when))
-        pickers.addWidget(self.when)
-        pickers.addStretch(0)
+        # The date picker goes under the service picker when both do not fit side by side (large text).
+        self._service_row, self._date_row = QHBoxLayout(), QHBoxLayout()
+        self._service_label = QLabel("&Service:", buddy=self.service)
+        self._date_label = QLabel("&Achievement date:", buddy=self.when)
+        self._pickers = QVBoxLayout()
+        self._pickers.addLayout(self._service_row)
+        self._pickers.addLayout(self._date_row)
+        self._stacked_pickers: bool | None = None
+        self._arrange_pickers()
 
+        self.loading = Loading()
         self.qof = QofPanel()
         self.qof.indicator_opened.connect(self._open_indicator)
         self.vaccinations = VaccinationPanel()
         self.enhanced = EnhancedPanel()
         self.stack = QStackedWidget()
-        for widget in (self.qof, self.vaccinations, self.enhanced):
+        for widget in (self.loading, self.qof, self.vaccinations, self.enhanced):
             self.stack.addWidget(widget)
-        self.body_layout.addLayout(pickers)
+        self._shown_for: tuple[str, bool] | None = None  # the practice (and £ or not) the panels show
+        self.body_layout.addLayout(self._pickers)
         self.body_layout.addWidget(self.stack, 1)
+
+    def _arrange_pickers(self) -> None:
+        needed = (self._service_label.sizeHint().width() + self.service.minimumSizeHint().width()
+                  + self._date_label.sizeHint().width() + self.when.sizeHint().width()
+                  + max(self._service_row.spacing(), 6) * 4 + 12)
+        stacked = self.body.width() > 0 and needed > self.body.width()
+        if stacked == self._stacked_pickers:
+            return
+        self._stacked_pickers = stacked
+        for row in (self._service_row, self._date_row):
+            while row.count():
+                row.takeAt(0)  # the widgets stay where they are until added again
+        self._service_row.addWidget(self._service_label)
+        self._service_row.addWidget(self.service)
+        self._service_row.addSpacing(12)
+        row = self._date_row if stacked else self._service_row
+        row.addWidget(self._date_label)
+        row.addWidget(self.when)
+        for each in (self._service_row, self._date_row):
+            each.addStretch(0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange_pickers()
 
     # --- the frame's loader ----------------------------------------------------------------------------
 
@@ -109,6 +181,10 @@ class DashboardPage(Page):
         ods, keep_key, keep_date, finance = access.ods, self.service.currentData(), self.when.currentData(), \
             access.sees_money
         return lambda: _read_all(ods, keep_key, keep_date, finance, today)
+
+    def practice_shown(self, access: PracticeAccess | None) -> None:
+        if access is not None and (access.ods, access.sees_money) != self._shown_for:
+            self._show_loading(access.name, "Loading the dashboard…")
 
     def show_result(self, result: Loaded) -> None:
         self.choices = result.choices
@@ -143,15 +219,22 @@ class DashboardPage(Page):
                 self.when.addItem(label, when)
             self.when.setCurrentIndex(max(0, self.when.findData(keep)) if keep else 0)
         self.when.blockSignals(False)
+        self._arrange_pickers()  # the date picker is as wide as its longest date
 
     def _load_view(self) -> None:
         choice, when, access = self.current_choice(), self.when.currentData(), self.access
         if choice is None or when is None or access is None:
             return
+        self._show_loading(choice.label, f"Loading the figures at {fmt.uk_date(when)}…")
         ods, finance, today = access.ods, self.finance, self.today()
         self.run(lambda: _read_view(ods, choice, when, finance, today), self._show_view)
 
+    def _show_loading(self, heading: str, detail: str) -> None:
+        self.loading.show_text(heading, detail)
+        self.stack.setCurrentWidget(self.loading)
+
     def _show_view(self, shown: Shown) -> None:
+        self._shown_for = (shown.ods, shown.finance)
         self.view = view = shown.view
         if isinstance(view, QofDashboard):
             self.qof.show_dashboard(view, shown.worklist)

@@ -25,12 +25,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.services import format as fmt
+from app.services import sources
 from app.services.calculation import CalculationError
 from app.services.dashboard import IndicatorRow, QofDashboard, what_if, year_end
 from app.services.projection import project
 from app.services.rules import RuleSet
 from app.views import fonts
-from app.views.chart_view import ChartView
+from app.views.chart_view import MINIMUM_HEIGHT, ChartView
 from app.views.charts import trend_painter
 
 MAX_COUNT = 1_000_000
@@ -38,6 +39,12 @@ MAX_COUNT = 1_000_000
 
 def _percent(value: Fraction | None) -> str:
     return f"{fmt.points(value).rstrip('0').rstrip('.')}%"
+
+
+def _value(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)  # large text or a narrow screen: wrap rather than widen the dialog
+    return label
 
 
 def _signed(text: str) -> str:
@@ -56,21 +63,27 @@ class IndicatorDetail(QDialog):
         heading.setWordWrap(True)
         fonts.relative(heading, fonts.PROMINENT, bold=True)
         facts = QFormLayout()
-        facts.addRow("Clinical group:", QLabel(row.group))
+        facts.addRow("Clinical group:", _value(row.group))
         thresholds = (f"{_percent(rule.lower_threshold)} to {_percent(rule.upper_threshold)}"
                       if rule.lower_threshold is not None else "none (paid when the register exists)")
-        facts.addRow("Thresholds:", QLabel(thresholds))
-        facts.addRow("Points available:", QLabel(fmt.points(rule.max_points)))
+        facts.addRow("Thresholds:", _value(thresholds))
+        facts.addRow("Points available:", _value(fmt.points(rule.max_points)))
         weighted = ", ".join(rule.registers) or "the practice list (CPI) only"
-        facts.addRow("Paid by prevalence of:", QLabel(weighted))
+        facts.addRow("Paid by prevalence of:", _value(weighted))
         now = (f"{fmt.count(row.numerator)} of {fmt.count(row.denominator)} "
                f"({fmt.percent(row.achievement)}), {fmt.count(row.pca)} PCA: {fmt.points(row.points)} points")
         if row.payment is not None:
             now += f", {fmt.money(row.payment)}"
-        facts.addRow(f"At {fmt.uk_date(dashboard.summary.achievement_date)}:", QLabel(f"{now} ({row.band})"))
-        source = QLabel(rule.source)
+        facts.addRow(f"At {fmt.uk_date(dashboard.summary.achievement_date)}:", _value(f"{now} ({row.band})"))
+        found = sources.citations(rule.source)
+        self.source = source = QLabel(sources.as_html(found))
+        source.setTextFormat(Qt.TextFormat.RichText)
         source.setWordWrap(True)
-        source.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        source.setOpenExternalLinks(True)  # in the web browser; links are reached with Tab too
+        source.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        source.linkHovered.connect(source.setToolTip)  # the full address, before it is opened
+        source.setAccessibleName("Source")
+        source.setAccessibleDescription(sources.as_text(found))
         facts.addRow("Source:", source)
 
         self.chart = ChartView(name=f"{row.indicator_id} monthly achievement")
@@ -86,11 +99,14 @@ class IndicatorDetail(QDialog):
         content = QVBoxLayout(body)
         content.addWidget(heading)
         content.addLayout(facts)
-        self.chart.setMaximumHeight(self.fontMetrics().height() * 16)  # leave room for the what-if
+        # Room for two-line month labels and the y-axis at any text size, and for the what-if below.
+        self.chart.setMinimumHeight(max(MINIMUM_HEIGHT, self.fontMetrics().height() * 13))
+        self.chart.setMaximumHeight(self.fontMetrics().height() * 16)
         content.addWidget(self.chart)
         content.addWidget(self._what_if_box(rule.registers))
         scroll = QScrollArea()  # small screens and large text: scroll rather than overlap
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the texts wrap instead
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(body)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

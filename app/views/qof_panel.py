@@ -9,13 +9,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QScrollArea,
+    QSizePolicy,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -83,15 +87,46 @@ class Card(QFrame):
         fonts.relative(self.value, fonts.HEADING, bold=True)
         self.detail = QLabel("")
         self.detail.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 6, 10, 6)
-        for label in (self.title, self.value, self.detail):
-            layout.addWidget(label)
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(10, 6, 10, 6)
+        self._grid.setVerticalSpacing(2)
+        self.compact: bool | None = None
+        self.set_compact(False)
         self.setAccessibleName(title)
+
+    def set_compact(self, compact: bool) -> None:
+        """Compact (large text on a small screen): one line, the title beside a smaller figure, the detail
+        in the figure's tooltip, so the worklist below keeps room for its rows."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        for label in (self.title, self.value, self.detail):
+            self._grid.removeWidget(label)
+        fonts.relative(self.value, fonts.PROMINENT if compact else fonts.HEADING, bold=True)
+        self.detail.setVisible(not compact)
+        self.value.setToolTip(self.detail.text() if compact else "")
+        if compact:
+            self._grid.addWidget(self.title, 0, 0)
+            self._grid.addWidget(self.value, 0, 1)
+            self._grid.addWidget(self.detail, 1, 0, 1, 2)
+            self._grid.setColumnStretch(1, 1)
+        else:
+            self._grid.addWidget(self.title, 0, 0, 1, 2)
+            self._grid.addWidget(self.value, 1, 0, 1, 2)
+            self._grid.addWidget(self.detail, 2, 0, 1, 2)
+            self._grid.setColumnStretch(1, 0)
+
+    def figure_width(self) -> int:
+        """The width the figure needs on one line at its full (not compact) size."""
+        font = QFont(QApplication.font())
+        font.setPointSizeF(font.pointSizeF() * fonts.HEADING)
+        font.setBold(True)
+        return QFontMetrics(font).horizontalAdvance(self.value.text()) + 24
 
     def show_figures(self, value: str, detail: str = "") -> None:
         self.value.setText(value)
         self.detail.setText(detail)
+        self.value.setToolTip(detail if self.compact else "")
         self.setAccessibleDescription(f"{value}. {detail}")
 
 
@@ -103,24 +138,26 @@ class QofPanel(QWidget):
         self.dashboard: QofDashboard | None = None
         self._finance: bool | None = None
         self._worklist: Prepared[IndicatorRow] | None = None
-        self.cards_row = QHBoxLayout()
-        self.points_card = Card("Points")
-        self.payment_card = Card("Payment")
-        self.aspiration_card = Card("Aspiration received")
-        self.projection_card = Card("Year-end projection")
+        self.cards_row = QGridLayout()
+        self.points_card = Card("Points", self)
+        self.payment_card = Card("Payment", self)
+        self.aspiration_card = Card("Aspiration received", self)
+        self.projection_card = Card("Year-end projection", self)
         self.projection_card.setToolTip(METHOD + ".")
-        for card in (self.points_card, self.payment_card, self.aspiration_card, self.projection_card):
-            self.cards_row.addWidget(card, 1)
+        self.cards = (self.points_card, self.payment_card, self.aspiration_card, self.projection_card)
+        self._cards_across: int | None = None
 
         self.group = QComboBox()
         self.group.setAccessibleName("Clinical group")
-        # As wide as the longest group: the panel may be on screen before its groups arrive.
-        self.group.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # Long group names shorten on a narrow screen or with large text (the list shows them whole).
+        self.group.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.group.setMinimumContentsLength(18)
+        self.group.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.group.setMaximumWidth(self.group.fontMetrics().averageCharWidth() * 50)
         self.group.currentIndexChanged.connect(lambda _index: self._show_rows())
         self.table: RecordTable[IndicatorRow] = RecordTable(indicator_columns(False), name="indicators",
                                  empty_message="No indicators in this group.")
         self.table.row_activated.connect(self.indicator_opened)
-        self.table.view.selectionModel().currentRowChanged.connect(lambda *_: self._draw_charts())
 
         from app.views.chart_view import ChartView  # matplotlib itself loads on the first draw, on a worker
 
@@ -139,11 +176,13 @@ class QofPanel(QWidget):
         worklist_layout.setContentsMargins(0, 4, 0, 0)
         filters = QHBoxLayout()
         filters.addWidget(QLabel("Clinical &group:", buddy=self.group))
-        filters.addWidget(self.group)
+        filters.addWidget(self.group, 1)
+        filters.addStretch(0)
+        # On its own line: beside the group picker it was squeezed to a column a word wide at large text.
         hint = QLabel("Ranked by what is still to earn. Double-click for detail and a what-if.")
         hint.setWordWrap(True)
-        filters.addWidget(hint, 1)
         worklist_layout.addLayout(filters)
+        worklist_layout.addWidget(hint)
         worklist_layout.addWidget(self.table, 1)
         self.tabs = QTabWidget()
         self.tabs.addTab(worklist, "&Worklist")
@@ -154,6 +193,7 @@ class QofPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.cards_row)
         layout.addWidget(self.tabs, 1)
+        self._arrange_cards()
 
     def show_dashboard(self, dashboard: QofDashboard, worklist: Prepared[IndicatorRow] | None = None) -> None:
         """Show ``dashboard``; ``worklist`` is its indicators prepared for the table (on the worker)."""
@@ -173,6 +213,29 @@ class QofPanel(QWidget):
             self.payment_card.setVisible(finance)
             self.aspiration_card.setVisible(finance)
             self.table.view.sortByColumn(self._worklist_column(), Qt.SortOrder.DescendingOrder)
+        self._cards_across = None
+        self._arrange_cards()
+
+    def _arrange_cards(self) -> None:
+        """The cards side by side when their figures fit there; else two across, each compact, so large
+        text leaves the worklist room for its rows."""
+        shown = [card for card in self.cards if not card.isHidden()]
+        if not shown:
+            return
+        # Side by side while each figure needs at most two lines there (as at 150% text on 1024×768).
+        width = self.width() or 1
+        side_by_side = all(card.figure_width() <= 1.6 * (width / len(shown) - 8) for card in shown)
+        across = len(shown) if side_by_side else min(2, len(shown))
+        if across == self._cards_across:
+            return
+        self._cards_across = across
+        for card in self.cards:
+            self.cards_row.removeWidget(card)
+        for index, card in enumerate(shown):
+            card.set_compact(not side_by_side)
+            self.cards_row.addWidget(card, index // across, index % across)
+        for column in range(4):
+            self.cards_row.setColumnStretch(column, 1 if column < across else 0)
 
     def _worklist_column(self) -> int:
         titles = [column.title for column in self.table.model.columns]
@@ -214,22 +277,22 @@ class QofPanel(QWidget):
         self._draw_charts()
 
     def _chart_rows(self) -> tuple[str, Sequence[IndicatorRow]]:
-        """The clinical group to chart: the one chosen, else the selected row's, else the worklist's top."""
+        """The clinical group chosen and its indicators; every indicator, by group, for all groups."""
         assert self.dashboard is not None
         group = self.group.currentText()
         if group in ("", ALL_GROUPS):
-            shown = self.table.shown_rows()
-            chosen = self.table.selected_row() or (shown[0] if shown else None)
-            group = chosen.group if chosen is not None else self.dashboard.groups[0]
+            return ALL_GROUPS, self.dashboard.indicators
         return group, [row for row in self.dashboard.indicators if row.group == group]
 
     def _draw_charts(self) -> None:
         if self.dashboard is None or self.tabs.currentIndex() != 1 or not self.dashboard.indicators:
             return  # charts are drawn when their tab is open (matplotlib loads on first use)
-        from app.views.charts import thresholds_painter, trend_painter
+        from app.views.charts import trend_painter
+        from app.views.threshold_chart import thresholds_painter
 
         size = self.font().pointSizeF()
         group, rows = self._chart_rows()
+        self._fit_chart_heights()
         self.thresholds_chart.draw(
             thresholds_painter(rows, self.dashboard.benchmarks, title=f"{group}: achievement against "
                                "thresholds", font_size=size),
@@ -243,3 +306,33 @@ class QofPanel(QWidget):
             description=f"Points by month, {fmt.points(summary.points)} at "
                         f"{fmt.uk_date(summary.achievement_date)}; projected "
                         f"{fmt.points(summary.projected_points)} at 31 March.")
+
+    def _fit_chart_heights(self) -> None:
+        """Room for each row of the thresholds chart (an indicator or a group's heading) and for a legend
+        above the plot when it cannot sit beside it; the trend gets room for its two-line month labels.
+        At any text size; the charts tab scrolls."""
+        if self.dashboard is None:
+            return
+        from app.views.chart_view import MINIMUM_HEIGHT
+        from app.views.charts import legend_rows
+        from app.views.threshold_chart import THRESHOLDS_GAP, THRESHOLDS_LEGEND, threshold_slots
+
+        line, size = self.fontMetrics().height(), self.font().pointSizeF()
+        width, dpi = self.thresholds_chart.width(), float(self.thresholds_chart.logicalDpiY() or 96)
+        legend = legend_rows(THRESHOLDS_LEGEND, size, width, dpi, size * THRESHOLDS_GAP) * 1.35
+        slots = len(threshold_slots(self._chart_rows()[1]))
+        self.thresholds_chart.setMinimumHeight(max(MINIMUM_HEIGHT, round(line * (1.7 * slots + 6 + legend))))
+        self.trend_chart.setMinimumHeight(max(MINIMUM_HEIGHT, line * 13))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange_cards()
+        if self.tabs.currentIndex() == 1:
+            self._fit_chart_heights()  # a narrower chart may move its legend above the plot
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # the Text size setting changed
+            self._cards_across = None
+            self._arrange_cards()
+            self._draw_charts()  # chart text follows the new size

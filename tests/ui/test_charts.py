@@ -1,5 +1,5 @@
-"""app.views.charts and .chart_view: matplotlib loads only on the first draw, which runs on a worker;
-painters draw what the data says."""
+"""app.views.charts, .threshold_chart and .chart_view: matplotlib loads only on the first draw, which runs
+on a worker; painters draw what the data says."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from app.services.dashboard import Benchmark, IndicatorRow
 from app.services.projection import METHOD, month_ends_after, project
 from app.views import chart_view
 from app.views.chart_view import ChartView
-from app.views.charts import doses_painter, month_labels, render, thresholds_painter, trend_painter
+from app.views.charts import doses_painter, month_labels, render, trend_painter
+from app.views.threshold_chart import threshold_slots, thresholds_painter
 
 REPO = Path(__file__).resolve().parents[2]
 RED, AMBER, GREEN = "#d5281b", "#ffb81c", "#007f3b"
@@ -86,7 +87,8 @@ def wait_drawn(qtbot, view: ChartView) -> None:
 
 
 def test_importing_the_modules_does_not_load_matplotlib() -> None:
-    code = "import sys, app.views.charts, app.views.chart_view; print('matplotlib' in sys.modules)"
+    code = ("import sys, app.views.charts, app.views.chart_view, app.views.threshold_chart; "
+            "print('matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "False"
 
@@ -410,3 +412,115 @@ def test_render_png_writes_the_printed_size_and_leaves_the_screen_alone(qtbot, t
     assert view.accessibleDescription().startswith("Points by month")
     odd = view.render_png(tmp_path / "odd.png", width_px=1001, height_px=333, dpi=96)
     assert QImage(str(odd)).size().toTuple() == (1001, 333)
+
+
+# --- every clinical group, and peer averages that stay apart (issue 12, point 13) ------------------------
+
+Peers = dict[str, Benchmark]
+
+
+def many_groups(groups: int = 15, per_group: int = 3) -> tuple[tuple[IndicatorRow, ...], Peers]:
+    """``groups`` × ``per_group`` indicators, each with PCN, ICB and all-practice averages all equal (as in
+    the demo, whose ICB has one PCN)."""
+    rows = []
+    for group in range(groups):
+        for number in range(per_group):
+            row = indicator(f"G{group:02d}{number}", Fraction(60 + number, 100), 40, 90, BETWEEN)
+            rows.append(IndicatorRow(**{**row.__dict__, "group": f"Group {group}"}))
+    same = Fraction(7, 10)
+    return tuple(rows), {row.indicator_id: Benchmark(same, same, same) for row in rows}
+
+
+def test_all_clinical_groups_are_drawn_each_under_its_own_heading() -> None:
+    rows, benchmarks = many_groups(4, 2)
+    slots = threshold_slots(rows)
+    assert slots[0] == "Group 0" and slots[1:3] == list(rows[:2]) and len(slots) == 4 + 8
+
+    drawn = figure(10, 8)
+    thresholds_painter(rows, benchmarks, title="All clinical groups")(drawn)
+    axes = drawn.axes[0]
+    assert [label.get_text() for label in axes.get_yticklabels()] == [row.indicator_id for row in rows]
+    assert len(axes.containers[0]) == 8
+    assert {f"Group {group}" for group in range(4)} <= set(texts(drawn))
+    # One group alone needs no heading: the title names it.
+    assert threshold_slots(rows[:2]) == list(rows[:2])
+
+
+@pytest.mark.parametrize("groups", [1, 15], ids=["one group", "all groups"])
+def test_equal_peer_averages_stay_apart_with_a_shape_each(groups) -> None:
+    """Three equal averages on one bar: each marker clear of the others (and of the next row's), in
+    a chart as tall as the dashboard makes it (1.7 lines of 17 px text per row, at least 220 px)."""
+    rows, benchmarks = many_groups(groups)
+    height_px = max(220, round(17 * (1.7 * len(threshold_slots(rows)) + 6)))
+    dpi = 96
+    drawn = render(thresholds_painter(rows, benchmarks, title="All clinical groups"), 900, height_px,
+                   dpi=dpi).figure  # as the chart widget draws it: laid out to fit, then drawn
+    markers = {line.get_label(): line for line in drawn.axes[0].lines}
+    assert len({markers[name].get_marker() for name in ("PCN average", "ICB average", "All practices")}) == 3
+
+    centres = []
+    for name in ("PCN average", "ICB average", "All practices"):
+        line = markers[name]
+        points = drawn.axes[0].transData.transform(list(zip(line.get_xdata(), line.get_ydata(), strict=True)))
+        diameter = line.get_markersize() * dpi / 72
+        assert diameter >= 3 * dpi / 72  # still a visible shape
+        centres += [(x, y, diameter) for x, y in points]
+    for index, (x, y, size) in enumerate(centres):
+        for other_x, other_y, other_size in centres[index + 1:]:
+            apart = ((x - other_x) ** 2 + (y - other_y) ** 2) ** 0.5
+            assert apart >= (size + other_size) / 2, (x, y, other_x, other_y, size)
+
+    legend = {text.get_text() for text in drawn.axes[0].get_legend().get_texts()}
+    assert {"PCN average", "ICB average", "All practices"} <= legend
+
+
+def clashing_texts(drawn) -> list[tuple[str, str]]:
+    """Pairs of texts drawn on top of one another (titles, ticks, legend entries, value labels)."""
+    from matplotlib.text import Text
+
+    renderer = drawn.canvas.get_renderer()
+    shown = [(text.get_text(), text.get_window_extent(renderer)) for text in drawn.findobj(Text)
+             if text.get_visible() and text.get_text().strip()]
+    return [(one, two) for index, (one, first) in enumerate(shown) for two, second in shown[index + 1:]
+            if first.width > 0 and second.width > 0 and first.overlaps(second)]
+
+
+PROGRAMMES = {name: [10 + index] * 12 for index, name in enumerate((
+    "Shingles", "Seasonal influenza (adult)", "Rotavirus", "RSV (older adults)",
+    "Pneumococcal polysaccharide (65+ and at risk)", "Pneumococcal conjugate (infant)",
+    "Pertussis in pregnancy", "MenB (infant)", "MMR", "Hexavalent 6-in-1 and DTaP/IPV booster",
+    "HPV (missed school programme)", "Childhood influenza (2 and 3 year olds)"))}
+YEAR = [date(2025, 4, 30), *month_ends_after(date(2025, 4, 30), date(2026, 3, 31))]
+
+
+@pytest.mark.parametrize("font_size", [9.0, 18.0], ids=["100%", "200%"])
+def test_at_1024_by_768_and_200_percent_text_no_chart_text_runs_into_another(font_size) -> None:
+    """Each chart at the width the dashboard gives it on a 1024×768 screen (about 700 px), as tall as the
+    dashboard makes it for that text size: legends move above the plot rather than squeeze it, and no
+    title, tick, legend entry or value label lands on another."""
+    from app.views.charts import legend_rows
+    from app.views.threshold_chart import THRESHOLDS_GAP, THRESHOLDS_LEGEND
+
+    width, dpi = 700, 96
+    line = font_size * 96 / 72 * 1.4  # a line of text, as Qt's font metrics give it
+    rows, benchmarks = many_groups(15)
+    legend = legend_rows(THRESHOLDS_LEGEND, font_size, width, dpi, font_size * THRESHOLDS_GAP) * 1.35
+    points = [(when, Fraction(40 * (index + 1))) for index, when in enumerate(YEAR[:11])]
+    charts = {
+        "thresholds": (thresholds_painter(rows, benchmarks, title="All clinical groups: achievement against "
+                                          "thresholds", font_size=font_size),
+                       round(line * (1.7 * len(threshold_slots(rows)) + 6 + legend))),
+        "trend": (trend_painter(points, project(points, date(2026, 3, 31), Fraction(564)),
+                                title="QOF points, 2025/26", as_percent=False, maximum=Fraction(564),
+                                y_label="Points", font_size=font_size), round(line * 13)),
+        "doses": (doses_painter(YEAR, PROGRAMMES, title="Vaccination doses by month", font_size=font_size),
+                  round(line * (13 + legend_rows(list(PROGRAMMES), font_size, width, dpi) * 1.35))),
+    }
+    for name, (painter, height) in charts.items():
+        drawn = render(painter, width, max(220, height), dpi=dpi).figure
+        assert clashing_texts(drawn) == [], name
+        axes = drawn.axes[0]
+        plot = axes.get_window_extent()
+        assert plot.width >= width * 0.45, f"{name}: the plot is squeezed to {plot.width:.0f} px"
+        if font_size > 9 and name != "trend":  # long legends go above the plot at 200%
+            assert axes.get_legend().get_window_extent().y0 >= plot.y1 - 1, name

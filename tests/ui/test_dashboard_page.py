@@ -21,7 +21,18 @@ from PySide6.QtWidgets import (
     QTabWidget,
     QWidget,
 )
-from qof_records import COUNTS, FEBRUARY, GROUPS, MARCH, change, feed_changes, qof
+from qof_records import (
+    COUNTS,
+    FEBRUARY,
+    GROUPS,
+    JANUARY,
+    LD_REGISTER,
+    MARCH,
+    change,
+    claim,
+    feed_changes,
+    qof,
+)
 
 from app import settings
 from app.services import cache_store, outbox, tasks
@@ -251,9 +262,10 @@ def test_without_finance_view_no_pound_sign_appears_anywhere_on_the_page(qtbot, 
     charts = drawn_charts(qtbot, qof_panel, 2)
     assert all(chart.accessibleDescription() for chart in charts)
     drawn = chart_texts(qof_panel)
-    top = shown_rows(table)[0]  # with no group chosen the chart shows the worklist's first row's group
-    assert "Achievement (%)" in drawn and top.indicator_id in drawn
-    assert f"{top.group}: achievement against thresholds" in drawn
+    # With no group chosen the chart shows every indicator, under a heading per clinical group.
+    assert "Achievement (%)" in drawn
+    assert {row.indicator_id for row in shown_rows(table)} <= set(drawn)
+    assert "All clinical groups: achievement against thresholds" in drawn and set(GROUPS) <= set(drawn)
     assert money(drawn) == []
     assert money(widget_texts(page)) == []
 
@@ -338,6 +350,44 @@ def test_a_changed_result_reloads_the_dashboard_in_the_main_window(qtbot, filled
     assert Fraction(corrected["points"]) > Fraction(qof(MARCH)["points"])
 
 
+# --- switching service ----------------------------------------------------------------------------------
+
+def visible_texts(root: QWidget) -> list[str]:
+    return [widget.text() for widget in root.findChildren(QLabel) if widget.isVisible() and widget.text()]
+
+
+def test_a_new_service_shows_its_name_and_a_loading_state_never_the_last_services_figures(qtbot,
+                                                                                         open_page) -> None:
+    page = open_page(FINANCE_ROLES)
+    assert page.qof.isVisible() and "79.19 of 123.00" in visible_texts(page)
+
+    page.service.setCurrentIndex(page.service.findText(VACCINATIONS))  # read on the worker: not here yet
+    assert not page.qof.isVisible() and not page.vaccinations.isVisible()
+    assert "79.19 of 123.00" not in visible_texts(page)  # QOF's figures are gone at once...
+    shown = visible_texts(page)
+    assert VACCINATIONS in shown and "Loading the figures at 31 Mar 2026…" in shown  # ...for the new name
+    assert page.loading.accessibleDescription() == f"{VACCINATIONS}. Loading the figures at 31 Mar 2026…"
+
+    # Another choice before the first arrives: only the last is ever shown.
+    with qtbot.waitSignal(page.loaded, timeout=5000):
+        page.service.setCurrentIndex(page.service.findText(LD_CHECKS))
+    settle()
+    assert page.stack.currentWidget() is page.enhanced and page.enhanced.isVisible()
+    assert page.enhanced.summary.text().startswith("31 Mar 2026: 62 checks")
+    assert not page.loading.isVisible()
+
+
+def test_another_practice_is_loading_not_shown_with_the_first_ones_figures(qtbot, open_page) -> None:
+    page = open_page(FINANCE_ROLES)
+    assert page.qof.payment_card.isVisible()
+    page.show_practice(PracticeAccess(ODS, PRACTICE, VIEW_ONLY))  # the same practice, now without £
+    assert not page.qof.isVisible() and money(visible_texts(page)) == []
+    assert PRACTICE in visible_texts(page)
+    qtbot.waitUntil(lambda: page.qof.isVisible(), timeout=5000)
+    settle()
+    assert money(visible_texts(page)) == [] and "79.19 of 123.00" in visible_texts(page)
+
+
 # --- the indicator detail and its what-if ---------------------------------------------------------------
 
 def open_detail(qtbot, page: DashboardPage, indicator: str) -> IndicatorDetail:
@@ -398,6 +448,27 @@ def test_the_what_if_recalculates_at_once_and_keeps_nothing(qtbot, open_page, ro
     assert outbox.drafts(ODS) == []
 
 
+def test_the_source_names_publisher_and_document_first_with_links_that_open(qtbot, open_page) -> None:
+    from PySide6.QtGui import QTextDocument
+
+    page = open_page(VIEW_ONLY)
+    detail = open_detail(qtbot, page, "AF006")
+    (source,) = [label for label in detail.findChildren(QLabel) if label.accessibleName() == "Source"]
+    assert source.isVisible() and source.openExternalLinks()
+    assert source.textInteractionFlags() & Qt.TextInteractionFlag.LinksAccessibleByMouse
+    assert source.textInteractionFlags() & Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+    document = QTextDocument()
+    document.setHtml(source.text())
+    words = document.toPlainText()
+    assert words.startswith("NHS England, QOF guidance 2025/26, transcribed by ninam-q (QOF indicator tool, "
+                            "GitHub)")
+    assert "NHS England (NHS Digital), QOF indicator reference data, 2023/24" in words
+    assert "http" not in words  # addresses are links, not text
+    assert 'href="https://github.com/ninam-q/qof-indicator-tool/' in source.text()
+    assert source.accessibleDescription().startswith("NHS England, QOF guidance 2025/26, transcribed by")
+    detail.close()
+
+
 def test_the_row_activated_signal_opens_the_detail_of_that_row(qtbot, open_page) -> None:
     page = open_page(FINANCE_ROLES)
     dm014 = next(row for row in shown_rows(page.qof.table) if row.indicator_id == "DM014")
@@ -447,6 +518,27 @@ def test_the_ld_health_checks_panel_shows_the_cap_and_what_is_over_it(qtbot, ope
 
     choose(qtbot, page, page.when, "28 Feb 2026")  # the summary follows the date; £140 × 7 checks left
     assert panel.summary.text() == "28 Feb 2026: 51 checks against a cap of 58; £980.00 still claimable."
+
+
+def test_one_check_is_worded_in_the_singular_and_the_date_shows_the_months_to_it(qtbot, open_page) -> None:
+    """A month with a single health check reads "1 check", not "1 checks"; choosing an achievement date
+    shows the service as at that date: its summary, and the months up to it with that month selected."""
+    one = claim("LDHC", JANUARY, {"CHECKS": 1, "LD_REG": LD_REGISTER})
+    cache_store.apply_feed_page(ODS, [change("result", f"LDHC:{JANUARY.isoformat()}", one)], 101)
+    page = open_page(FINANCE_ROLES)
+    choose(qtbot, page, page.service, LD_CHECKS)
+    panel = page.enhanced
+    assert [row.achievement_date for row in shown_rows(panel.table)] == [MARCH, FEBRUARY, JANUARY]
+
+    choose(qtbot, page, page.when, "31 Jan 2026")
+    assert panel.summary.text().startswith("31 Jan 2026: 1 check against a cap of 58;")
+    assert [row.achievement_date for row in shown_rows(panel.table)] == [JANUARY]  # nothing after it
+    assert panel.table.selected_row().achievement_date == JANUARY
+
+    choose(qtbot, page, page.when, "28 Feb 2026")
+    assert panel.summary.text().startswith("28 Feb 2026: 51 checks against")
+    assert [row.achievement_date for row in shown_rows(panel.table)] == [FEBRUARY, JANUARY]
+    assert panel.table.selected_row().achievement_date == FEBRUARY
 
 
 def test_the_weight_management_summary_without_finance_view(qtbot, open_page) -> None:
