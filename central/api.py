@@ -59,7 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/health", tags=["health"])
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:  # on the event loop: never waits for a worker thread
         return {"status": "ok", "version": VERSION}
 
     install_openapi(app)  # every operation documents its error answers with the real error body

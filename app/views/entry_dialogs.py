@@ -1,6 +1,6 @@
-"""The manual-entry form's two dialogs: "Check before sending" (a summary of what will be sent, what
-cannot be undone and, when the practice asks for it, a second person's confirmation) and the conflict
-view that shows both versions side by side.
+"""The manual-entry dialogs: "New entry" (choose a month and service), "Check before sending" (a summary
+of what will be sent, what cannot be undone and, when the practice asks for it, a second person's
+confirmation) and the conflict view that shows both versions side by side.
 
 Neither touches the cache or the network itself: the second person is checked by a callable the form
 passes in, and a conflict is settled through the task runner by app.services.manual_entry.
@@ -14,6 +14,7 @@ from typing import Literal
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -32,11 +33,24 @@ from PySide6.QtWidgets import (
 from app.services import format as fmt
 from app.services import manual_entry as me
 from app.services import tasks
-from app.services.entry_form_state import ROLE_NEEDED
+from app.services.entry_form_state import CONTACT, ROLE_NEEDED
 from app.services.entry_list import EntryWindow
 from app.views import fonts
-from app.views.entry_widgets import ERROR, QUIET, WARNING, fit_width, say, value_text, window_words, wrapping
+from app.views.entry_widgets import (
+    ERROR,
+    GOOD,
+    QUIET,
+    WARNING,
+    fit_width,
+    say,
+    scrolled,
+    value_text,
+    window_words,
+    wrapping,
+)
 
+NOTES_LINES = 5  # lines of notes shown before they scroll, so the buttons stay on screen at any text size
+TABLE_LINES = 14  # likewise for the conflict view's two versions
 IRREVERSIBLE = ("This goes to your commissioner for approval. You can amend it until it is approved and "
                 "while its entry window is open; once approved it cannot be changed or withdrawn.")
 
@@ -64,7 +78,7 @@ class CheckDialog(QDialog):
             shown.setAccessibleName(f"{definition.label}: value")
             summary.addRow(f"{definition.label}:", shown)
         notes_shown = wrapping(notes.strip() or fmt.BLANK, "Notes to send")
-        summary.addRow("Notes:", notes_shown)
+        summary.addRow("Notes:", scrolled(notes_shown, NOTES_LINES))  # up to 2,000 characters
 
         layout = QVBoxLayout(self)
         layout.setSpacing(10)
@@ -182,13 +196,12 @@ class ConflictDialog(QDialog):
                     item.setFont(font)
                 self.table.setItem(number, column, item)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        for column in (1, 2):  # the two versions share the width equally
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+        # The item, yours and theirs share the width (each wraps), so no header is cut at large text sizes.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setWordWrap(True)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.table.resizeRowsToContents()
-        self.table.setFixedHeight(self.table.verticalHeader().length() + header.sizeHint().height() + 4)
+        header.sectionResized.connect(lambda *_args: self._fit_table())
+        self._fit_table()
 
         self.message = wrapping(name="Conflict message")
         self.message.hide()
@@ -223,6 +236,14 @@ class ConflictDialog(QDialog):
         layout.addLayout(buttons)
         fit_width(self, 100)
 
+    def _fit_table(self) -> None:
+        """Rows as tall as their wrapped text at the columns' widths; the table whole when it fits (it
+        usually does), while long notes scroll instead of pushing the buttons off screen."""
+        self.table.resizeRowsToContents()
+        rows = min(self.table.verticalHeader().length(), TABLE_LINES * self.table.fontMetrics().lineSpacing())
+        self.table.setFixedHeight(rows + self.table.horizontalHeader().sizeHint().height()
+                                  + 2 * self.table.frameWidth())
+
     def resolve(self, keep: Literal["mine", "theirs"]) -> None:
         key, today, owner = self.row.outbox_key, self.today, self.owner
         assert key is not None
@@ -245,3 +266,79 @@ class ConflictDialog(QDialog):
                                     and self.row.server_copy.get("status") != me.APPROVED)
         say(self.message, tasks.describe_error(error), ERROR)
 
+
+class NewEntryDialog(QDialog):
+    """Choose the achievement date (newest first) and a service with items entered by hand."""
+
+    def __init__(self, choices: list[me.EntryChoice], last_closed: me.EntryChoice | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.last_closed = last_closed
+        self.setWindowTitle("New manual entry")
+        self.setAccessibleName("New manual entry")
+        self.choices = choices
+        self.when = QComboBox()
+        self.when.setAccessibleName("Achievement date")
+        self.service = QComboBox()
+        self.service.setAccessibleName("Service")
+        for when in dict.fromkeys(choice.achievement_date for choice in choices):
+            self.when.addItem(fmt.uk_date(when), when.isoformat())  # Qt compares text data reliably
+        self.window_line = QLabel()
+        self.window_line.setWordWrap(True)
+        self.window_line.setAccessibleName("Entry window")
+        self.when.currentIndexChanged.connect(self._fill_services)
+        self.service.currentIndexChanged.connect(self._show_window)
+        form = QFormLayout()
+        form.addRow("&Achievement date:", self.when)
+        form.addRow("&Service:", self.service)
+        buttons = QDialogButtonBox.StandardButton
+        self.buttons = QDialogButtonBox(buttons.Ok | buttons.Cancel)
+        self.open_button = self.buttons.button(buttons.Ok)
+        self.open_button.setText("Open form")
+        self.open_button.setAccessibleName("Open form")
+        self.buttons.button(buttons.Cancel).setAccessibleName("Cancel")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        intro = QLabel("Services whose figures are entered by hand, for the months whose entry window is "
+                       "open or opens within a month.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.window_line)
+        layout.addWidget(self.buttons)
+        fit_width(self, 72)
+        self._fill_services()
+
+    def _fill_services(self, _index: int = 0) -> None:
+        when = self.when.currentData()
+        self.service.clear()
+        for choice in self.choices:
+            if choice.achievement_date.isoformat() == when:
+                self.service.addItem(choice.service_name, choice.service)
+        self._show_window()
+
+    def chosen(self) -> me.EntryChoice | None:
+        when, service = self.when.currentData(), self.service.currentData()
+        matches = (c for c in self.choices if c.achievement_date.isoformat() == when and c.service == service)
+        return next(matches, None)
+
+    def _show_window(self, _index: int = 0) -> None:
+        choice = self.chosen()
+        self.open_button.setEnabled(choice is not None)
+        if choice is None:
+            self.window_line.setText(self._nothing_open() if not self.choices else "")
+            self.window_line.setStyleSheet(f"color: {ERROR};")
+            return
+        # Closed windows are never offered; one that has not opened yet can hold a draft until it does.
+        self.window_line.setText(window_words(choice.window) + ("" if choice.window.open else
+                                 " You can keep a draft until then."))
+        self.window_line.setStyleSheet(f"color: {GOOD if choice.window.open else WARNING};")
+
+    def _nothing_open(self) -> str:
+        last = self.last_closed
+        if last is None:
+            return "No entry window is open or opens within a month in the timetable. Sync to fetch it."
+        return (f"No entry window is open now or opens within a month. The last one was for "
+                f"{fmt.uk_date(last.achievement_date)}: "
+                f"{last.window.message} {CONTACT}")

@@ -1,6 +1,10 @@
 """The Manual entry page: every entry of the practice with its status in words (drafts on this PC,
 queued, submitted, approved, rejected with the commissioner's reason, conflicts), "New entry…" and
-"Open", and the history of the selected entry (who did what, when).
+"Open", and below the list the selected entry's state in words and its history (who did what, when).
+
+The list comes first at every text size: the details below it get what is left once the list shows a
+few whole rows (and scroll), the columns share the width by need so rows stay low, and the user can
+drag the divider.
 
 Entries are read in the background (app.services.manual_entry on the database worker); the forms are
 in app.views.manual_entry_form.
@@ -13,36 +17,22 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QFrame,
-    QGroupBox,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QPushButton,
-    QScrollArea,
-    QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QResizeEvent, QShowEvent
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QSplitter, QWidget
 
 from app.services import format as fmt
 from app.services import manual_entry as me
-from app.services.entry_form_state import CONTACT, ROLE_NEEDED, form_state
+from app.services.entry_form_state import ROLE_NEEDED, form_state
 from app.services.profile import ACHIEVEMENT_ENTRY, PracticeAccess
 from app.services.record_types import MANUAL_ENTRY, OUTBOX, TIMETABLE_EVENT
-from app.views.entry_dialogs import ConflictDialog
-from app.views.entry_widgets import ERROR, GOOD, WARNING, fit_width, value_text, window_words
+from app.views.entry_details import EntryDetails
+from app.views.entry_dialogs import ConflictDialog, NewEntryDialog
+from app.views.entry_widgets import ERROR, value_text
 from app.views.manual_entry_form import EntryForm
 from app.views.page import Page
-from app.views.record_table import Column, Prepared, RecordTable, attr, prepare
+from app.views.record_table import ROW_PADDING, Column, Prepared, RecordTable, attr, prepare
+from app.views.width_by_need import WidthByNeed
 
 # (ods, email, password, *, service, achievement_date, values, notes) -> who checked and their check token
 SecondPersonConfirmer = Callable[..., me.SecondPersonConfirmation]
@@ -52,8 +42,12 @@ SECOND_PERSON_RULE = {
            "entries before they are sent."),
     False: "Your practice does not require a second person to check manual entries before they are sent.",
 }
+ABOUT = ("Figures CQRS cannot extract, entered by hand for each service and month, for your commissioner "
+         "to approve. Drafts stay on this PC until you send them.")
 RULE_HELD = "This is a practice setting held by CQRS; your practice's User Administrator can change it."
 UNKNOWN_WINDOW = me.EntryWindow(False, "The entry window is not known yet. Sync, then try again.")
+FEW_ROWS = 3  # the list keeps at least this many whole rows when the details below it are given room
+DETAILS_SHARE = 1 / 3  # at most this part of the height goes to the selected entry's details
 NEEDS_YOU = {me.CONFLICT: "#fde2e0", me.FAILED: "#fde2e0", me.REJECTED: "#fde2e0", me.DRAFT: "#fff9c4"}
 
 
@@ -95,90 +89,12 @@ def _read(ods: str, today: date) -> Loaded:
     return Loaded(table, me.choices(ods, today), me.practice_context(ods), me.last_closed(ods, today))
 
 
-class NewEntryDialog(QDialog):
-    """Choose the achievement date (newest first) and a service with items entered by hand."""
-
-    def __init__(self, choices: list[me.EntryChoice], last_closed: me.EntryChoice | None = None,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.last_closed = last_closed
-        self.setWindowTitle("New manual entry")
-        self.setAccessibleName("New manual entry")
-        self.choices = choices
-        self.when = QComboBox()
-        self.when.setAccessibleName("Achievement date")
-        self.service = QComboBox()
-        self.service.setAccessibleName("Service")
-        for when in dict.fromkeys(choice.achievement_date for choice in choices):
-            self.when.addItem(fmt.uk_date(when), when.isoformat())  # Qt compares text data reliably
-        self.window_line = QLabel()
-        self.window_line.setWordWrap(True)
-        self.window_line.setAccessibleName("Entry window")
-        self.when.currentIndexChanged.connect(self._fill_services)
-        self.service.currentIndexChanged.connect(self._show_window)
-        form = QFormLayout()
-        form.addRow("&Achievement date:", self.when)
-        form.addRow("&Service:", self.service)
-        buttons = QDialogButtonBox.StandardButton
-        self.buttons = QDialogButtonBox(buttons.Ok | buttons.Cancel)
-        self.open_button = self.buttons.button(buttons.Ok)
-        self.open_button.setText("Open form")
-        self.open_button.setAccessibleName("Open form")
-        self.buttons.button(buttons.Cancel).setAccessibleName("Cancel")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        intro = QLabel("Services whose figures are entered by hand, for the months whose entry window is "
-                       "open or opens within a month.")
-        intro.setWordWrap(True)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.window_line)
-        layout.addWidget(self.buttons)
-        fit_width(self, 72)
-        self._fill_services()
-
-    def _fill_services(self, _index: int = 0) -> None:
-        when = self.when.currentData()
-        self.service.clear()
-        for choice in self.choices:
-            if choice.achievement_date.isoformat() == when:
-                self.service.addItem(choice.service_name, choice.service)
-        self._show_window()
-
-    def chosen(self) -> me.EntryChoice | None:
-        when, service = self.when.currentData(), self.service.currentData()
-        matches = (c for c in self.choices if c.achievement_date.isoformat() == when and c.service == service)
-        return next(matches, None)
-
-    def _show_window(self, _index: int = 0) -> None:
-        choice = self.chosen()
-        self.open_button.setEnabled(choice is not None)
-        if choice is None:
-            self.window_line.setText(self._nothing_open() if not self.choices else "")
-            self.window_line.setStyleSheet(f"color: {ERROR};")
-            return
-        # Closed windows are never offered; one that has not opened yet can hold a draft until it does.
-        self.window_line.setText(window_words(choice.window) + ("" if choice.window.open else
-                                 " You can keep a draft until then."))
-        self.window_line.setStyleSheet(f"color: {GOOD if choice.window.open else WARNING};")
-
-    def _nothing_open(self) -> str:
-        last = self.last_closed
-        if last is None:
-            return "No entry window is open or opens within a month in the timetable. Sync to fetch it."
-        return (f"No entry window is open now or opens within a month. The last one was for "
-                f"{fmt.uk_date(last.achievement_date)}: "
-                f"{last.window.message} {CONTACT}")
-
-
 class ManualEntryPage(Page):
     """Manual entries of one practice: the list, New entry…, Open, and the selected entry's history."""
 
     key = "manual-entry"
     title = "Manual entry"
-    intro = ("Figures CQRS cannot extract, entered by hand for each service and month, for your "
-             "commissioner to approve. Drafts stay on this PC until you send them.")
+    intro = ""  # below the list (ABOUT), so the list keeps its rows at large text sizes
     kinds = (MANUAL_ENTRY, TIMETABLE_EVENT, OUTBOX)  # changes that reload the page
     signed_out_text = "Sign in to see your practice's manual entries."
 
@@ -198,11 +114,6 @@ class ManualEntryPage(Page):
         self.role_note.setAccessibleName("Why you cannot enter figures")
         self.role_note.setStyleSheet(f"color: {ERROR};")
         self.role_note.hide()
-        self.second_person_note = QLabel()
-        self.second_person_note.setWordWrap(True)
-        self.second_person_note.setAccessibleName("Your practice's rule for a second person")
-        self.second_person_note.hide()
-
         self.new_button = QPushButton("New entry…")
         self.new_button.setAccessibleName("New entry")
         self.new_button.clicked.connect(self.new_entry)
@@ -218,56 +129,33 @@ class ManualEntryPage(Page):
         # Rows grow to fit a wrapped status (a long rejection reason) rather than cutting it off.
         self.table: RecordTable[me.EntryRow] = RecordTable(_columns(), name="manual entries",
                                                            empty_message=EMPTY, wrap=True)
-        # Service, values and status share what the date leaves, so none pushes another off screen at
-        # large text sizes; each wraps. (The date keeps the width the table fits it to.)
-        header = self.table.view.horizontalHeader()
-        header.setStretchLastSection(False)  # the last is one of the three that share the room
-        for column in SHARED_COLUMNS:
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+        # Service, values and status share what the date leaves, each by what its texts need, so none
+        # wraps much more than another at large text sizes; the date is as wide as its header needs.
+        self.widths = WidthByNeed(self.table, SHARED_COLUMNS, fitted=(0,))
         self.table.row_activated.connect(self.open_entry)
         self.table.view.selectionModel().selectionChanged.connect(lambda *_args: self._selection_changed())
 
-        self.history_box = QGroupBox("History of the selected entry")
-        self.history_box.setAccessibleName("History of the selected entry")
-        self.detail = QLabel("Select an entry to see its history.")
-        self.detail.setWordWrap(True)
-        self.detail.setAccessibleName("Selected entry")
-        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        # A small grid of a few steps: a QTableWidget is enough.
-        self.history = QTableWidget(0, 3)
-        self.history.setAccessibleName("History: who did what, when")
-        self.history.setHorizontalHeaderLabels(["When", "Who", "What"])
-        self.history.verticalHeader().hide()
-        self.history.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.history.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
-        self.history.setTabKeyNavigation(False)
-        history_header = self.history.horizontalHeader()
-        history_header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        for column in (1, 2):  # who and what share the rest, so neither runs off at large text sizes
-            history_header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
-        inner = QVBoxLayout(self.history_box)
-        inner.addWidget(self.detail)
-        inner.addWidget(self.history, 1)
-
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.setChildrenCollapsible(False)
-        splitter.addWidget(self.table)
-        # Scrolls rather than cutting the detail off when the text is large and the window small.
-        history_area = QScrollArea()
-        history_area.setWidgetResizable(True)
-        history_area.setFrameShape(QFrame.Shape.NoFrame)
-        history_area.setWidget(self.history_box)
-        history_area.setAccessibleName("History of the selected entry, scrollable")
-        splitter.addWidget(history_area)
-        splitter.setStretchFactor(0, 1)  # the list gets the room; the history keeps a few lines
-        splitter.setStretchFactor(1, 0)
-        splitter.setSizes([700, 200])  # proportions until the user drags the handle
-        self.history.setMinimumHeight(self.history.fontMetrics().lineSpacing() * 4)
+        # Below the list, what the selected entry's state means, its history, what the page is for and the
+        # practice's rule:
+        # in a pane that scrolls, so the list keeps its rows when the text is large.
+        self.details = EntryDetails(ABOUT)
+        self.detail, self.history = self.details.detail, self.details.history
+        self.second_person_note = self.details.second_person_note
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.details)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self._divider_moved = False  # by the user: their choice is kept until the text size changes
+        self.splitter.splitterMoved.connect(self._user_moved_divider)
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.timeout.connect(self.fit_split)
 
         self.body_layout.addWidget(self.role_note)
-        self.body_layout.addWidget(self.second_person_note)
         self.body_layout.addLayout(actions)
-        self.body_layout.addWidget(splitter, 1)
+        self.body_layout.addWidget(self.splitter, 1)
         self._update_actions()
 
     # --- the frame's loader ----------------------------------------------------------------------------
@@ -293,12 +181,13 @@ class ManualEntryPage(Page):
     def show_result(self, result: Loaded) -> None:
         self.rows, self.choices, self.context = list(result.table.rows), result.choices, result.context
         self.last_closed = result.last_closed
-        # One line on the page (room for the list at large text sizes); who holds the rule on hover.
+        # Below the selected entry (room for the list at large text sizes); who holds the rule on hover.
         self.second_person_note.setText(SECOND_PERSON_RULE[result.context.second_person_required])
         self.second_person_note.setToolTip(RULE_HELD)
         self.second_person_note.setVisible(self.access is not None)
         self.table.set_prepared(result.table)
         self._selection_changed()
+        self._fit_timer.start(0)  # after the columns are shared for these rows
 
     # --- showing -------------------------------------------------------------------------------------
 
@@ -318,9 +207,8 @@ class ManualEntryPage(Page):
     def _selection_changed(self) -> None:
         row = self.selected()
         self.open_button.setEnabled(row is not None)
-        self.history.setRowCount(0)
         if row is None:
-            self.detail.setText("Select an entry to see its history.")
+            self.details.show_entry(None if self.rows else "")
             return
         # The same words as the entry's form (one source): an approved entry only says it is approved.
         if row.status == me.CONFLICT:
@@ -330,15 +218,43 @@ class ManualEntryPage(Page):
         else:
             said = f"{row.status_text.rstrip('.')}."
         notes = f"\nNotes: {row.notes}" if row.notes else ""
-        self.detail.setText(f"{row.service_name}, {fmt.uk_date(row.achievement_date)}: {said}{notes}")
-        self.history.setRowCount(len(row.history))
-        for number, step in enumerate(reversed(row.history)):  # newest first
-            for column, text in enumerate((fmt.uk_datetime(step.at), step.who, step.what)):
-                item = QTableWidgetItem(text)
-                if column == 1:
-                    item.setToolTip(step.by)  # the name is shown; the address CQRS recorded on hover
-                self.history.setItem(number, column, item)
-        self.history.resizeRowsToContents()  # a long name or address wraps instead of being cut
+        self.details.show_entry(f"{row.service_name}, {fmt.uk_date(row.achievement_date)}: {said}{notes}",
+                                row.history)
+
+    # --- the list first, at any text size ------------------------------------------------------------
+
+    def fit_split(self) -> None:
+        """Give the list room for a few whole rows first; the details below get the rest, up to a share
+        of the height (they scroll), and never less than two lines. A divider the user moved stays."""
+        self.widths.share()  # the row heights below follow the columns' widths
+        view = self.table.view
+        if self._divider_moved or not self.rows or not view.isVisible():
+            return
+        total = sum(self.splitter.sizes())
+        top = max(0, view.rowAt(0))
+        shown = range(top, min(top + FEW_ROWS, self.table.proxy.rowCount()))
+        rows = sum(view.sizeHintForRow(row) + ROW_PADDING for row in shown)
+        chrome = self.table.height() - view.viewport().height()  # the filter, the header and frames
+        details = max(self.details.floor(), min(total - chrome - rows - 1, int(total * DETAILS_SHARE)))
+        if self.splitter.sizes() != [total - details, details]:
+            self.splitter.setSizes([total - details, details])
+
+    def _user_moved_divider(self, _position: int, _index: int) -> None:
+        self._divider_moved = True
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_timer.start(0)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fit_timer.start(0)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # a new text size: the list's rows change height
+            self._divider_moved = False
+            self._fit_timer.start(0)
 
     # --- actions -------------------------------------------------------------------------------------
 
