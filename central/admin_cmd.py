@@ -1,4 +1,5 @@
-"""The service-running and administration commands of ``cqrs-central``: serve, init-admin, approve.
+"""The service-running and administration commands of ``cqrs-central``: serve, init-admin, approve
+(add-practice and add-user are in central.setup_cmd).
 
 Each ``run_*`` function returns the exit status (0 success, 2 bad input) and prints plain English.
 """
@@ -68,7 +69,7 @@ def run_init_admin(data_dir: Path | None, email: str, *, db_url: str | None = No
         print(problem, file=sys.stderr)
         return BAD_INPUT
     settings_dir = data_dir or DEFAULT_DATA_DIR
-    with _session(data_dir, db_url) as session:
+    with cli_session(data_dir, db_url) as session:
         org = _commissioner(session, commissioner, commissioner_name)
         if isinstance(org, str):
             print(org, file=sys.stderr)
@@ -86,7 +87,7 @@ def run_init_admin(data_dir: Path | None, email: str, *, db_url: str | None = No
             token = directory.issue_activation(session, user, now, organisation=org)
             mailed = mail.send_activation(settings_dir, user.email, user.first_name, org.name, token,
                                           now + directory.ACTIVATION_LIFETIME, now)
-        _audit(session, "admin created", "user", user.id, org.id, {"role": ADVANCED_USER_ADMINISTRATOR})
+        cli_audit(session, "admin created", "user", user.id, org.id, {"role": ADVANCED_USER_ADMINISTRATOR})
         session.commit()
     print(f"{email} is an {ADVANCED_USER_ADMINISTRATOR} of {org.name} ({org.ods_code}).", file=out)
     if mailed:
@@ -101,7 +102,7 @@ def run_approve(data_dir: Path | None, declaration_id: int, *, finance: bool = F
                 db_url: str | None = None, out: TextIO | None = None) -> int:
     """Commissioner approval (or, with ``finance``, finance approval) of a declaration."""
     out = out or sys.stdout
-    with _session(data_dir, db_url) as session:
+    with cli_session(data_dir, db_url) as session:
         declaration = session.get(Declaration, declaration_id)
         if declaration is None:
             print(f"There is no declaration {declaration_id}.", file=sys.stderr)
@@ -119,7 +120,8 @@ def run_approve(data_dir: Path | None, declaration_id: int, *, finance: bool = F
 
 
 @contextmanager
-def _session(data_dir: Path | None, db_url: str | None) -> Iterator[Session]:
+def cli_session(data_dir: Path | None, db_url: str | None) -> Iterator[Session]:
+    """A migrated database's session holding the write lock from its start (nothing commits unless told)."""
     settings = Settings(data_dir or DEFAULT_DATA_DIR, db_url=db_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(settings.database_url)
@@ -156,7 +158,8 @@ def _cli_actor() -> str:
         return "cli"
 
 
-def _audit(session: Session, action: str, target_type: str, target_id: object, org_id: int,
-           detail: dict[str, object]) -> None:
+def cli_audit(session: Session, action: str, target_type: str, target_id: object, org_id: int,
+              detail: dict[str, object]) -> None:
+    """An audit entry whose actor is the operator at the command line."""
     audit.record(session, now=system_clock(), actor=_cli_actor(), action=action, target_type=target_type,
-           target_id=target_id, organisation_id=org_id, detail=detail)
+                 target_id=target_id, organisation_id=org_id, detail=detail)

@@ -8,13 +8,14 @@ closest national figure we have. Published to each practice as one record per ac
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import select
+import numpy as np
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.services.rules import QOF_SERVICE
@@ -25,57 +26,139 @@ from central.models import COMMISSIONER, PCN, PRACTICE, CalculatedResult, Organi
 Pool = dict[str, list[int]]  # indicator -> [sum of numerators, sum of denominators, practices]
 
 
-def publish_benchmarks(session: Session, dates: Iterable[date]) -> int:
-    """Recompute and publish the benchmarks of each date; returns the number of records published."""
-    practices = {p.id: p for p in session.scalars(select(Organisation).where(Organisation.kind == PRACTICE))}
+@dataclass(frozen=True)
+class KnownResults:
+    """QOF results a caller has just stored, per group: practice ids, dates and counts per indicator."""
+
+    practice_ids: np.ndarray
+    dates: tuple[date, ...]
+    indicators: tuple[str, ...]
+    present: np.ndarray  # bool [groups, indicators]
+    numerator: np.ndarray
+    denominator: np.ndarray
+
+
+def publish_benchmarks(session: Session, dates: Iterable[date], known: KnownResults | None = None) -> int:
+    """Recompute and publish the benchmarks of each date; returns the number of records published.
+
+    ``known``: results the caller has just stored, so they need not be read back (used for a practice
+    whose stored QOF results that date are exactly those).
+    """
+    from central.ingest_store import FeedWriter, Serialised, encode_json  # (ingest imports this module)
+
+    practices = session.scalars(select(Organisation).where(Organisation.kind == PRACTICE))
+    scopes = {}
+    for p in practices:
+        pcn, icb = ancestor(p, PCN), ancestor(p, COMMISSIONER)
+        scopes[p.id] = (pcn.id if pcn else None, icb.id if icb else None)
+    writer = FeedWriter(session)
     published = 0
     for day in sorted(set(dates)):
-        rows = session.scalars(select(CalculatedResult).where(
-            CalculatedResult.service == QOF_SERVICE, CalculatedResult.achievement_date == day))
-        by_practice: dict[int, list[CalculatedResult]] = defaultdict(list)
-        for row in rows:
-            by_practice[row.practice_id].append(row)
-        pools: dict[tuple[str, int | None], Pool] = defaultdict(dict)
-        for practice_id, results in by_practice.items():
-            practice = practices[practice_id]
-            for scope, org in (("pcn", ancestor(practice, PCN)), ("icb", ancestor(practice, COMMISSIONER)),
-                               ("all", None)):
-                if scope == "all" or org is not None:
-                    _add(pools[(scope, org.id if org else None)], results)
-        for practice_id in by_practice:
-            practice = practices[practice_id]
-            pcn, icb = ancestor(practice, PCN), ancestor(practice, COMMISSIONER)
-            record = _record(day, pools.get(("pcn", pcn.id)) if pcn else None,
-                             pools.get(("icb", icb.id)) if icb else None, pools[("all", None)])
-            feed.publish(session, practice_id, feed.BENCHMARK, f"{QOF_SERVICE}:{day.isoformat()}", record)
+        order, rows = _rows_at(session, day, known)
+        if not order:
+            continue
+        indicators = sorted(set(rows[1]))
+        index = {i: n for n, i in enumerate(indicators)}
+        practice, indicator = np.array(rows[0], np.int64), np.array([index[i] for i in rows[1]], np.int64)
+        num, den = np.array(rows[2], np.int64), np.array(rows[3], np.int64)
+        counted = den > 0
+        practice, indicator, num, den = practice[counted], indicator[counted], num[counted], den[counted]
+        pools = {}
+        for n, kind in enumerate(("pcn", "icb")):
+            orgs = sorted({scopes[p][n] for p in order if scopes[p][n] is not None})
+            org_index = {o: k for k, o in enumerate(orgs)}
+            of = _lookup({p: org_index.get(scopes[p][n], -1) for p in order}, practice)
+            pools[kind] = (org_index, _pool(of, indicator, num, den, len(orgs), len(indicators)))
+        everyone = _pool(np.zeros_like(indicator), indicator, num, den, 1, len(indicators))
+        cache: dict[tuple[int | None, int | None], Serialised] = {}
+        averages: dict = {}
+        for practice_id in order:
+            key = scopes[practice_id]
+            if key not in cache:
+                record = _record(day, indicators, key, pools, everyone, averages)
+                cache[key] = Serialised(encode_json(record), record)
+            writer.add(practice_id, feed.BENCHMARK, f"{QOF_SERVICE}:{day.isoformat()}", cache[key])
             published += 1
+    writer.flush()
     return published
 
 
-def _add(pool: Pool, results: list[CalculatedResult]) -> None:
-    for row in results:
-        detail = row.detail or {}
-        if detail.get("denominator"):
-            totals = pool.setdefault(row.indicator_id, [0, 0, 0])
-            totals[0] += detail["numerator"]
-            totals[1] += detail["denominator"]
-            totals[2] += 1
+def _lookup(mapping: dict[int, int], keys: np.ndarray) -> np.ndarray:
+    """``mapping[k]`` for each of ``keys`` (practice ids), through one array indexed by id."""
+    table = np.full(max(mapping) + 1, -1, np.int64)
+    table[list(mapping)] = list(mapping.values())
+    return table[keys]
 
 
-def _record(day: date, pcn: Pool | None, icb: Pool | None, everyone: Pool) -> dict[str, Any]:
-    def average(pool: Pool | None, indicator_id: str) -> str | None:
-        if not pool or indicator_id not in pool:
-            return None
-        numerator, denominator, _ = pool[indicator_id]
-        return str(Fraction(numerator, denominator))
+def _pool(org: np.ndarray, indicator: np.ndarray, num: np.ndarray, den: np.ndarray, orgs: int,
+          indicators: int) -> tuple[list, list, list]:
+    """Per organisation and indicator: sum of numerators, of denominators, and practices (as lists)."""
+    keep = org >= 0
+    cell = org[keep] * indicators + indicator[keep]
+    size = orgs * indicators
+    sums = [np.bincount(cell, weights=w[keep], minlength=size).round().astype(np.int64).reshape(orgs, -1)
+            for w in (num, den)]
+    practices = np.bincount(cell, minlength=size).reshape(orgs, -1)
+    return sums[0].tolist(), sums[1].tolist(), practices.tolist()
 
-    indicators = {
-        indicator_id: {
-            "pcn": average(pcn, indicator_id),
-            "icb": average(icb, indicator_id),
-            "all": average(everyone, indicator_id),
-            "practices": everyone[indicator_id][2],
+
+def _rows_at(session: Session, day: date, known: KnownResults | None):
+    """The practices with QOF results at ``day``, in the order their results were first stored, and
+    (practice, indicator, numerator, denominator) columns of those results."""
+    result = CalculatedResult
+    at_day = (result.service == QOF_SERVICE, result.achievement_date == day)
+    summary = session.execute(select(result.practice_id, func.count(), func.min(result.id)).where(*at_day)
+                              .group_by(result.practice_id).order_by(func.min(result.id))).all()
+    order = [practice_id for practice_id, _, _ in summary]
+    held: dict[int, int] = {}
+    if known is not None:
+        for g in np.flatnonzero(np.array([d == day for d in known.dates], bool)).tolist():
+            held[int(known.practice_ids[g])] = g
+    columns: tuple[list, list, list, list] = ([], [], [], [])
+    read = []
+    for practice_id, rows, _ in summary:
+        g = held.get(practice_id)
+        if g is None or int(known.present[g].sum()) != rows:
+            read.append(practice_id)
+            continue
+        where = np.flatnonzero(known.present[g])
+        columns[0].extend([practice_id] * len(where))
+        columns[1].extend(known.indicators[i] for i in where.tolist())
+        columns[2].extend(known.numerator[g, where].tolist())
+        columns[3].extend(known.denominator[g, where].tolist())
+    numerator = result.detail["numerator"].as_integer()
+    denominator = result.detail["denominator"].as_integer()
+    for start in range(0, len(read), 10_000):
+        for row in session.execute(select(result.practice_id, result.indicator_id, numerator, denominator)
+                                   .where(*at_day, result.practice_id.in_(read[start:start + 10_000]))):
+            for column, value in zip(columns, row, strict=True):
+                column.append(value if value is not None else 0)
+    return order, columns
+
+
+def _record(day: date, indicators: list[str], key: tuple[int | None, int | None], pools: dict,
+            everyone: tuple[list, list, list], done: dict | None = None) -> dict[str, Any]:
+    done = {} if done is None else done
+
+    def average(sums: tuple[list, list, list], row: int, i: int) -> str | None:
+        found = done.get((id(sums), row, i), False)
+        if found is False:
+            found = done[(id(sums), row, i)] = (str(Fraction(sums[0][row][i], sums[1][row][i]))
+                                                if sums[2][row][i] else None)
+        return found
+
+    scoped = []
+    for n, kind in enumerate(("pcn", "icb")):
+        org_index, sums = pools[kind]
+        scoped.append((org_index.get(key[n]), sums))
+    out = {}
+    for i, indicator_id in enumerate(indicators):
+        if not everyone[2][0][i]:
+            continue
+        out[indicator_id] = {
+            "pcn": None if scoped[0][0] is None else average(scoped[0][1], scoped[0][0], i),
+            "icb": None if scoped[1][0] is None else average(scoped[1][1], scoped[1][0], i),
+            "all": average(everyone, 0, i),
+            "practices": everyone[2][0][i],
         }
-        for indicator_id in sorted(everyone)
-    }
-    return {"service": QOF_SERVICE, "achievement_date": day.isoformat(), "indicators": indicators}
+    return {"service": QOF_SERVICE, "achievement_date": day.isoformat(), "indicators": out}

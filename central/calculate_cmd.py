@@ -25,7 +25,9 @@ from app.services.calculation import (
 from app.services.format import uk_date
 from app.services.rules import QOF_SERVICE, RulesError, RuleSet, available_years, current_year, load_rules
 from app.services.windows import england_day
-from central.extract import ExtractError, ExtractTooLarge, PracticeCounts, read_extract
+from central.calculate_json import write_document
+from central.extract import Columns, ExtractError, ExtractTooLarge, PracticeCounts, read_columns_at
+from central.extract_columns import to_practices
 
 # The year being reported on today's date in England (the command is one-shot); --year picks another.
 DEFAULT_YEAR = current_year(england_day(datetime.now(UTC)))
@@ -38,10 +40,11 @@ DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
 
 def run_calculate(path: str, year: str = DEFAULT_YEAR, fmt: str = "table",
                   out: TextIO | None = None, err: TextIO | None = None,
-                  max_bytes: int = DEFAULT_MAX_BYTES) -> int:
+                  max_bytes: int = DEFAULT_MAX_BYTES, pretty: bool = False) -> int:
     """Calculate the extract at ``path`` and print it; return the exit status (0; 2 for bad input).
 
-    The file is streamed and reading stops after ``max_bytes`` (status 2, nothing on ``out``).
+    The file is streamed and reading stops after ``max_bytes`` (status 2, nothing on ``out``). JSON is
+    written as it is made, without indentation (``pretty``: indented, built whole first).
     """
     out, err = out or sys.stdout, err or sys.stderr
     years = available_years()
@@ -50,8 +53,13 @@ def run_calculate(path: str, year: str = DEFAULT_YEAR, fmt: str = "table",
         return BAD_INPUT
     try:
         rules = load_rules(year)
-        extract = read_extract(path, rules, max_bytes=max_bytes)
-        results = [(p, practice_result(rules, p)) for p in extract.practices]
+        columns = read_columns_at(path, rules, max_bytes=max_bytes)
+        if fmt == "json" and not pretty:
+            # Everything that can refuse the file has run: an uncapped claim is found before any output.
+            _check_claims(columns, rules)
+        else:
+            practices = to_practices(columns, rules)
+            results = [(p, practice_result(rules, p)) for p in practices]
     except RulesError as exc:
         # The shipped rules, not the user's input, are at fault: not status 2.
         print(f"the {year} rules are broken: {exc}", file=err)
@@ -67,7 +75,9 @@ def run_calculate(path: str, year: str = DEFAULT_YEAR, fmt: str = "table",
     except CalculationError as exc:
         print(f"cannot calculate: {exc}", file=err)
         return BAD_INPUT
-    if fmt == "json":
+    if fmt == "json" and not pretty:
+        write_document(columns, rules, out.write)
+    elif fmt == "json":
         out.write(json.dumps({"practices": [result for _, result in results]}, indent=2) + "\n")
     else:
         out.write("\n".join(practice_table(counts, result) for counts, result in results))
@@ -75,6 +85,18 @@ def run_calculate(path: str, year: str = DEFAULT_YEAR, fmt: str = "table",
 
 
 # --- the result as plain data (the JSON shape) -----------------------------------------------
+
+
+def _check_claims(columns: Columns, rules: RuleSet) -> None:
+    """Raise CalculationError as ``item_claim`` would for a capped claim whose cap is not in the file."""
+    layout = columns.layout
+    for code, service in rules.services.items():
+        if service.payment_basis != "per_item_capped" or service.cap_item is None:
+            continue
+        cols = [n for n, (s, _) in enumerate(layout.keys) if s == code]
+        cap = layout.column((code, service.cap_item))
+        if (columns.present[:, cols].any(axis=1) & ~columns.present[:, cap]).any():
+            item_claim(service, 0, None)
 
 
 def practice_result(rules: RuleSet, practice: PracticeCounts) -> dict[str, Any]:

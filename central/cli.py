@@ -12,7 +12,9 @@ from pathlib import Path
 
 from central.admin_cmd import run_approve, run_init_admin, run_serve
 from central.calculate_cmd import DEFAULT_MAX_BYTES, DEFAULT_YEAR, FORMATS, run_calculate
-from central.data_cmd import run_ingest, run_seed_demo
+from central.data_cmd import run_seed_demo
+from central.ingest_cmd import run_ingest
+from central.setup_cmd import Person, Practice, run_add_practice, run_add_user
 
 
 def byte_count(text: str) -> int:
@@ -20,6 +22,14 @@ def byte_count(text: str) -> int:
     if not (text.strip().isascii() and text.strip().isdigit()) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not allowed (a whole number of bytes above 0, "
                                          f"e.g. {DEFAULT_MAX_BYTES})")
+    return int(text)
+
+
+def list_size(text: str) -> int:
+    """A ``--list-size`` value: a whole number (its range is checked with the other values)."""
+    if not (text.strip().isascii() and text.strip().isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed (the registered list size, a whole number "
+                                         "such as 8200)")
     return int(text)
 
 
@@ -52,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-bytes", metavar="N", type=byte_count, default=DEFAULT_MAX_BYTES,
         help=f"refuse a file larger than N bytes, reading no further (default {DEFAULT_MAX_BYTES}, 1 GiB)",
     )
+    calculate.add_argument("--pretty", action="store_true",
+                           help="indent the JSON (built whole first; without it JSON is streamed unindented)")
 
     commands.add_parser("seed-demo", help="create the demo ICB, PCN, practices, users and a year of data")
 
@@ -68,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument(
         "--db", metavar="URL", default=None, help="database URL (default: SQLite in the data dir)"
+    )
+    ingest.add_argument(
+        "--max-bytes", metavar="N", type=byte_count, default=DEFAULT_MAX_BYTES,
+        help=f"refuse a file larger than N bytes, reading no further (default {DEFAULT_MAX_BYTES}, 1 GiB)",
     )
 
     serve = commands.add_parser(
@@ -116,6 +132,42 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", metavar="URL", default=None, help="database URL (default: SQLite in the data dir)"
     )
 
+    add_practice = commands.add_parser(
+        "add-practice", help="add a practice under its PCN and commissioner (ICB)",
+        description="Add a practice. The commissioner must exist (init-admin --commissioner makes it); a new "
+        "PCN is added when --pcn-name names it. Every value is checked first: a refused command changes "
+        "nothing. Running it again for a practice already here says so.",
+    )
+    add_practice.add_argument("code", metavar="CODE", help="the practice's ODS code, e.g. A81001")
+    add_practice.add_argument("--name", required=True, help="the practice's name")
+    add_practice.add_argument("--pcn", metavar="CODE", required=True, help="its PCN's ODS code, e.g. U81001")
+    add_practice.add_argument("--pcn-name", metavar="NAME", default=None, help="name for a PCN not here yet")
+    add_practice.add_argument("--icb", metavar="CODE", required=True, help="its commissioner's ODS code")
+    add_practice.add_argument("--list-size", metavar="N", type=list_size, required=True,
+                              help="registered list size (an extract's LIST_SIZE replaces it)")
+    add_practice.add_argument(
+        "--db", metavar="URL", default=None, help="database URL (default: SQLite in the data dir)"
+    )
+
+    add_user = commands.add_parser(
+        "add-user", help="give a person roles at a practice; a new account is mailed its activation code",
+        description="Add a user at a practice (or give an existing one more roles there). The activation "
+        "code goes to the mail outbox in the data dir, never to the terminal. Every value is checked first: "
+        "a refused command changes nothing.",
+    )
+    add_user.add_argument("email", metavar="EMAIL", help="an @nhs.net or @nhs.uk address")
+    add_user.add_argument("--practice", metavar="CODE", required=True, help="the practice's ODS code")
+    add_user.add_argument("--first-name", required=True)
+    add_user.add_argument("--last-name", required=True)
+    add_user.add_argument("--work-phone", metavar="PHONE", required=True,
+                          help="a UK number, e.g. 01632 960000")
+    add_user.add_argument("--mobile", metavar="PHONE", default=None, help="a UK mobile number (optional)")
+    add_user.add_argument("--role", metavar="ROLE", action="append", default=[], dest="roles",
+                          help="a practice role, e.g. 'User Administrator' (repeat for several)")
+    add_user.add_argument(
+        "--db", metavar="URL", default=None, help="database URL (default: SQLite in the data dir)"
+    )
+
     return parser
 
 
@@ -124,11 +176,12 @@ def _seed_demo(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    return run_ingest(args.extract, args.year, args.data_dir, args.db)
+    return run_ingest(args.extract, args.year, args.data_dir, args.db, max_bytes=args.max_bytes)
 
 
 def _calculate(args: argparse.Namespace) -> int:
-    return run_calculate(args.extract, year=args.year, fmt=args.format, max_bytes=args.max_bytes)
+    return run_calculate(args.extract, year=args.year, fmt=args.format, max_bytes=args.max_bytes,
+                         pretty=args.pretty)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -145,6 +198,17 @@ def _approve(args: argparse.Namespace) -> int:
     return run_approve(args.data_dir, args.declaration_id, finance=args.finance, db_url=args.db)
 
 
+def _add_practice(args: argparse.Namespace) -> int:
+    practice = Practice(args.code, args.name, args.pcn, args.icb, args.list_size, args.pcn_name)
+    return run_add_practice(args.data_dir, practice, db_url=args.db)
+
+
+def _add_user(args: argparse.Namespace) -> int:
+    person = Person(args.email, args.first_name, args.last_name, args.work_phone, args.mobile, args.practice,
+                    tuple(args.roles))
+    return run_add_user(args.data_dir, person, db_url=args.db)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "calculate": _calculate,
     "seed-demo": _seed_demo,
@@ -152,6 +216,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": _serve,
     "init-admin": _init_admin,
     "approve": _approve,
+    "add-practice": _add_practice,
+    "add-user": _add_user,
 }
 
 

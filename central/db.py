@@ -3,6 +3,14 @@
 SQLite (the default, one file in the data dir) runs in WAL mode with foreign keys on. Write
 transactions take SQLite's write lock at BEGIN (``BEGIN IMMEDIATE``) so that concurrent requests wait
 for each other instead of failing, and so that change-log ``seq`` numbers commit in increasing order.
+A read transaction is never upgraded to a write: SQLite refuses the upgrade (SQLITE_BUSY_SNAPSHOT) when
+another writer committed since the read began. Code that reads first and writes later (sign-in, after
+its password check) ends the read and opens a short write in a session of :func:`writer`, re-checking
+inside it what it read before (central.sign_in).
+
+The connection pool never makes a thread wait: a request holds its connection between the worker
+threads that run its dependencies and its handler, so a pool smaller than the requests in flight
+could leave a lock holder waiting for a thread held by a request waiting for a connection.
 ``postgresql+psycopg://`` URLs work too (install the ``postgres`` extra).
 """
 
@@ -20,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 WRITE = "cqrs_write"  # execution option: this transaction will write
+POOL_SIZE = 16  # connections kept open: about one per server worker thread (central.server.WORKER_THREADS)
 _PG_MIGRATION_LOCK = 7_240_001
 
 
@@ -36,7 +45,8 @@ def _sqlite_engine(url: str) -> Engine:
         Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not Path(path).exists():
             Path(path).touch(mode=0o600)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    pooled = {"pool_size": POOL_SIZE, "max_overflow": -1} if path and path != ":memory:" else {}
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pooled)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -63,6 +73,11 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 def begin_write(session: Session) -> None:
     """Start ``session``'s transaction as a writer (call before its first statement)."""
     session.connection(execution_options={WRITE: True})
+
+
+def writer(engine: Engine) -> Engine:
+    """``engine`` whose every transaction begins as a writer (shares its pool)."""
+    return engine.execution_options(**{WRITE: True})
 
 
 def migrate(engine: Engine) -> None:

@@ -16,7 +16,7 @@ answer can be stripped of £ for callers without a money role (central.money).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated
@@ -25,13 +25,14 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from central.db import begin_write
+from central.db import writer
 from central.directory import effective_roles, organisation
 from central.errors import ApiError
 from central.models import PRACTICE, Organisation, User
 from central.security import COMMISSIONER_ROLES, PRACTICE_ROLES, bounded_source
 from central.settings import Settings
-from central.tokens import access_token_row
+from central.tokens import access_grant
+from central.turns import close_session, read_turn, write_turn
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 MEMBER_ROLES = frozenset(PRACTICE_ROLES + COMMISSIONER_ROLES)  # roles that let a caller see a practice
@@ -42,23 +43,47 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """One session per request; requests that may write take the write lock at BEGIN (SQLite)."""
-    with request.app.state.sessionmaker() as session:
-        if request.method not in READ_METHODS:
-            begin_write(session)
-        yield session
+# The settings and the clock do no I/O: their dependencies are async, so no request waits for a worker
+# thread for them (a writer would hold its turn through that wait, central.turns).
+async def _settings(request: Request) -> Settings:
+    return get_settings(request)
 
 
-DB = Annotated[Session, Depends(get_db)]
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """One session per request, in a turn taken on the event loop (central.turns): a read slot, or for a
+    request that may write the writers' turn, whose transactions then take the write lock at BEGIN
+    (SQLite). Routes that read first and write briefly later (sign-in) open their own sessions."""
+    state = request.app.state
+    if request.method in READ_METHODS:
+        async with read_turn(state.engine):
+            session = state.sessionmaker()
+            try:
+                yield session
+            finally:
+                await close_session(session)
+        return
+    async with write_turn(state.engine):
+        session = state.sessionmaker(bind=writer(state.engine))
+        try:
+            yield session
+        finally:
+            await close_session(session)
+
+
+# Closed, and its turn ended, once the handler has answered, not after the answer has been sent.
+DB = Annotated[Session, Depends(get_db, scope="function")]
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-AppSettings = Annotated[Settings, Depends(get_settings)]
+AppSettings = Annotated[Settings, Depends(_settings)]
 
 
-def get_now(settings: AppSettings) -> datetime:
+def get_now(settings: Settings) -> datetime:
     return settings.clock()
+
+
+async def _now(settings: AppSettings) -> datetime:
+    return get_now(settings)
 
 
 def source_address(request: Request) -> str | None:
@@ -74,24 +99,25 @@ class Caller:
     practice_roles: list[frozenset[str]] = field(default_factory=list, compare=False, repr=False)
 
 
-Now = Annotated[datetime, Depends(get_now)]
+Now = Annotated[datetime, Depends(_now)]
 
 
 def current_caller(request: Request, credentials: Bearer, db: DB, now: Now) -> Caller:
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, "unauthorised", "Sign in first: this needs an access token.", headers=challenge)
-    row = access_token_row(db, credentials.credentials)
-    if row is None or row.revoked_at is not None:
+    # The token's row is read at most every 5 s (central.tokens); the account is read on every request.
+    grant = access_grant(db, credentials.credentials, now)
+    if grant is None or grant.revoked:
         raise ApiError(401, "token_invalid", "The access token is not valid. Please sign in.",
                        headers=challenge)
-    if row.expires_at <= now:
+    if grant.expires_at <= now:
         raise ApiError(401, "token_expired", "The access token has expired. Refresh it or sign in.",
                        headers=challenge)
-    user = db.get(User, row.user_id)
+    user = db.get(User, grant.user_id)
     if user is None or not user.active:
         raise ApiError(401, "account_disabled", "This account is disabled.", headers=challenge)
-    caller = Caller(user, row.family_id)
+    caller = Caller(user, grant.family_id)
     request.state.caller = caller
     return caller
 

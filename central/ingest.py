@@ -16,7 +16,8 @@ an item GPES extracts.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -25,11 +26,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.services.calculation import IndicatorCounts
-from app.services.rules import QOF_SERVICE, RuleSet, Service
+from app.services.rules import QOF_SERVICE, RuleSet
 from central import allocations, feed
+from central import ingest_store as store
 from central.benchmarks import publish_benchmarks
 from central.declarations_flow import reopen_declarations
-from central.extract import ExtractError, ExtractProblem, PracticeCounts, display_name, parse_extract
+from central.extract import Columns, ExtractError, ExtractProblem, display_name, parse_columns
+from central.ingest_groups import (
+    COUNT_KEY,
+    achievement_records,
+    count_rows,
+    merged_items,
+    prepared_qof,
+    recalculate_all,
+)
 from central.models import (
     APPROVED,
     AUTOMATED,
@@ -45,7 +55,11 @@ from central.models import (
 from central.results import claim_record, qof_record
 from central.settings import Clock
 
+__all__ = ["IngestReport", "ingest_columns", "ingest_text", "list_size_at", "merged_items", "recalculate"]
+
 LIST_SIZE = "LIST_SIZE"
+# The command that adds a practice (named in the refusal of an extract for a practice not known here).
+ADD_PRACTICE = "cqrs-central add-practice {code} --name ... --pcn ... --icb ... --list-size ..."
 
 
 @dataclass(frozen=True)
@@ -75,50 +89,51 @@ def ingest_text(
     never tells an uploader what was loaded for practices outside its area.
     """
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    extract = parse_extract(text, rules, require_caps=False, extracted_only=True)
-    practices = _practices_by_code(session, extract.practices, may_load)
+    columns = parse_columns(text, rules, require_caps=False, extracted_only=True)
+    return ingest_columns(session, columns, digest, rules, clock=clock, filename=filename,
+                          uploaded_by_id=uploaded_by_id, may_load=may_load)
+
+
+def ingest_columns(
+    session: Session,
+    columns: Columns,
+    digest: str,
+    rules: RuleSet,
+    *,
+    clock: Clock,
+    filename: str | None = None,
+    uploaded_by_id: int | None = None,
+    may_load: Callable[[Organisation], bool] | None = None,
+) -> IngestReport:
+    """:func:`ingest_text` for an extract already checked (``digest``: SHA-256 of its text)."""
+    practices = _practices_by_code(session, sorted(set(columns.codes)), may_load)
     previous = session.scalar(select(ExtractUpload).where(ExtractUpload.sha256 == digest))
     if previous is not None:
         return IngestReport(previous.id, True, previous.rows, (), 0)
     now = clock()
     upload = ExtractUpload(
-        sha256=digest, filename=display_name(filename), rows=0, uploaded_by_id=uploaded_by_id,
+        sha256=digest, filename=display_name(filename), rows=columns.rows, uploaded_by_id=uploaded_by_id,
         uploaded_at=now,
     )
     session.add(upload)
     session.flush()
-    rows = 0
-    for counts in extract.practices:
-        practice = practices[counts.practice_code]
-        for service, indicator_id, numerator, denominator, pca in _count_rows(counts):
-            _upsert_count(
-                session,
-                practice.id,
-                service,
-                indicator_id,
-                counts.achievement_date,
-                numerator,
-                denominator,
-                pca,
-                upload.id,
-                now,
-            )
-            rows += 1
-    upload.rows = rows
-    session.flush()
-    for counts in extract.practices:
-        feed.publish(
-            session,
-            practices[counts.practice_code].id,
-            feed.ACHIEVEMENT,
-            counts.achievement_date.isoformat(),
-            _achievement_record(counts, upload),
-        )
-    for counts in extract.practices:
-        recalculate(session, rules, practices[counts.practice_code], counts.achievement_date, clock=clock)
-    publish_benchmarks(session, {counts.achievement_date for counts in extract.practices})
+    ids = [practices[code].id for code in columns.codes]
+    with ThreadPoolExecutor(1) as beside:
+        # The QOF records are pure arithmetic: made while the database writes the counts (it lets go
+        # of the interpreter while it works).
+        prepared = beside.submit(prepared_qof, columns, rules)
+        store.upsert(session, AchievementCount.__table__, count_rows(columns, ids, upload.id, now),
+                     COUNT_KEY, ("numerator", "denominator", "pca", "extract_id", "updated_at"))
+        writer = store.FeedWriter(session)
+        for g, record in enumerate(achievement_records(columns, upload)):
+            writer.add(ids[g], feed.ACHIEVEMENT, columns.dates[g].isoformat(), record)
+        writer.flush()
+        known = recalculate_all(session, rules, columns, ids, upload.id, writer, clock=clock,
+                                prepared=prepared.result())
+    writer.flush()
+    publish_benchmarks(session, set(columns.dates), known)
     _publish_rules_version(session, rules)
-    return IngestReport(upload.id, False, rows, tuple(sorted(practices)), len(extract.practices))
+    return IngestReport(upload.id, False, columns.rows, tuple(sorted(practices)), len(columns.codes))
 
 
 def recalculate(
@@ -156,19 +171,6 @@ def recalculate(
     return records
 
 
-def _achievement_record(counts: PracticeCounts, upload: ExtractUpload) -> dict[str, Any]:
-    """The counts an extract carried for one practice and date, as received."""
-    services: dict[str, dict[str, list[int | None]]] = {}
-    for service, item, numerator, denominator, pca in _count_rows(counts):
-        services.setdefault(service, {})[item] = [numerator, denominator, pca]
-    return {
-        "achievement_date": counts.achievement_date.isoformat(),
-        "extract": upload.filename,
-        "received_at": upload.uploaded_at.isoformat(),
-        "counts": services,
-    }
-
-
 def _publish_rules_version(session: Session, rules: RuleSet) -> None:
     """Tell every practice, once per year, which rules its results were calculated with."""
     published = session.scalar(
@@ -198,9 +200,8 @@ def _publish_rules_version(session: Session, rules: RuleSet) -> None:
 
 
 def _practices_by_code(
-    session: Session, practices: tuple[PracticeCounts, ...], may_load: Callable[[Organisation], bool] | None
+    session: Session, codes: list[str], may_load: Callable[[Organisation], bool] | None
 ) -> dict[str, Organisation]:
-    codes = sorted({p.practice_code for p in practices})
     found = {
         o.ods_code: o
         for o in session.scalars(
@@ -214,68 +215,13 @@ def _practices_by_code(
             [
                 ExtractProblem(
                     None,
-                    f"practice {code} is not known to this service; ask the service administrator to add it",
+                    f"practice {code} is not known to this service; ask the service administrator to add it "
+                    f"({ADD_PRACTICE.format(code=code)})",
                 )
                 for code in unknown
             ]
         )
     return found
-
-
-def _count_rows(counts: PracticeCounts):
-    yield QOF_SERVICE, LIST_SIZE, counts.list_size, None, None
-    for register, size in counts.registers.items():
-        yield QOF_SERVICE, f"{register}_REG", size, None, None
-    for item in counts.qof:
-        yield QOF_SERVICE, item.indicator_id, item.numerator, item.denominator, item.pca
-    for service, items in counts.services.items():
-        for item, count in items.items():
-            yield service, item, count, None, None
-
-
-def _upsert_count(
-    session: Session,
-    practice_id: int,
-    service: str,
-    indicator_id: str,
-    day: date,
-    numerator: int,
-    denominator: int | None,
-    pca: int | None,
-    extract_id: int,
-    now,
-) -> None:
-    row = session.scalar(
-        select(AchievementCount).where(
-            AchievementCount.practice_id == practice_id,
-            AchievementCount.service == service,
-            AchievementCount.indicator_id == indicator_id,
-            AchievementCount.achievement_date == day,
-            AchievementCount.source == AUTOMATED,
-        )
-    )
-    if row is None:
-        row = AchievementCount(
-            practice_id=practice_id,
-            service=service,
-            indicator_id=indicator_id,
-            achievement_date=day,
-            source=AUTOMATED,
-        )
-        session.add(row)
-    row.numerator, row.denominator, row.pca = numerator, denominator, pca
-    row.extract_id, row.updated_at = extract_id, now
-
-
-def merged_items(service: Service, extracted: Mapping[str, int], commissioner: Mapping[str, int],
-                 manual: Mapping[str, int]) -> dict[str, int]:
-    """The counts a claim is calculated from: extracted counts always beat manual ones for the same item;
-    an item the commissioner sets takes the commissioner's value (else the extract's); a manual value
-    counts only for an item the practice enters by hand."""
-    items = {item: count for item, count in manual.items() if item in service.manual}
-    items.update(extracted)
-    items.update({item: count for item, count in commissioner.items() if item in service.commissioner})
-    return items
 
 
 def list_size_at(session: Session, practice_id: int, day: date) -> int | None:

@@ -4,7 +4,8 @@ one real error body (:class:`central.errors.ErrorBody`), in place of FastAPI's o
 Which errors an operation can give follows from what it is (see :func:`error_statuses`): the network
 allow-list (403) and bad input (422) apply to all; a body brings malformed JSON (400) and the size cap
 (413); a bearer token brings 401; a path parameter brings 404; a change to a record brings 409, and
-one taking ``If-Match`` brings 428; sign-in alone is throttled (429).
+one taking ``If-Match`` brings 428; sign-in alone is throttled (429); the operations that check a
+password answer 503 with Retry-After when every password check is taken (central.security).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ ERROR_REF = "#/components/schemas/ErrorBody"
 WRITE_METHODS = ("post", "put", "patch", "delete")
 SIGN_IN = ("/api/v1/auth/token", "/api/v1/auth/refresh")  # 401 for a wrong password or a bad token
 THROTTLED = ("/api/v1/auth/token",)
+PASSWORD_CHECKED = ("/api/v1/auth/token", "/api/v1/auth/activate")  # argon2: 503 when every check is taken
 _FASTAPI_VALIDATION = ("HTTPValidationError", "ValidationError")
 
 DESCRIPTIONS = {
@@ -32,6 +34,7 @@ DESCRIPTIONS = {
     "422": "Some values need correcting: error.fields names each one and says what is allowed.",
     "428": "This change needs an If-Match header with the version being changed.",
     "429": "Too many failed sign-in attempts: wait the Retry-After seconds.",
+    "503": "Busy checking other passwords: try again after the Retry-After seconds.",
 }
 
 
@@ -55,6 +58,8 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[st
         statuses.add("428")
     if path in THROTTLED:
         statuses.add("429")
+    if path in PASSWORD_CHECKED:
+        statuses.add("503")
     return sorted(statuses)
 
 

@@ -1,7 +1,12 @@
 """Passwords, opaque tokens, sign-in throttling, role names and the network allow-list.
 
-- Passwords are hashed with argon2id. Policy (DESIGN.md): 8-32 characters, at least three of
-  lower case / upper case / digits / symbols, and not containing the user id (the email's local part).
+- Passwords are hashed with argon2id at OWASP's minimum (19 MiB, 2 passes, 1 lane); a hash made with
+  other parameters is replaced at the next correct sign-in (:func:`needs_rehash`). Policy (DESIGN.md):
+  8-32 characters, at least three of lower case / upper case / digits / symbols, and not containing
+  the user id (the email's local part).
+- Password checks run outside any database transaction, at most ``PASSWORD_CHECKS`` (one per core)
+  at once: :func:`password_check_slot` waits ``PASSWORD_WAIT`` (2 s) for a turn, then gives up with
+  :class:`PasswordChecksBusy` (the service answers 503 with Retry-After).
 - Tokens are ``secrets.token_urlsafe`` strings; only their SHA-256 is stored, so a copy of the
   database cannot be used to sign in.
 - Sign-in throttling counts failed sign-ins only, never successes, under two keys:
@@ -26,12 +31,17 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
+import re
 import secrets
 import string
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import anyio
+from anyio.lowlevel import RunVar
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.exc import IntegrityError
@@ -68,14 +78,55 @@ FORGET_AFTER = timedelta(minutes=15)  # quiet time after which a key's failures 
 KNOWN_FOR = timedelta(days=30)  # a correct sign-in makes its (email, source) known for this long
 SOURCE_MAX = 64  # the audit log's source_address column; throttle keys stay well inside 400
 
-_hasher = PasswordHasher(type=Type.ID)
+ARGON2_MEMORY_KIB, ARGON2_PASSES, ARGON2_LANES = 19 * 1024, 2, 1  # OWASP's current minimum for argon2id
+PASSWORD_CHECKS = os.cpu_count() or 1  # argon2 is CPU-bound: more at once only makes each slower
+PASSWORD_WAIT = 2.0  # seconds a sign-in waits for a turn before it is told to come back
+BUSY_RETRY_AFTER = 1  # seconds, the Retry-After of that answer
+
+_hasher = PasswordHasher(time_cost=ARGON2_PASSES, memory_cost=ARGON2_MEMORY_KIB, parallelism=ARGON2_LANES,
+                         type=Type.ID)
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+_slots: RunVar[anyio.Semaphore] = RunVar("cqrs_password_slots")
+
+
+class PasswordChecksBusy(Exception):
+    """Every password-check slot stayed taken for ``PASSWORD_WAIT`` seconds."""
 
 
 # --- passwords --------------------------------------------------------------------------------
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """True when ``password_hash`` was made with other parameters than today's."""
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except (InvalidHashError, ValueError):
+        return True
+
+
+@asynccontextmanager
+async def password_check_slot() -> AsyncIterator[None]:
+    """A turn to run argon2 (one per core, in this event loop); raises PasswordChecksBusy after the wait.
+
+    Waiting costs no worker thread and no database connection: the wait is on the event loop.
+    """
+    slots = _slots.get(None)
+    if slots is None:
+        slots = anyio.Semaphore(PASSWORD_CHECKS, max_value=PASSWORD_CHECKS)
+        _slots.set(slots)
+    acquired = False
+    with anyio.move_on_after(PASSWORD_WAIT):
+        await slots.acquire()
+        acquired = True
+    if not acquired:
+        raise PasswordChecksBusy
+    try:
+        yield
+    finally:
+        slots.release()
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
@@ -248,4 +299,18 @@ def nhs_email_problem(email: str) -> str | None:
         return "The email must be an NHS address ending @nhs.net or @nhs.uk."
     if not set(local) <= _EMAIL_CHARS or local.startswith(".") or local.endswith(".") or ".." in local:
         return "The part before @ may contain only letters, digits and . - _ + '"
+    return None
+
+
+_UK_PHONE = re.compile(r"(?:0|\+44(?:\(0\))?)[1-35789][0-9]{8,9}")
+_PHONE_SPACING = str.maketrans("", "", " -()")
+
+
+def uk_phone_problem(phone: str) -> str | None:
+    """Why ``phone`` is not a UK telephone number (e.g. 01632 960000, 07700 900123 or +44 1632 960000)."""
+    if not set(phone.strip()) <= set("0123456789 +()-"):
+        return "Use digits, spaces and + ( ) - only."
+    compact = phone.strip().replace("(0)", "@").translate(_PHONE_SPACING).replace("@", "(0)")
+    if not _UK_PHONE.fullmatch(compact):
+        return "Enter a UK number of 10 or 11 digits starting 0 (or +44), such as 01632 960000."
     return None

@@ -4,6 +4,13 @@ foreground (``cqrs-central serve``).
 ``start_in_thread`` returns once the server accepts connections; ``stop()`` returns within about
 two seconds even with TLS keep-alive connections open (uvicorn's graceful shutdown is capped at 1 s).
 
+Worker threads: FastAPI runs each sync dependency and handler in anyio's worker threads, one call at
+a time, so a request needs a thread several times over. Nothing waits in those threads for long:
+writers wait their turn and readers a slot on the event loop (central.turns), password checks wait
+for theirs there too (central.security), and the connection pool never makes a thread wait
+(central.db). ``WORKER_THREADS`` leaves threads beyond the read slots and password checks, so the
+writer holding the turn never queues for one; more would only add contention for the GIL.
+
 The source address of a request (the network allow-list, sign-in throttling, the audit log) is the TCP
 peer, always: proxy headers (X-Forwarded-For, X-Forwarded-Proto, Forwarded) are never read, from any
 address, loopback included. Behind a load balancer, filter on the balancer itself.
@@ -18,15 +25,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio.to_thread
 import uvicorn
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from central.api import create_app
+from central.security import PASSWORD_CHECKS
 from central.settings import Clock, Settings, system_clock
 from central.tls import SERVER_CIPHERS, ensure_self_signed
+from central.turns import READ_SLOTS
 
 STARTUP_TIMEOUT = 30.0
 GRACEFUL_SHUTDOWN = 1
+WORKER_THREADS = READ_SLOTS + PASSWORD_CHECKS + 6  # the writer's step, sync routes without a database
 
 
 @dataclass
@@ -93,8 +105,20 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _SizedThreads:
+    """Sets the event loop's worker-thread limit as the server starts (the limiter is per loop)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
+        await self.app(scope, receive, send)
+
+
 def _config(app: FastAPI, host: str, port: int, cert: str, key: str) -> uvicorn.Config:
-    return uvicorn.Config(app, host=host, port=port, ssl_certfile=cert, ssl_keyfile=key,
+    return uvicorn.Config(_SizedThreads(app), host=host, port=port, ssl_certfile=cert, ssl_keyfile=key,
                           ssl_ciphers=SERVER_CIPHERS, proxy_headers=False, forwarded_allow_ips=[],
                           timeout_graceful_shutdown=GRACEFUL_SHUTDOWN, log_level="warning",
                           access_log=False, server_header=False, lifespan="on")

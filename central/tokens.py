@@ -10,6 +10,11 @@ pair is kept for that window only, in the spent token's row, sealed with AES-GCM
 (HKDF-SHA256) from the spent token itself: every server worker can open it for the client that holds
 the token, and a copy of the database alone cannot. Sealed pairs older than the window are cleared
 at every rotation.
+
+Looking up an access token on every request is the commonest read of the service, so what a token row
+says is kept in memory for at most ``ACCESS_CACHE_TTL`` (by the service's clock). Each worker keeps its
+own copy and nothing tells the others, so a revoked token is refused by every worker within that time;
+the worker that revokes it forgets its copy at once.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from __future__ import annotations
 import base64
 import json
 import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,6 +39,8 @@ from central.models import AccessToken, RefreshToken, User
 from central.security import new_family_id, new_token, token_digest
 
 GRACE_WINDOW = timedelta(seconds=30)
+ACCESS_CACHE_TTL = timedelta(seconds=5)
+ACCESS_CACHE_SIZE = 20_000  # tokens remembered per worker; the oldest go first
 _SEAL_INFO = b"cqrs-central refresh successor v1"
 _NONCE_BYTES = 12
 
@@ -153,6 +163,7 @@ def revoke_family(session: Session, family_id: str, now: datetime) -> None:
     for model in (RefreshToken, AccessToken):
         session.execute(update(model).where(model.family_id == family_id, model.revoked_at.is_(None))
                         .values(revoked_at=now))
+    _access_cache.forget(lambda grant: grant.family_id == family_id)
 
 
 def revoke_user(session: Session, user_id: int, now: datetime) -> None:
@@ -160,7 +171,67 @@ def revoke_user(session: Session, user_id: int, now: datetime) -> None:
     for model in (RefreshToken, AccessToken):
         session.execute(update(model).where(model.user_id == user_id, model.revoked_at.is_(None))
                         .values(revoked_at=now))
+    _access_cache.forget(lambda grant: grant.user_id == user_id)
 
 
 def access_token_row(session: Session, token: str) -> AccessToken | None:
     return session.scalar(select(AccessToken).where(AccessToken.token_hash == token_digest(token)))
+
+
+@dataclass(frozen=True)
+class AccessGrant:
+    """What an access token's row says: whose it is, its sign-in family, when it ends, if it was revoked."""
+
+    user_id: int
+    family_id: str
+    expires_at: datetime
+    revoked: bool
+
+
+class _AccessCache:
+    """Token digest -> (when read, AccessGrant), each entry trusted for ``ttl`` by the service's clock."""
+
+    def __init__(self, ttl: timedelta, size: int) -> None:
+        self.ttl, self.size = ttl, size
+        self._entries: OrderedDict[tuple[str, str], tuple[datetime, AccessGrant]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str], now: datetime) -> AccessGrant | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            read_at, grant = entry
+            if not read_at <= now < read_at + self.ttl:  # a clock moved back is not trusted either
+                del self._entries[key]
+                return None
+            return grant
+
+    def put(self, key: tuple[str, str], now: datetime, grant: AccessGrant) -> None:
+        with self._lock:
+            self._entries[key] = (now, grant)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def forget(self, which: Callable[[AccessGrant], bool]) -> None:
+        with self._lock:
+            for key in [key for key, (_, grant) in self._entries.items() if which(grant)]:
+                del self._entries[key]
+
+
+_access_cache = _AccessCache(ACCESS_CACHE_TTL, ACCESS_CACHE_SIZE)
+
+
+def access_grant(session: Session, token: str, now: datetime) -> AccessGrant | None:
+    """The token's grant, read from its row at most ``ACCESS_CACHE_TTL`` ago; None for an unknown token."""
+    # Keyed by database too: two services in one process (tests, tools) never share an answer.
+    key = (str(session.get_bind().url), token_digest(token))
+    grant = _access_cache.get(key, now)
+    if grant is None:
+        row = access_token_row(session, token)
+        if row is None:
+            return None  # unknown tokens are not remembered: guessing cannot fill the cache
+        grant = AccessGrant(row.user_id, row.family_id, row.expires_at, row.revoked_at is not None)
+        _access_cache.put(key, now, grant)
+    return grant

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -186,12 +187,24 @@ class ApiClient:
                 if_match: str | None = None, idempotency_key: str | None = None) -> Any:
         """Send one request; return the parsed JSON body (None when empty) or raise an ApiError."""
         headers: dict[str, str] = {}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
         if if_match is not None:
             headers["If-Match"] = str(if_match)
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
+        return _parse(self._send(method, path, params, json, headers))
+
+    def get_if_changed(self, path: str, params: dict[str, Any] | None = None,
+                       etag: str | None = None) -> Answer:
+        """A conditional GET: with ``etag`` (from an earlier answer) the server may say 304, nothing new."""
+        response = self._send("GET", path, params, None, {"If-None-Match": etag} if etag else {})
+        if response.status_code == 304:
+            return Answer(None, response.headers.get("ETag") or etag, not_modified=True)
+        return Answer(_parse(response), response.headers.get("ETag"), not_modified=False)
+
+    def _send(self, method: str, path: str, params: dict[str, Any] | None, json: Any,
+              headers: dict[str, str]) -> requests.Response:
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
         url = f"{self.base_url}/{path.lstrip('/')}"
         try:
             response = self.session.request(method, url, params=params, json=json, headers=headers,
@@ -205,7 +218,16 @@ class ApiClient:
             problem = f"The request to the CQRS server could not be sent ({type(error).__name__})."
             raise Unreachable(problem) from error
         log.debug("%s %s -> %s", method, path, response.status_code)
-        return _parse(response)
+        return response
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A conditional GET's outcome: the body (None on 304), the answer's ETag, and whether it was 304."""
+
+    body: Any
+    etag: str | None
+    not_modified: bool
 
 
 class _RefuseAdapter(HTTPAdapter):

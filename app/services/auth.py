@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from app.services.api_client import (
+    Answer,
     ApiClient,
     ApiError,
     Forbidden,
@@ -26,6 +28,7 @@ from app.services.profile import Profile, profile_from_me, save_profile
 from app.services.secrets import TokenStore
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 API_PREFIX = "/api/v1"
 
@@ -111,7 +114,7 @@ class Auth:
         self.profile = None
 
     def refresh_profile(self) -> Profile:
-        """Fetch ``/me`` again (roles may have changed) and save it."""
+        """Fetch ``/me`` again and save it: when a feed page says the roles or the profile changed."""
         me = self.request("GET", "/me")
         profile = profile_from_me(self.server_url, me)
         save_profile(profile)
@@ -122,16 +125,24 @@ class Auth:
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """An authenticated request; on 401 the session is renewed once and the request sent again."""
+        return self._renewing(lambda: self.client.request(method, path, **kwargs))
+
+    def get_if_changed(self, path: str, params: dict[str, Any] | None = None,
+                       etag: str | None = None) -> Answer:
+        """An authenticated conditional GET (see ApiClient.get_if_changed), renewed once on a 401."""
+        return self._renewing(lambda: self.client.get_if_changed(path, params, etag))
+
+    def _renewing(self, send: Callable[[], T]) -> T:
         if not self.client.token:
             self._renew(None)
         sent_with = self.client.token
         try:
-            return self.client.request(method, path, **kwargs)
+            return send()
         except SignInRequired:
             raise
         except Unauthorized:
             self._renew(sent_with)
-            return self.client.request(method, path, **kwargs)
+            return send()
 
     def _renew(self, failed_token: str | None) -> None:
         with self._lock:

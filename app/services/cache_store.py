@@ -3,6 +3,10 @@
 ORM objects never leave this module. Each feed page is applied together with its cursor in ONE
 transaction, so a crash or a bad entry leaves the cache at the end of the previous page and the next
 sync resumes from there: nothing is skipped and nothing is applied twice.
+
+The server's ETag for the cursor is kept beside it, in the same transaction, as a record of the reserved
+type ``_sync`` (no feed type starts with "_", and none may: such an entry refuses the page). It is
+dropped with the practice, and every reader here leaves it out.
 """
 
 from __future__ import annotations
@@ -12,12 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, bindparam, delete, func, select, tuple_
 from sqlalchemy.dialects.sqlite import insert
 
 from app.models.base import utcnow
 from app.models.cache import CachedRecord, SyncState
 from app.models.database import session_scope
+
+RESERVED = "_sync"  # the record type holding this module's own bookkeeping
+_ETAG = "etag"
 
 
 class FeedError(ValueError):
@@ -44,6 +51,8 @@ def _check_change(index: int, change: Any) -> tuple[str, str, bool, dict[str, An
     kind, record_id, deleted, data = (change.get(k) for k in ("type", "id", "deleted", "data"))
     if not isinstance(kind, str) or not kind:
         raise FeedError(f"entry {index} has no type")
+    if kind.startswith("_"):
+        raise FeedError(f"entry {index} has the reserved type {kind!r}")
     if isinstance(record_id, bool) or not isinstance(record_id, str | int) or record_id == "":
         raise FeedError(f"entry {index} ({kind}) has no id")
     deleted = bool(deleted)
@@ -52,33 +61,66 @@ def _check_change(index: int, change: Any) -> tuple[str, str, bool, dict[str, An
     return kind, str(record_id), deleted, dict(data) if data is not None else None
 
 
-def apply_feed_page(practice: str, changes: Iterable[Mapping[str, Any]], next_cursor: str | int | None
-                    ) -> PageResult:
-    """Upsert or delete every change for ``practice`` and store ``next_cursor``, all in one transaction.
+def apply_feed_page(practice: str, changes: Iterable[Mapping[str, Any]], next_cursor: str | int | None,
+                    etag: str | None = None) -> PageResult:
+    """Upsert or delete every change for ``practice`` and store ``next_cursor`` (and the answer's ``etag``,
+    or none), all in one transaction: one statement for the upserts, one for the deletions.
 
     Raises FeedError (and changes nothing, cursor included) if any entry is malformed.
     """
-    upserted = deleted = 0
+    checked = [_check_change(index, change) for index, change in enumerate(changes)]
+    latest: dict[tuple[str, str], dict[str, Any] | None] = {}
+    for kind, record_id, is_deleted, data in checked:  # a later entry for the same record wins
+        latest.pop((kind, record_id), None)
+        latest[(kind, record_id)] = None if is_deleted else data
+    deleted = sum(1 for _, _, is_deleted, _ in checked if is_deleted)
     with session_scope() as session:
         now = utcnow()
-        for index, change in enumerate(changes):
-            kind, record_id, is_deleted, data = _check_change(index, change)
-            if is_deleted:
-                session.execute(delete(CachedRecord).where(
-                    CachedRecord.practice == practice, CachedRecord.record_type == kind,
-                    CachedRecord.record_id == record_id))
-                deleted += 1
-            else:
-                statement = insert(CachedRecord).values(
-                    practice=practice, record_type=kind, record_id=record_id, data=data, updated_at=now)
-                session.execute(statement.on_conflict_do_update(
-                    index_elements=["practice", "type", "id"], set_={"data": data, "updated_at": now}))
-                upserted += 1
+        gone = [key for key, data in latest.items() if data is None]
+        if etag is None:
+            gone.append((RESERVED, _ETAG))
+        if gone:
+            session.execute(delete(CachedRecord).where(
+                CachedRecord.practice == practice,
+                tuple_(CachedRecord.record_type, CachedRecord.record_id).in_(gone)))
+        rows = [{"practice": practice, "record_type": kind, "record_id": record_id, "data": data,
+                 "updated_at": now} for (kind, record_id), data in latest.items() if data is not None]
+        if etag is not None:
+            rows.append({"practice": practice, "record_type": RESERVED, "record_id": _ETAG,
+                         "data": {"etag": etag}, "updated_at": now})
+        if rows:
+            statement = insert(CachedRecord)
+            session.execute(statement.on_conflict_do_update(
+                index_elements=["practice", "type", "id"],
+                set_={"data": statement.excluded.data, "updated_at": statement.excluded.updated_at}), rows)
         cursor = str(next_cursor) if next_cursor is not None else None
         statement = insert(SyncState).values(practice=practice, cursor=cursor, updated_at=now)
         session.execute(statement.on_conflict_do_update(
             index_elements=["practice"], set_={"cursor": cursor, "updated_at": now}))
-    return PageResult(upserted, deleted)
+    return PageResult(len(checked) - deleted, deleted)
+
+
+def feed_position(practice: str) -> tuple[str | None, str | None]:
+    """The cursor to resume from and the ETag the server gave with it (either may be None)."""
+    with session_scope() as session:
+        row = session.execute(_POSITION, {"practice": practice}).first()
+    if row is None:
+        return None, None
+    cursor, data = row
+    etag = data.get("etag") if isinstance(data, dict) else None
+    return cursor, etag if isinstance(etag, str) and cursor is not None else None
+
+
+def _position_query() -> Select[tuple[str | None, Any]]:
+    # Built once with a bound practice: every sync reads it, and building costs more than running it.
+    practice = bindparam("practice")
+    etag = (select(CachedRecord.data).where(CachedRecord.practice == practice,
+                                            CachedRecord.record_type == RESERVED,
+                                            CachedRecord.record_id == _ETAG).scalar_subquery())
+    return select(SyncState.cursor, etag).where(SyncState.practice == practice)
+
+
+_POSITION = _position_query()
 
 
 def cursor(practice: str) -> str | None:
@@ -108,7 +150,8 @@ def known_practices() -> list[str]:
     """ODS codes the cache holds anything for, sorted."""
     with session_scope() as session:
         synced = set(session.scalars(select(SyncState.practice)))
-        synced.update(session.scalars(select(CachedRecord.practice).distinct()))
+        ours = select(CachedRecord.practice).where(CachedRecord.record_type != RESERVED).distinct()
+        synced.update(session.scalars(ours))
         return sorted(synced)
 
 
@@ -139,7 +182,8 @@ def counts(practice: str) -> dict[str, int]:
     with session_scope() as session:
         rows = session.execute(
             select(CachedRecord.record_type, func.count())
-            .where(CachedRecord.practice == practice).group_by(CachedRecord.record_type))
+            .where(CachedRecord.practice == practice, CachedRecord.record_type != RESERVED)
+            .group_by(CachedRecord.record_type))
         return {kind: count for kind, count in rows}
 
 

@@ -61,6 +61,8 @@ class Profile:
     last_name: str
     practices: tuple[PracticeAccess, ...]
     server_clock_offset_seconds: float = 0.0  # the service's clock minus ours (the demo lives in 2026-04)
+    # The service's tag of this /me answer: a feed page quoting another one means the profile changed.
+    tag: str = ""
 
     @property
     def display_name(self) -> str:
@@ -85,7 +87,7 @@ class Profile:
         practices = tuple(PracticeAccess(p["ods"], p["name"], tuple(p["roles"]), p.get("via"))
                           for p in data["practices"])
         return cls(data["server_url"], data["email"], data["first_name"], data["last_name"], practices,
-                   float(data.get("server_clock_offset_seconds", 0.0)))
+                   float(data.get("server_clock_offset_seconds", 0.0)), str(data.get("tag") or ""))
 
 
 def profile_from_me(server_url: str, me: dict[str, Any], received_at: datetime | None = None) -> Profile:
@@ -105,8 +107,9 @@ def profile_from_me(server_url: str, me: dict[str, Any], received_at: datetime |
         server_time = datetime.fromisoformat(me["server_time"])
         offset = (server_time - (received_at or datetime.now(UTC))).total_seconds()
     ordered = tuple(sorted(practices.values(), key=lambda p: (p.via is not None, p.name)))
+    tag = me.get("profile_tag")
     return Profile(server_url, user["email"], user.get("first_name") or "", user.get("last_name") or "",
-                   ordered, offset)
+                   ordered, offset, tag if isinstance(tag, str) else "")
 
 
 def load_profile(path: Path | None = None) -> Profile | None:

@@ -16,6 +16,11 @@ so). Nothing is ever dropped:
 
 Each feed page is applied together with its cursor in one transaction (``cache_store.apply_feed_page``),
 so an interrupted pull resumes where it stopped.
+
+When nothing changed, a sync is one request per practice: the feed is asked with the ETag kept beside
+the cursor and answers 304. Roles and the profile travel in the feed: each page says the caller's roles
+at the practice and the tag of their profile, and only when either differs from the saved profile is
+``/me`` asked again (at most once per sync), dropping the cache of any practice whose roles changed.
 """
 
 from __future__ import annotations
@@ -32,7 +37,15 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.services import cache_store, outbox, tasks
-from app.services.api_client import ApiError, Conflict, ServerError, Unauthorized, ValidationFailed
+from app.services.api_client import (
+    Answer,
+    ApiError,
+    Conflict,
+    NotFound,
+    ServerError,
+    Unauthorized,
+    ValidationFailed,
+)
 from app.services.auth import Auth, SignInRequired
 from app.services.profile import Profile
 from app.signals import EVERYTHING, OUTBOX, changed, hub
@@ -58,6 +71,7 @@ class SyncReport:
     ownerless: int = 0  # queued items naming nobody: never sent
     finished_at: datetime | None = None
     profile: Profile | None = None  # who is signed in and their roles, as the service says now
+    profile_refreshed: bool = False  # /me was asked during this sync (a page said something changed)
 
     def summary(self) -> str:
         parts = [f"{self.records:,} record{'s' * (self.records != 1)} updated"]
@@ -89,16 +103,12 @@ class SyncEngine:
         if not self._running.acquire(blocking=False):
             raise SyncBusy()
         try:
-            report = SyncReport()
+            report = SyncReport(profile=self.auth.profile)
             self.push(report)
-            # Roles can change between syncs (e.g. Finance View removed): the service's answer counts.
-            before = self.auth.profile
-            report.profile = self.auth.refresh_profile()
-            if self.db(forget_practices_with_new_roles, before, report.profile):
-                report.kinds.add(EVERYTHING)  # a practice's cache was dropped: every page reloads
-            allowed = {p.ods for p in report.profile.practices}
             for ods in practices:
-                if ods in allowed:
+                if report.profile is None or report.profile.practice(ods) is None:
+                    self.refresh_profile(report)  # not in the saved profile: perhaps a new practice
+                if report.profile is not None and report.profile.practice(ods) is not None:
                     self.pull(ods, report)
             report.waiting = self.db(outbox.waiting_count)
             report.finished_at = datetime.now(UTC)
@@ -151,11 +161,23 @@ class SyncEngine:
     # --- pull ------------------------------------------------------------------------------------
 
     def pull(self, ods: str, report: SyncReport) -> None:
-        more = True
-        while more:
-            since = self.db(cache_store.cursor, ods) or "0"
-            page = self._call("GET", f"/practices/{ods}/changes",
-                              params={"since": since, "limit": self.page_size})
+        while True:
+            since, etag = self.db(cache_store.feed_position, ods)
+            since = since or "0"
+            try:
+                answer = self._call_feed(ods, since, etag)
+            except NotFound:
+                # The practice is no longer one this person may see: the profile says what is left.
+                if report.profile_refreshed:
+                    raise
+                self.refresh_profile(report)
+                if report.profile is not None and report.profile.practice(ods) is not None:
+                    raise
+                return
+            report.pages += 1
+            if answer.not_modified:
+                break
+            page = answer.body if isinstance(answer.body, dict) else {}
             changes = page.get("changes", [])
             following = page.get("next")
             if not isinstance(following, int) or following < int(since) or (page.get("more") and
@@ -163,25 +185,67 @@ class SyncEngine:
                 # Following a cursor that does not move forward would fetch the same page for ever.
                 raise ServerError("The CQRS server sent changes the app could not follow. It will try "
                                   "again at the next sync.")
-            self.db(cache_store.apply_feed_page, ods, changes, following)
-            report.pages += 1
+            if self._view_changed(ods, page, report):
+                forgotten = self.refresh_profile(report)
+                if report.profile is None or report.profile.practice(ods) is None:
+                    return
+                if ods in forgotten:
+                    continue  # its cache was dropped for the new roles: start again from the beginning
+            self.db(cache_store.apply_feed_page, ods, changes, following, answer.etag)
             report.records += len(changes)
             report.kinds.update(str(change.get("type")) for change in changes)
-            more = bool(page.get("more")) and bool(changes)
+            if not (page.get("more") and changes):
+                break
         self.db(cache_store.mark_synced, ods)
+
+    def refresh_profile(self, report: SyncReport) -> list[str]:
+        """Ask ``/me`` (once per sync); drop and return the practices whose roles changed."""
+        if report.profile_refreshed:
+            return []
+        before = report.profile
+        report.profile = self.auth.refresh_profile()
+        report.profile_refreshed = True
+        forgotten = self.db(forget_practices_with_new_roles, before, report.profile)
+        if forgotten:
+            report.kinds.add(EVERYTHING)  # a practice's cache was dropped: every page reloads
+        return forgotten
+
+    @staticmethod
+    def _view_changed(ods: str, page: dict[str, Any], report: SyncReport) -> bool:
+        """True when the page's roles or profile tag differ from the profile in hand (and it is not new)."""
+        if report.profile_refreshed:
+            return False  # asked once this sync; anything newer is for the next one
+        you = page.get("you")
+        if not isinstance(you, dict):
+            return True  # a service that does not say: ask /me, as every sync used to
+        profile = report.profile
+        mine = profile.practice(ods) if profile is not None else None
+        if profile is None or mine is None:
+            return True
+        roles = you.get("roles")
+        return (not isinstance(roles, list) or set(roles) != set(mine.roles)
+                or you.get("profile_tag") != profile.tag)
+
+    def _call_feed(self, ods: str, since: str, etag: str | None) -> Answer:
+        """A conditional GET of one feed page: a resent request is harmless (GET changes nothing)."""
+        path, params = f"/practices/{ods}/changes", {"since": since, "limit": self.page_size}
+        return self._retrying(f"GET {path}", lambda: self.auth.get_if_changed(path, params, etag))
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         """One request, retried with backoff on network errors and 5xx (never on a refusal)."""
+        return self._retrying(f"{method} {path}", lambda: self.auth.request(method, path, **kwargs))
+
+    def _retrying(self, what: str, send: Callable[[], T]) -> T:
         for attempt in range(self.retries):
             try:
-                return self.auth.request(method, path, **kwargs)
+                return send()
             except ApiError as error:
                 if not error.retryable or attempt == self.retries - 1:
                     if error.retryable:
                         raise SyncStopped(error.user_message) from error
                     raise
                 delay = self.backoff * 2 ** attempt
-                log.info("%s %s failed (%s); again in %.1f s", method, path, type(error).__name__, delay)
+                log.info("%s failed (%s); again in %.1f s", what, type(error).__name__, delay)
                 self._sleep(delay)
         raise AssertionError("unreachable")
 

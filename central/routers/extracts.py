@@ -1,6 +1,9 @@
 """Extract upload: a service account with the Extract Upload role sends a GPES aggregate extract.
 
-The body is the CSV itself (``Content-Type: text/csv``). It is validated whole as the CLI does:
+The body is the CSV itself (``Content-Type: text/csv``), or the CSV gzipped (``Content-Encoding: gzip``,
+or a ``.gz`` file sent as it is). The size limit of a request applies to the CSV once decompressed, and
+inflating stops there, so a small "gzip bomb" is refused without being inflated. It is validated whole
+as the CLI does:
 any problem refuses the whole file (422, one message per line in ``fields``) and nothing is loaded.
 Sending the same bytes again changes nothing. The uploader may load practices only beneath an
 organisation where it holds Extract Upload.
@@ -8,6 +11,7 @@ organisation where it holds Extract Upload.
 
 from __future__ import annotations
 
+import zlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
@@ -25,6 +29,7 @@ from central.security import EXTRACT_UPLOAD
 from central.windows import local_day
 
 router = APIRouter(tags=["extracts"], route_class=MoneyGuardedRoute)
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 @router.post("/extracts")
@@ -54,6 +59,7 @@ def upload_extract(
         raise ApiError(
             422, "invalid", "Unknown year.", fields={"year": f"There are no rules for {year}."}
         ) from None
+    body = _decompressed(body, request)
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -100,6 +106,38 @@ def upload_extract(
         "practices": list(report.practices),
         "recalculated": report.recalculated,
     }
+
+
+def _decompressed(body: bytes, request: Request) -> bytes:
+    """The CSV of a gzipped body (by header or by its magic number), inflated no further than the limit."""
+    encoding = request.headers.get("content-encoding", "").strip().lower()
+    if encoding not in ("", "identity", "gzip", "x-gzip"):
+        raise ApiError(422, "invalid", "The extract must be CSV, or CSV compressed with gzip.",
+                       fields={"Content-Encoding": "Only gzip is accepted (or no encoding at all)."})
+    if encoding not in ("gzip", "x-gzip") and not body.startswith(GZIP_MAGIC):
+        return body
+    limit = request.app.state.settings.max_body_bytes
+    out, size, rest = [], 0, body
+    while rest:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # one gzip member; members may follow
+        try:
+            while not inflater.eof:
+                piece = inflater.decompress(rest, limit + 1 - size)
+                rest = inflater.unconsumed_tail
+                size += len(piece)
+                out.append(piece)
+                if size > limit:
+                    raise ApiError(413, "payload_too_large", f"The extract is larger than the "
+                                   f"{limit / (1024 * 1024):g} MB allowed once decompressed.",
+                                   headers={"Connection": "close"})
+                if not piece and not rest:
+                    break
+        except zlib.error:
+            raise ApiError(422, "invalid", "The extract is not valid gzip data.") from None
+        if not inflater.eof:
+            raise ApiError(422, "invalid", "The gzipped extract is cut short.")
+        rest = inflater.unused_data
+    return b"".join(out)
 
 
 def _where(line: int | None, column: int | None) -> str:

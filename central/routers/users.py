@@ -47,6 +47,7 @@ from central.security import (
     PRACTICE_ROLES,
     USER_ADMINISTRATOR,
     nhs_email_problem,
+    uk_phone_problem,
 )
 
 router = APIRouter(tags=["users"], route_class=MoneyGuardedRoute)
@@ -251,8 +252,8 @@ def _new_user_problems(body: NewUser) -> dict[str, str]:
             problems.setdefault(text_field, problem)
     for phone_field in ("work_phone", "mobile"):
         phone = getattr(body, phone_field)
-        if phone and phone.strip() and not all(c in "0123456789 +()-" for c in phone):
-            problems.setdefault(phone_field, "Use digits, spaces and + ( ) - only.")
+        if phone and phone.strip() and (problem := uk_phone_problem(phone)):
+            problems.setdefault(phone_field, problem)
     unknown = [r for r in body.roles if r not in PRACTICE_ROLES]
     if not body.roles:
         problems["roles"] = "Give the user at least one role."

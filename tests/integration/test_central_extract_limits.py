@@ -131,7 +131,8 @@ def test_the_same_bytes_from_another_area_are_checked_like_a_new_file(api: Api, 
     assert same.status_code == guessed_wrong.status_code == 422
     assert same.json() == guessed_wrong.json()  # the exact bytes tell the outsider nothing more
     assert same.json()["error"]["fields"] == {
-        "file": f"practice {ods} is not known to this service; ask the service administrator to add it"}
+        "file": f"practice {ods} is not known to this service; ask the service administrator to add it "
+                f"(cqrs-central add-practice {ods} --name ... --pcn ... --icb ... --list-size ...)"}
 
     # A file loaded by an uploader of both areas: one area's uploader is refused it too.
     both = api.token(world.user({world.icb: (EXTRACT_UPLOAD,), other_icb: (EXTRACT_UPLOAD,)}, "national"))
@@ -142,4 +143,5 @@ def test_the_same_bytes_from_another_area_are_checked_like_a_new_file(api: Api, 
     partial = _upload(api, gpes, mixed)
     assert partial.status_code == 422
     assert partial.json()["error"]["fields"] == {
-        "file": f"practice {far} is not known to this service; ask the service administrator to add it"}
+        "file": f"practice {far} is not known to this service; ask the service administrator to add it "
+                f"(cqrs-central add-practice {far} --name ... --pcn ... --icb ... --list-size ...)"}

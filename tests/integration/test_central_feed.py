@@ -7,6 +7,7 @@ import time
 from central import feed
 from central.directory import create_organisation
 from central.models import PRACTICE, Organisation
+from central.security import PRACTICE_ROLES
 
 from .conftest import START, Api, World
 
@@ -58,7 +59,9 @@ def test_no_change_call_is_empty_and_quick(api: Api, world: World) -> None:
     started = time.perf_counter()
     page = api.get(f"/practices/Z91202/changes?since={last}", token).json()
     assert time.perf_counter() - started < 0.5
+    you = page.pop("you")  # the caller's roles here and their profile's tag travel with every page
     assert page == {"changes": [], "next": last, "more": False}
+    assert you["roles"] == sorted(PRACTICE_ROLES) and len(you["profile_tag"]) == 32
 
 
 def test_bad_cursor_or_limit_is_422(api: Api, world: World) -> None:

@@ -91,3 +91,13 @@ def test_a_linked_invitation_expires_and_is_resent_like_a_new_one(api: Api, worl
     assert resent[0].json() == {**resent[1].json(), "message": resent[1].json()["message"].replace(
         "sam.jones.two", "tom.hughes.two")}
     assert listed(api, bm, bridge, tom_id)["status"] == listed(api, bm, bridge, new_id)["status"] == "invited"
+
+
+def test_a_phone_that_is_not_a_uk_number_is_refused_naming_the_field(api: Api, world: World) -> None:
+    bridge = new_practice(world, "Bridge")
+    token = api.token(world.manager(bridge))
+    refused = add(api, token, bridge, email="sam.jones.phone@nhs.net", work_phone="12345")
+    assert refused.status_code == 422
+    assert "work_phone" in refused.text and "UK number" in refused.text
+    assert add(api, token, bridge, email="sam.jones.phone@nhs.net", mobile="+1 555 0100").status_code == 422
+    assert add(api, token, bridge, email="sam.jones.phone@nhs.net").status_code == 201  # nothing was kept

@@ -82,3 +82,42 @@ def test_records_are_copies(cache_db: Path) -> None:
     cache_store.apply_feed_page(ODS, [offer(1)], 1)
     cache_store.records(ODS, "offer")[0]["status"] = "changed"
     assert cache_store.records(ODS, "offer")[0]["status"] == "pending"
+
+
+def test_within_a_page_the_later_entry_for_a_record_wins(cache_db: Path) -> None:
+    cache_store.apply_feed_page(ODS, [offer(1), offer(2)], 2)
+    page = [offer(1, "accepted"), {"type": "offer", "id": 1, "deleted": True},  # changed, then removed
+            {"type": "offer", "id": 2, "deleted": True}, offer(2, "rejected"),  # removed, then made again
+            offer(3), offer(3, "accepted")]  # changed twice
+    assert cache_store.apply_feed_page(ODS, page, 8) == cache_store.PageResult(upserted=4, deleted=2)
+    assert cache_store.records(ODS, "offer") == [{"id": "2", "service": "QOF", "status": "rejected"},
+                                                 {"id": "3", "service": "QOF", "status": "accepted"}]
+
+
+def test_the_etag_is_kept_with_its_cursor_and_hidden_from_every_reader(cache_db: Path) -> None:
+    assert cache_store.feed_position(ODS) == (None, None)
+    cache_store.apply_feed_page(ODS, [offer(1)], 3, 'W/"abc"')
+    assert cache_store.feed_position(ODS) == ("3", 'W/"abc"')
+    assert cache_store.counts(ODS) == {"offer": 1}  # the ETag is not a record of the practice
+    assert cache_store.records(ODS, "offer") == [{"id": "1", "service": "QOF", "status": "pending"}]
+    cache_store.apply_feed_page(ODS, [], 4)  # an answer without an ETag: none may stay beside cursor 4
+    assert cache_store.feed_position(ODS) == ("4", None)
+    cache_store.apply_feed_page(ODS, [], 5, 'W/"def"')
+    cache_store.forget_practice(ODS)  # dropped with the cursor: the next pull is a full one
+    assert cache_store.feed_position(ODS) == (None, None) and cache_store.known_practices() == []
+
+
+def test_a_feed_entry_may_not_use_the_reserved_type(cache_db: Path) -> None:
+    cache_store.apply_feed_page(ODS, [offer(1)], 1, 'W/"kept"')
+    forged = {"type": cache_store.RESERVED, "id": "etag", "data": {"etag": 'W/"forged"'}}
+    with pytest.raises(FeedError, match="entry 1 has the reserved type"):
+        cache_store.apply_feed_page(ODS, [offer(2), forged], 9, 'W/"new"')
+    assert cache_store.feed_position(ODS) == ("1", 'W/"kept"')  # nothing changed
+    assert len(cache_store.records(ODS, "offer")) == 1
+
+
+def test_a_page_of_a_thousand_entries_is_applied_whole(cache_db: Path) -> None:
+    page = [offer(n) for n in range(1, 1001)]
+    assert cache_store.apply_feed_page(ODS, page, 1000, 'W/"year"').upserted == 1000
+    assert cache_store.counts(ODS) == {"offer": 1000}
+    assert cache_store.record(ODS, "offer", 1000) == {"id": "1000", "service": "QOF", "status": "pending"}

@@ -1,0 +1,224 @@
+"""``cqrs-central calculate --format json`` for a whole extract: the JSON text written as it is made.
+
+The document is the one ``calculate_cmd.practice_result`` describes (``{"practices": [...]}``), without
+indentation: each value is formatted straight from the exact arrays of ``central.fast_calc`` (floats as
+Python's ``repr``, exactly as ``json.dumps`` writes them), a batch of practices at a time, so the text of
+a national year never has to be held at once. ``tests/unit/test_fast_calc.py`` checks that it parses to
+the same values as the reference path.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from app.services.calculation import item_claim, to_pounds
+from app.services.rules import QOF_SERVICE, RuleSet
+from central.extract_columns import Columns
+from central.fast_calc import QofArrays, claim_pence
+
+BATCH = 2048  # practices formatted at a time
+MIN_SHARE = 20_000  # practice dates worth a process of their own (a national month is 6,188)
+PIECE = 8 * 1024 * 1024
+Write = Callable[[str], object]
+
+
+def write_document(columns: Columns, rules: RuleSet, write: Write, *, workers: int = 2) -> None:
+    """Write the whole ``{"practices": [...]}`` document; a large extract is shared out between processes.
+
+    Each other process formats its share of the practices into a temporary file, read back in order
+    once this process has written its own share, so the output is the same as from one process.
+    """
+    groups = len(columns.codes)
+    workers = max(1, min(workers, groups // MIN_SHARE, len(os.sched_getaffinity(0))))
+    bounds = [groups * k // workers for k in range(workers + 1)]
+    write('{"practices":[')
+    with tempfile.TemporaryDirectory(prefix="cqrs-calculate-") as folder:
+        context = multiprocessing.get_context("fork")
+        others = []
+        for k in range(1, workers):
+            part = Path(folder) / f"part-{k}.json"
+            share = (columns, rules, bounds[k], bounds[k + 1], part)
+            process = context.Process(target=_write_part, args=share)
+            process.start()
+            others.append((process, part))
+        write_json(columns.rows_between(bounds[0], bounds[1]), rules, write)
+        for process, part in others:
+            process.join()
+            if process.exitcode != 0:
+                raise RuntimeError(f"a calculating process failed (exit status {process.exitcode})")
+            with part.open(encoding="ascii") as handle:
+                write(",")
+                while piece := handle.read(PIECE):
+                    write(piece)
+    write("]}\n")
+
+
+def _write_part(columns: Columns, rules: RuleSet, start: int, stop: int, path: Path) -> None:
+    with path.open("w", encoding="ascii") as handle:
+        write_json(columns.rows_between(start, stop), rules, handle.write)
+
+
+def write_json(columns: Columns, rules: RuleSet, write: Write) -> None:
+    """Write the practices of ``columns`` as JSON objects separated by commas (no brackets around)."""
+    arrays = QofArrays.of(columns, rules)
+    money = {"payment": arrays.pence(arrays.points_n), "next": arrays.pence(arrays.next_n - arrays.points_n),
+             "unclaimed": arrays.pence(arrays.full_n - arrays.points_n)}
+    totals = (arrays.points_total(), arrays.max_points_total(), arrays.total_pence(arrays.points_n).tolist(),
+              arrays.total_pence(arrays.full_n - arrays.points_n).tolist())
+    claims = _Claims(columns, rules)
+    for start in range(0, len(columns.codes), BATCH):
+        batch = range(start, min(start + BATCH, len(columns.codes)))
+        texts = _batch(columns, rules, arrays, money, totals, claims, batch)
+        write(("," if start else "") + ",".join(texts))
+
+
+def _batch(columns: Columns, rules: RuleSet, a: QofArrays, money: dict[str, np.ndarray], totals: tuple,
+           claims: _Claims, batch: range) -> list[str]:
+    rows = slice(batch.start, batch.stop)
+    present = a.present[rows]
+    g_index, i_index = np.nonzero(present)
+
+    def pick(values: np.ndarray) -> np.ndarray:
+        return values[rows][g_index, i_index]
+
+    num, den, pn, pd = pick(a.num), pick(a.den), pick(a.points_n), pick(a.points_d)
+    ids = np.array([f'{{"indicator_id":"{i}","numerator":' for i in columns.layout.indicators], object)
+    maxima = np.array([f',"max_points":{_number(rules.indicators[i].max_points)},"payment_gbp":'
+                       for i in columns.layout.indicators], object)
+    pct = np.full(len(num), ',"achievement_pct":null', object)
+    some = den > 0
+    pct[some] = _strings(100 * num[some] / den[some], lambda v: f',"achievement_pct":{v!r}')
+    whole = pn % pd == 0
+    points = np.empty(len(num), object)
+    points[whole] = _strings(pn[whole] // pd[whole], lambda v: f',"points":{v}')
+    points[~whole] = _strings(pn[~whole] / pd[~whole], lambda v: f',"points":{v!r}')
+    opening = np.where(np.r_[True, g_index[1:] != g_index[:-1]], "", ",").astype(object)
+    pieces = list(itertools.chain.from_iterable(zip(
+        opening.tolist(), ids[i_index].tolist(), _texts(num), _texts(den, ',"denominator":'),
+        _texts(pick(a.pca), ',"pca":'), pct.tolist(), points.tolist(), maxima[i_index].tolist(),
+        _texts(pick(money["payment"]), pence=True),
+        _texts(pick(a.to_upper), ',"patients_to_upper_threshold":'),
+        _texts(pick(money["next"]), ',"gbp_next_patient":', pence=True),
+        _texts(pick(money["unclaimed"]), ',"gbp_unclaimed":', "}", pence=True), strict=True)))
+    per_cell = 12
+    bounds = (np.searchsorted(g_index, np.arange(len(batch) + 1)) * per_cell).tolist()
+    totals_points, totals_max, totals_pay, totals_unclaimed = (t[rows] for t in totals)
+    everything = present.all(axis=1)
+    out = []
+    for n, g in enumerate(batch):
+        head = (f'{{"practice_code":"{columns.codes[g]}","year":"{rules.year}","achievement_date":'
+                f'"{columns.dates[g].isoformat()}","services":[{{"service":"{QOF_SERVICE}","points":'
+                f'{_number(totals_points[n])},"max_points":{_number(totals_max[n])},"payment_gbp":'
+                f'{_pounds(totals_pay[n])},"gbp_unclaimed":{_pounds(totals_unclaimed[n])},"indicators":[')
+        body = "".join(pieces[bounds[n]:bounds[n + 1]])
+        missing = "[]" if everything[n] else json.dumps(
+            [i for i, has in zip(columns.layout.indicators, present[n], strict=True) if not has],
+            separators=(",", ":"))
+        out.append(f'{head}{body}],"not_in_extract":{missing}}}{claims.texts[g]}]}}')
+    return out
+
+
+class _Claims:
+    """Each group's V&I and enhanced-service claims as JSON, each distinct claim formatted once."""
+
+    def __init__(self, columns: Columns, rules: RuleSet) -> None:
+        layout, present, numerator = columns.layout, columns.present, columns.numerator
+        start = layout.list_column + 1 + len(layout.registers)
+        texts = np.full(len(columns.codes), "", object)
+        for code, service in rules.services.items():
+            cols = [n for n in range(start, len(layout.keys)) if layout.keys[n][0] == code]
+            has = present[:, cols].any(axis=1)
+            if not has.any():
+                continue
+            item = layout.column((code, service.item))
+            count = np.where(present[:, item], numerator[:, item], 0)[has]
+            if service.cap_item:
+                cap_col = layout.column((code, service.cap_item))
+                cap = np.where(present[:, cap_col], numerator[:, cap_col], -1)[has]
+            else:
+                cap = np.full(len(count), -1)
+            pairs = np.stack([count, cap], axis=1)
+            keys, inverse = np.unique(pairs, axis=0, return_inverse=True)
+            table = np.array([_claim(rules, code, int(c), None if k < 0 else int(k)) for c, k in keys],
+                             object)
+            texts[has] = texts[has] + table[inverse.ravel()]
+        self.texts = texts.tolist()
+
+
+def _claim(rules: RuleSet, code: str, count: int, cap: int | None) -> str:
+    service = rules.services[code]
+    claim = item_claim(service, count, cap)  # the reference, so a capped claim without its cap is refused
+    unit = service.unit_value_gbp
+    payment = _pounds(int(claim_pence(np.array([claim.paid_count]), unit)[0]))
+    headroom = ("null" if claim.cap is None else
+                _pounds(int(claim_pence(np.array([claim.cap - claim.paid_count]), unit)[0])))
+    return (f',{{"service":"{code}","points":null,"max_points":null,"payment_gbp":{payment},'
+            f'"gbp_unclaimed":{headroom},"claims":[{{"item":"{claim.item}","count":{claim.count},'
+            f'"cap":{"null" if claim.cap is None else claim.cap},"paid_count":{claim.paid_count},'
+            f'"unit_value_gbp":{float(to_pounds(unit))!r},"payment_gbp":{payment}}}]}}')
+
+
+_POWERS = 10 ** np.arange(19, dtype=np.int64)
+
+
+def _texts(values: np.ndarray, before: str = "", after: str = "", *, pence: bool = False) -> list[str]:
+    """``before`` + each whole number (negative: ``null``) + ``after``, made for the whole array at once in
+    one byte buffer. ``pence``: written as pounds the way ``repr(pence / 100)`` writes them (12.3, 12.0)."""
+    values = np.asarray(values, np.int64)
+    null = values < 0
+    whole = np.where(null, 0, values // 100 if pence else values)
+    digits = np.maximum(1, np.searchsorted(_POWERS, whole, side="right"))
+    if pence:
+        cents = np.where(null, 0, values % 100)
+        decimals = np.where(cents % 10 == 0, 1, 2)
+        length = digits + 1 + decimals
+    else:
+        length = digits
+    head, tail = before.encode(), after.encode()
+    length = np.where(null, 4, length) + len(head) + len(tail) + 1  # and a separator
+    start = np.cumsum(length) - length
+    buffer = np.zeros(int(length.sum()), np.uint8)
+    for k, byte in enumerate(head):
+        buffer[start + k] = byte
+    body = start + len(head)
+    for k in range(int(digits.max(initial=1))):
+        has = (digits > k) & ~null
+        buffer[body[has] + digits[has] - 1 - k] = 48 + (whole[has] // _POWERS[k]) % 10
+    if pence:
+        point = body + digits
+        buffer[point[~null]] = 46
+        buffer[point[~null] + 1] = 48 + cents[~null] // 10
+        two = (decimals == 2) & ~null
+        buffer[point[two] + 2] = 48 + cents[two] % 10
+    for k, byte in enumerate(b"null"):
+        buffer[body[null] + k] = byte
+    end = start + length - 1 - len(tail)
+    for k, byte in enumerate(tail):
+        buffer[end + k] = byte
+    return buffer.tobytes().decode("ascii").split("\0")[:-1]
+
+
+def _strings(values: np.ndarray, form: Callable[[object], str]) -> list[str]:
+    """``form`` of each value, computed once per distinct value."""
+    if not len(values):
+        return []
+    distinct, inverse = np.unique(values, return_inverse=True)
+    return np.array([form(v) for v in distinct.tolist()], object)[inverse.ravel()].tolist()
+
+
+def _pounds(pence: int) -> str:
+    """Pence as the JSON of ``float(to_pounds(...))``: the float nearest pence/100, as repr writes it."""
+    return repr(pence / 100)
+
+
+def _number(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else repr(float(value))
