@@ -2,11 +2,13 @@
 the first paint, then the rest.
 
 The first paint is the window the person last saw, drawn from a snapshot of it read with ``sqlite3``
-(app.services.snapshot) once the cache's schema version is known to be current; a cache that needs
-creating or migrating is migrated first, as before. SQLAlchemy, the rules, requests, keyring and the
-pages are imported after that paint, on the database worker, which then opens the cache; the live
-window replaces the picture once its page has loaded. Nothing on the way to the first paint imports
-matplotlib or the central service (the latter only with ``--demo``), or waits for the network.
+(app.services.snapshot), and only when they count as signed in: their refresh token is in the keyring,
+read on a thread of its own while Qt starts. Without it nothing of their cache is shown or opened until
+they sign in. A cache that needs migrating is migrated first, as before. SQLAlchemy, the rules,
+requests and the pages are imported after that paint, on the database worker, which then opens the
+cache; the live window replaces the picture once its page has loaded. Nothing on the way to the first
+paint imports matplotlib or the central service (the latter only with ``--demo``), or waits for the
+network.
 """
 
 from __future__ import annotations
@@ -16,13 +18,16 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 from app import paths, preload, settings
 from app.logging_setup import setup_logging
 from app.models import database
+from app.services.secrets import TokenStore
 from app.version import app_version
 
 log = logging.getLogger("app.main")
@@ -73,31 +78,77 @@ def _main(args: argparse.Namespace) -> int:
     except settings.SettingError as error:
         print(f"cqrs-desktop: {error}", file=sys.stderr)
         return 2
-    if database.stored_revision(paths.cache_db_path()) != database.HEAD_REVISION:
-        # A new cache, or one an older version left: created or migrated (after a copy) before the paint.
+    person = last_person(args.demo)
+    try:
+        database.adopt_shared_cache(person)  # an older version's one cache for everyone
+    except OSError as error:
+        log.warning("The shared cache of an older version could not be moved (%s)", error)
+    tokens = TokenStore()
+    session = read_token_in_background(tokens, person)  # the keyring, while Qt starts
+    cache = paths.person_dir(*person) / paths.CACHE_FILE if person is not None else None
+    if cache is not None and cache.exists() and database.stored_revision(cache) != database.HEAD_REVISION:
+        # One an older version left: migrated (after a copy) before the paint, as it may be painted.
         try:
-            database.open_cache()
+            database.open_cache(cache)
         except Exception as error:
-            _cache_failed(error)
+            _cache_failed(error, cache)
             return 1
         finally:
             database.close_cache()  # reopened on the database worker, the one thread that uses it
-    return _run_gui(args, store)
+    return _run_gui(args, store, tokens, person, session)
 
 
-def _cache_failed(error: BaseException) -> None:
+def last_person(demo: bool) -> tuple[str, str] | None:
+    """Whose folder the last sign-in used: (server, or the demo's keyring scope; email), from profile.json."""
+    from app.services import snapshot as pictures
+
+    saved = pictures.saved_person()
+    if saved is None:
+        return None
+    if demo:  # the demo's port changes every run: its people are kept under one name
+        from app.demo_server import DEMO_TOKEN_SCOPE
+
+        return DEMO_TOKEN_SCOPE, saved[1]
+    return saved
+
+
+def read_token_in_background(tokens: TokenStore, person: tuple[str, str] | None) -> Future[bool]:
+    """Whether the keyring holds ``person``'s refresh token (they count as signed in), read on a thread
+    of its own: finding the keyring and asking it takes as long as Qt's start, so both run at once."""
+    found: Future[bool] = Future()
+    if person is None:
+        found.set_result(False)
+        return found
+
+    def read() -> None:
+        from app.services.secrets import found_quickly
+
+        try:
+            found.set_result(found_quickly(*person) or tokens.load(*person) is not None)
+        except Exception as error:  # a broken keyring means "not signed in", never a failed start
+            log.warning("The keyring could not be read (%s)", type(error).__name__)
+            found.set_result(False)
+
+    threading.Thread(target=read, name="cqrs-keyring", daemon=True).start()
+    return found
+
+
+def _cache_failed(error: BaseException, path: Path | None = None) -> None:
     log.error("The local cache could not be opened", exc_info=(type(error), error, error.__traceback__))
-    print(f"cqrs-desktop: the local cache {paths.cache_db_path()} could not be opened: {error}",
+    print(f"cqrs-desktop: the local cache {path or paths.cache_db_path()} could not be opened: {error}",
           file=sys.stderr)
 
 
-def load_after_first_paint() -> int:
-    """On the database worker, after the first paint: open the cache, requeue interrupted writes, and
-    import the rest of the app (every page and numpy too) here rather than on the GUI thread."""
-    database.open_cache()
+def load_after_first_paint(person: tuple[str, str] | None) -> int:
+    """On the database worker, after the first paint: open the signed-in person's cache (none when nobody
+    is), requeue their interrupted writes, and import the rest of the app (every page and numpy too)
+    here rather than on the GUI thread."""
     from app.services import outbox
 
-    recovered = outbox.recover_interrupted()
+    recovered = 0
+    if person is not None:
+        database.open_person(person)
+        recovered = outbox.recover_interrupted()
     import app.shell  # noqa: F401  (the main window, rules and SQLAlchemy models come with it)
     from app.views.main_window import import_pages
 
@@ -107,36 +158,50 @@ def load_after_first_paint() -> int:
     return recovered
 
 
-def _run_gui(args: argparse.Namespace, store: settings.Settings) -> int:
+def _run_gui(args: argparse.Namespace, store: settings.Settings, tokens: TokenStore,
+             person: tuple[str, str] | None, session: Future[bool]) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
+    from app.services.tasks import favour_gui_thread
+
+    favour_gui_thread()
     app.setApplicationName(paths.APP_NAME)
     app.setOrganizationName(paths.ORGANISATION_NAME)
     app.setApplicationVersion(app_version())
     _apply_text_scale(app, store.get(settings.TEXT_SCALE))
     if STYLE.is_file():
         app.setStyleSheet(STYLE.read_text(encoding="utf-8"))
-    picture = _paint_last_session(app, store)
-    if picture is not None and args.exit_when_ready:
-        log.info("Painted the last session's window from the cache; exiting as asked")
-        return 0
 
     from app.services import tasks
 
     state: dict[str, Any] = {}
 
-    def opened(recovered: int) -> None:
-        if recovered:
-            log.info("%d outbox items were interrupted last time and are queued again", recovered)
-        state["shell"], state["keeper"] = _start_shell(app, args, store, picture)
-
     def failed(error: BaseException) -> None:
         _cache_failed(error)
         app.exit(1)
 
-    tasks.run(load_after_first_paint, opened, failed)
+    def signed_in_or_not(found: bool) -> bool:
+        """Paint the last window if they count as signed in; False when that was all that was asked."""
+        picture = _paint_last_session(app, store, person) if found and person is not None else None
+        if picture is not None and args.exit_when_ready:
+            log.info("Painted the last session's window from the cache; exiting as asked")
+            return False
+
+        def opened(recovered: int) -> None:
+            if recovered:
+                log.info("%d outbox items were interrupted last time and are queued again", recovered)
+            state["shell"], state["keeper"] = _start_shell(app, args, store, tokens, picture, found)
+
+        tasks.run(lambda: load_after_first_paint(person if found else None), opened, failed)
+        return True
+
+    if session.done():
+        if not signed_in_or_not(session.result()):
+            return 0
+    else:
+        when_done(session, lambda found: signed_in_or_not(found) or app.exit(0))
     # Ctrl+C in a terminal (make demo) closes the app cleanly; the timer lets Python notice the signal.
     signal.signal(signal.SIGINT, lambda *_: app.quit())
     wake = QTimer()
@@ -153,11 +218,24 @@ def _run_gui(args: argparse.Namespace, store: settings.Settings) -> int:
         log.info("Stopped")
 
 
-def _paint_last_session(app: object, store: settings.Settings) -> object | None:
+def when_done(future: Future[bool], then: Callable[[bool], object], every_ms: int = 2) -> None:
+    """Call ``then(result)`` on the GUI thread once ``future`` (a plain thread's) is done, never waiting."""
+    from PySide6.QtCore import QTimer
+
+    def look() -> None:
+        if future.done():
+            then(future.result())
+        else:
+            QTimer.singleShot(every_ms, look)
+
+    QTimer.singleShot(0, look)
+
+
+def _paint_last_session(app: object, store: settings.Settings, person: tuple[str, str]) -> object | None:
     """Paint the window the signed-in person last saw, from its snapshot, before anything heavy loads."""
     from app.services import snapshot as pictures
 
-    shot = pictures.load(pictures.saved_person())
+    shot = pictures.load(pictures.saved_person(), paths.person_dir(*person) / paths.SNAPSHOT_FILE)
     if shot is None or shot.font_size != app.font().pointSizeF():  # type: ignore[attr-defined]
         return None  # never taken, someone else's, or drawn at another text size
     from app.views.snapshot_window import SnapshotWindow
@@ -169,26 +247,25 @@ def _paint_last_session(app: object, store: settings.Settings) -> object | None:
     return window
 
 
-def _start_shell(app: object, args: argparse.Namespace, store: settings.Settings, picture: object | None
-                 ) -> tuple[Any, Any]:
+def _start_shell(app: object, args: argparse.Namespace, store: settings.Settings, tokens: TokenStore,
+                 picture: object | None, signed_in: bool) -> tuple[Any, Any]:
     """On the GUI thread once the cache is open: the live window, in place of the picture if there is one."""
     from PySide6.QtCore import QTimer
 
     from app.services import snapshot as pictures
     from app.services import tasks
-    from app.services.secrets import TokenStore
     from app.shell import Shell
     from app.signals import hub
     from app.views.snapshot_window import SnapshotKeeper
 
-    shell = Shell(store, TokenStore(), demo=args.demo, offline=args.exit_when_ready)
+    shell = Shell(store, tokens, demo=args.demo, offline=args.exit_when_ready)
     window = shell.window
     keeper = SnapshotKeeper(
         window, [hub().sync_finished, hub().data_changed, window.section_shown, window.sign_out_requested],
         tasks.run, pictures.save, pictures.clear, lambda: tasks.runner().pending > 0, window.current_section)
     if args.exit_when_ready:
         window.ready.connect(lambda: app.exit(0))  # type: ignore[attr-defined]
-        shell.start(replacing=picture)  # type: ignore[arg-type]
+        shell.start(replacing=picture, signed_in=signed_in)  # type: ignore[arg-type]
         return shell, keeper
     if args.screenshot is not None:
         folder: Path = args.screenshot
@@ -203,7 +280,7 @@ def _start_shell(app: object, args: argparse.Namespace, store: settings.Settings
 
         # Queued: "settled" can come from inside a task's callback, and save_all waits for every task.
         shell.settled.connect(lambda: QTimer.singleShot(0, save_screenshots))
-    shell.start(replacing=picture)  # type: ignore[arg-type]
+    shell.start(replacing=picture, signed_in=signed_in)  # type: ignore[arg-type]
     return shell, keeper
 
 

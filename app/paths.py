@@ -3,10 +3,16 @@
 By default files live in Qt's per-user application data folder (AppDataLocation); ``--data-dir``
 (or a test) calls :func:`configure` to put everything somewhere else. Folders are created on first
 use and kept private to the user (0700): the cache holds practice data.
+
+Each person has a folder of their own, ``people/<key>/``, keyed by server and email address: their cache,
+the picture of their window, their profile and their offline sign-in verifier. ``set_person`` chooses
+whose files the cache and snapshot paths name; with nobody chosen they name the single shared cache of
+older versions (which start-up moves to its owner) — tools and tests use it, the app never opens it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -18,13 +24,20 @@ ORGANISATION_NAME = "CQRS"
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 
+CACHE_FILE = "cache.sqlite3"
+SNAPSHOT_FILE = "page-snapshot.sqlite3"
+PROFILE_FILE = "profile.json"
+VERIFIER_FILE = "offline-sign-in.json"
+
 _override: Path | None = None
+_person: tuple[str, str] | None = None  # (server or token scope, email) whose cache is in use
 
 
 def configure(data_dir: Path | str | None) -> Path:
     """Use ``data_dir`` for every file (None goes back to the default) and return the folder in use."""
-    global _override
+    global _override, _person
     _override = Path(data_dir).expanduser().resolve() if data_dir is not None else None
+    _person = None
     return _root()
 
 
@@ -60,14 +73,44 @@ def data_dir() -> Path:
     return _root()
 
 
+def person_key(server: str, email: str) -> str:
+    """The folder name of one person on one server: a hash, so the folder list names nobody."""
+    identity = f"{server.strip().rstrip('/')}|{email.strip().lower()}"
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16]
+
+
+def people_dir() -> Path:
+    return ensure_private_dir(data_dir() / "people")
+
+
+def person_dir(server: str, email: str) -> Path:
+    """The private folder of one person's files (created on first use)."""
+    return ensure_private_dir(people_dir() / person_key(server, email))
+
+
+def set_person(person: tuple[str, str] | None) -> None:
+    """Whose cache and snapshot the paths below name from now on (None: nobody signed in)."""
+    global _person
+    _person = (person[0].strip().rstrip("/"), person[1].strip().lower()) if person is not None else None
+
+
+def person() -> tuple[str, str] | None:
+    return _person
+
+
+def shared_cache_path() -> Path:
+    """The one cache every person shared in older versions (moved to its owner at start-up)."""
+    return data_dir() / CACHE_FILE
+
+
 def cache_db_path() -> Path:
-    """The local SQLite cache (records from the sync feed, the outbox and drafts)."""
-    return data_dir() / "cache.sqlite3"
+    """The local SQLite cache of the person in use (records from the sync feed, the outbox and drafts)."""
+    return person_dir(*_person) / CACHE_FILE if _person is not None else shared_cache_path()
 
 
 def snapshot_path() -> Path:
-    """The picture of the window last on screen, painted at the next start before the cache opens."""
-    return data_dir() / "page-snapshot.sqlite3"
+    """The picture of the window last on screen, painted at the next start once that person is known."""
+    return person_dir(*_person) / SNAPSHOT_FILE if _person is not None else data_dir() / SNAPSHOT_FILE
 
 
 def settings_path() -> Path:

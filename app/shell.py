@@ -1,9 +1,11 @@
 """The application shell: signs in, owns the sync controller and the main window, and wires them up.
 
-Start-up never waits on the network: the window opens on the cached data first, then the session is
-resumed (or the demo service started and signed in to) in the background, then the first sync runs.
-The network side (app.services.auth and .sync: requests, TLS) is imported on first use, after the
-window has been painted.
+Each person's cache is their own (app.services.people), and nothing of it is shown until they are signed
+in: their refresh token in the keyring counts, else the sign-in form asks, saying why at once (online, or
+offline against this PC's verifier: app.services.signing_in). Start-up never waits on the network: a
+signed-in person's window opens on their cached data, then the session is resumed (or the demo service
+started and signed in to) in the background, then the first sync runs. The network side (auth and sync:
+requests, TLS) is imported on first use, after the window has been painted.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app import paths, preload, settings
-from app.services import outbox, snapshot, tasks
+from app import paths, settings
+from app.idle_preload import preload_charts_when_idle
+from app.services import people, signing_in, tasks
 from app.services.profile import Profile, load_profile
 from app.services.secrets import TokenStore
 from app.signals import hub
@@ -33,9 +37,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 RECONNECT_MS = 60_000
-IDLE_CHECK_MS = 250  # how often to look for a quiet moment to import matplotlib
-QUIET_LOOKS = 12  # that many looks in a row with no task waiting: 3 s of quiet
-MAX_LOOKS = 480  # two minutes
 
 
 class Shell(QObject):
@@ -52,10 +53,15 @@ class Shell(QObject):
         self.sync: SyncController | None = None
         self.demo_server: Any = None
         self.dialog: SignInDialog | None = None
-        self.profile = load_profile()
+        self.saved = load_profile()  # who signed in last: nothing of theirs is shown until they sign in
+        self.profile: Profile | None = None  # who is signed in (their cache is the one open)
+        self.person: people.Person | None = None
+        self.offline_session = False  # signed in against this PC's verifier: nothing is sent until online
+        self.ca_from_site = False  # the site configuration (a later issue) sets the trusted CA itself
+        self._typed = ("", "")  # server and email typed in a cancelled sign-in form
         self.window = MainWindow(store)
         self.window.sync_requested.connect(self.sync_now)
-        self.window.sign_out_requested.connect(self.sign_out)
+        self.window.sign_out_requested.connect(self.ask_sign_out)
         self.window.sign_in_requested.connect(lambda: self.ask_sign_in(""))
         self.window.practice_chosen.connect(self.choose_practice)
         self.window.section_shown.connect(lambda key: self._show_facts() if key == "help" else None)
@@ -68,12 +74,16 @@ class Shell(QObject):
 
     # --- start-up --------------------------------------------------------------------------------
 
-    def start(self, replacing: SnapshotWindow | None = None) -> None:
-        """Show the cached data at once; then connect in the background (unless ``offline``).
+    def start(self, replacing: SnapshotWindow | None = None, signed_in: bool | None = None) -> None:
+        """Show the window, with the last person's cached data only if they count as signed in; then
+        connect in the background (unless ``offline``).
 
-        ``replacing`` is the last session's picture painted at start-up: the window takes its place once
-        the page on screen has loaded from the cache.
+        ``signed_in``: True when start-up found their refresh token in the keyring and opened their cache,
+        False when it found none, None to look here (on a worker). ``replacing`` is the last session's
+        picture painted at start-up: the window takes its place once the page on screen has loaded.
         """
+        if signed_in and self.saved is not None:
+            self.profile, self.person = self.saved, self._person_of(self.saved.server_url, self.saved.email)
         self._show(self.profile)
         if replacing is None:
             self.window.show()
@@ -81,16 +91,55 @@ class Shell(QObject):
             from app.views.snapshot_window import swap_in
 
             swap_in(self.window, replacing, self.window.ready)
+        if signed_in is None and self.saved is not None and not self.demo:
+            saved, tokens = self.saved, self.tokens
+            scope = self._person_of(saved.server_url, saved.email)[0]
+            tasks.run(lambda: tokens.load(scope, saved.email) is not None, self._session_found, kind="net")
+            return
+        self._carry_on(bool(signed_in) and self.profile is not None)
+
+    def _session_found(self, found: bool) -> None:
+        if found and self.saved is not None:
+            self._open(self.saved, lambda: self._carry_on(True))
+        else:
+            self._carry_on(False)
+
+    def _carry_on(self, signed_in: bool) -> None:
         if self.offline:
             return
-        self.settled.connect(_preload_charts_when_idle)
+        self.settled.connect(preload_charts_when_idle)
         if self.demo:
-            self.window.show_message("Starting the demo CQRS service…")
+            self.window.busy.start("Starting the demo CQRS service…")
             tasks.run(self._start_demo, self._signed_in, self._start_failed, kind="net")
-        elif self.profile is not None and self.store.get(settings.SERVER_URL):
+        elif signed_in and self.store.get(settings.SERVER_URL):
             self._connect()
         else:
-            self.ask_sign_in("")
+            tokens = self.tokens
+            known = self.saved is not None
+            tasks.run(lambda: "" if tokens.persistent else tokens.problem,
+                      lambda problem: self.ask_sign_in(signing_in.why_sign_in(problem, known)), kind="net")
+
+    def _open(self, profile: Profile, then: Callable[[], None]) -> None:
+        """Open ``profile``'s own cache on the database worker, then show it and carry on with ``then``."""
+        person, generation = self._person_of(profile.server_url, profile.email), self._generation
+
+        def opened(recovered: int) -> None:
+            if generation != self._generation:
+                return  # signed out meanwhile
+            if recovered:
+                log.info("%d outbox items were interrupted last time and are queued again", recovered)
+            self.person, self.profile = person, profile
+            self._show(profile)
+            then()
+
+        tasks.run(lambda: people.open_for(person, profile), opened)
+
+    def _person_of(self, server_url: str, email: str) -> people.Person:
+        if self.demo:  # the demo's port changes on every run: its people are kept under one name
+            from app import demo_server
+
+            return people.person_of(demo_server.DEMO_TOKEN_SCOPE, email)
+        return people.person_of(server_url, email)
 
     def _connect(self) -> None:
         """Renew the saved session in the background (the server may be down: then try again later)."""
@@ -98,6 +147,7 @@ class Shell(QObject):
             return
         self._connecting = True
         server, email, generation = self.store.get(settings.SERVER_URL), self.profile.email, self._generation
+        self.window.busy.start(f"Connecting to {server}…")
         tasks.run(lambda: self._resume(self._new_auth(server), email),
                   lambda result: self._signed_in(result) if generation == self._generation else
                   self._discard(result), self._start_failed, kind="net")
@@ -113,26 +163,25 @@ class Shell(QObject):
         try:
             return self._resume(auth, demo_server.DEMO_EMAIL)
         except SignInRequired:
-            return self._finish_sign_in(auth, auth.sign_in(demo_server.DEMO_EMAIL, server.password))
+            return auth, signing_in.sign_in_online(auth, demo_server.DEMO_EMAIL, server.password)
 
     def _resume(self, auth: Auth, email: str) -> tuple[Auth, Profile]:
-        return self._finish_sign_in(auth, auth.resume(email))
-
-    def _finish_sign_in(self, auth: Auth, profile: Profile) -> tuple[Auth, Profile]:
-        """On a network worker: drop the cache of practices where the roles changed, so they re-sync fully
-        (on the database worker, the one thread that uses the cache)."""
-        from app.services.sync import forget_practices_with_new_roles
-
-        before = self.profile
-        tasks.call_db(lambda: forget_practices_with_new_roles(before, profile))
-        return auth, profile
+        return auth, auth.resume(email)
 
     def _start_failed(self, error: BaseException) -> None:
         from app.services.auth import SignInRequired
 
         self._connecting = False
+        self.window.busy.stop()
         if isinstance(error, SignInRequired) or self.demo:
-            self.ask_sign_in(tasks.describe_error(error) if self.demo else "")
+            if signing_in.disabled(error) and self.person is not None:
+                from app.services import offline_sign_in
+
+                person = self.person
+                tasks.run(lambda: offline_sign_in.forget(*person), kind="net")
+            if isinstance(error, SignInRequired) and not self.offline_session:
+                self._lock()  # the service no longer accepts their session: their data goes off screen
+            self.ask_sign_in(tasks.describe_error(error))
             return
         hub().online_changed.emit(False)
         self.window.show_message(tasks.describe_error(error))
@@ -140,40 +189,92 @@ class Shell(QObject):
         QTimer.singleShot(RECONNECT_MS, self._connect)
         self._settle()
 
+    def _lock(self) -> None:
+        """Nobody counts as signed in any more: hide the data and close the cache until they sign in."""
+        if self.profile is None:
+            return
+        self._generation += 1
+        if self.sync is not None:
+            self.sync.stop()
+        self.profile, self.person = None, None
+        self.window.busy.stop()
+        self._show(None)
+        tasks.run(people.close)
+
     # --- signing in and out ------------------------------------------------------------------------
 
     def ask_sign_in(self, message: str) -> None:
         if self.dialog is not None:
             return
-        server = self.auth.server_url if self.auth else self.store.get(settings.SERVER_URL)
-        email = self.profile.email if self.profile else ""
+        self.window.busy.stop()
+        # What was typed in a form cancelled earlier wins over what was saved.
+        saved_server = self.auth.server_url if self.auth else self.store.get(settings.SERVER_URL)
+        server = self._typed[0] or saved_server
+        who = self.profile or self.saved
+        email = self._typed[1] or (who.email if who else "")
         self.dialog = SignInDialog(self._sign_in_with, server_url=server, email=email, message=message,
-                                   server_editable=not self.demo, parent=self.window)
+                                   server_editable=not self.demo,
+                                   use_ca_file=None if self.demo else self._trust_ca_file,
+                                   ca_from_site=self.ca_from_site, activate=self._activate_with,
+                                   parent=self.window)
         self.dialog.finished.connect(self._dialog_closed)
         self.dialog.abandoned.connect(self._discard)
         self._settle()  # a screenshot run stops here rather than wait for someone to type
         self.dialog.open()
 
+    def _activate_with(self, server_url: str, code: str, password: str) -> str:
+        """On a worker: set the password of an account from its activation link ("I have an activation
+        link" in the sign-in form); the demo's service has its own address and CA."""
+        from app.services import activation
+
+        if self.demo_server is not None:
+            return activation.activate(self.demo_server.base_url, code, password,
+                                       ca_file=self.demo_server.ca_path)
+        return activation.activate(server_url, code, password, ca_file=self.store.get(settings.CA_FILE))
+
     def _sign_in_with(self, server_url: str, email: str, password: str) -> tuple[Auth, Profile]:
-        """On a worker: sign in to ``server_url`` (the demo keeps its own Auth and CA)."""
-        auth = self.auth if self.auth and self.auth.server_url == server_url.rstrip("/") else \
-            self._new_auth(server_url)
-        return self._finish_sign_in(auth, auth.sign_in(email, password))
+        """On a worker: sign in to ``server_url`` (the demo keeps its own Auth and CA); while it cannot be
+        reached, against this PC's verifier of the password kept from the last online sign-in."""
+        auth = self.auth
+        if auth is None or auth.server_url != server_url.rstrip("/") or (
+                self.demo_server is None and auth.ca_file != self.store.get(settings.CA_FILE)):
+            auth = self._new_auth(server_url)
+        return auth, signing_in.sign_in(auth, email, password)
+
+    def _trust_ca_file(self, path: str) -> None:
+        """The practice's CA file, confirmed by its fingerprint in the sign-in form: trusted from now on."""
+        self.store.set(settings.CA_FILE, path)
+        log.info("The practice's certificate authority file is now trusted (CA_FILE setting)")
 
     def _dialog_closed(self, accepted: int) -> None:
         dialog, self.dialog = self.dialog, None
-        if accepted and dialog is not None and dialog.result_value is not None:
+        if dialog is None:
+            return
+        self._typed = (dialog.server.text().strip(), dialog.email.text().strip())
+        if accepted and dialog.result_value is not None:
             if not self.demo:
                 self.store.set(settings.SERVER_URL, dialog.server.text().strip().rstrip("/"))
             self._signed_in(dialog.result_value)
 
     def _signed_in(self, result: tuple[Auth, Profile]) -> None:
+        """Signed in (online, or offline against the verifier): open that person's cache, then show it."""
         auth, profile = result
         self._connecting = False
         if self.auth is not None and self.auth is not auth:
             self.auth.close()
-        self.auth, self.profile = auth, profile
-        self.window.clear_message()  # e.g. "Starting the demo CQRS service…"
+        self.auth = auth
+        self.saved = profile
+        self._open(profile, lambda: self._ready(auth, profile))
+
+    def _ready(self, auth: Auth, profile: Profile) -> None:
+        self.offline_session = not auth.client.token
+        self.window.clear_message()
+        if self.offline_session:
+            self.window.busy.stop()
+            self.window.show_message(signing_in.OFFLINE_SESSION)
+            hub().online_changed.emit(False)
+            self._settle()
+            return
         if not self.tokens.persistent:
             self.window.show_message("This PC has no keyring to keep your sign-in safely, so it lasts until "
                                      "the app is closed: you will need to sign in again next time.")
@@ -183,47 +284,60 @@ class Shell(QObject):
             self.window.set_second_person_confirmer(functools.partial(
                 manual_entry.confirm_second_person, server_url=auth.server_url,
                 ca_file=str(self.demo_server.ca_path)))
-        self._show(profile)
-        if self.sync is None:
-            from app.services.sync import SyncController, SyncEngine
+        from app.services.sync import SyncController, SyncEngine
 
-            self.sync = SyncController(SyncEngine(auth), self._practices, self.store.get(
+        # An engine per person: work of one still on its way is refused once another's cache is open.
+        engine = SyncEngine(auth, db=people.bound_call(people.person_of(auth.token_scope, profile.email)))
+        if self.sync is None:
+            self.sync = SyncController(engine, self._practices, self.store.get(
                 settings.SYNC_INTERVAL_MINUTES), parent=self)
             self.sync.sign_in_needed.connect(self.ask_sign_in)
         else:
-            self.sync.engine.auth = auth
+            self.sync.engine = engine
         self.sync_now()
 
-    def sign_out(self) -> None:
+    def ask_sign_out(self) -> None:
+        """Confirm first, saying what waits to be sent; the person may remove their data from this PC."""
+        if self.profile is None:
+            return
+        name, generation = self.profile.display_name, self._generation
+
+        def confirm(waiting: int) -> None:
+            from app.views.sign_out_dialog import ask
+
+            if generation == self._generation:
+                self.sign_out_dialog = ask(self.window, name, waiting, self.sign_out)
+
+        tasks.run(people.waiting, confirm)
+
+    def sign_out(self, remove_data: bool = False) -> None:
         """Forget the session here at once; tell the service in the background (it may be unreachable).
 
-        The saved profile is deleted on the database worker, after every write already handed to it: a
-        write being queued as sign-out is pressed is stored first, in its owner's name, so it is never
-        sent in the name of whoever signs in next.
+        The person's cache is closed (or removed) on the database worker, after every write already
+        handed to it: a write being queued as sign-out is pressed is stored first, in its owner's name, so
+        it is never sent in the name of whoever signs in next.
         """
         self._generation += 1  # a sign-in still on its way is discarded when it arrives
         self._connecting = False
-        auth, profile = self.auth, self.profile
+        auth, profile, person = self.auth, self.profile, self.person
         if self.sync is not None:
             self.sync.stop()
-        self.profile = None
+        self.profile, self.person, self.saved, self.offline_session = None, None, None, False
         self.auth = None  # the next sign-in gets a session of its own, not this one being ended
+        self.window.busy.stop()
         self._show(None)
         if auth is not None:
             tasks.run(auth.sign_out, lambda _none: auth.close(), kind="net")
-        elif profile is not None:  # started offline: no session yet, but the keyring may hold a token
+        elif person is not None:  # started offline: no session yet, but the keyring may hold a token
             tokens = self.tokens
-            tasks.run(lambda: tokens.delete(profile.server_url, profile.email), kind="net")
-        tasks.run(lambda: forget_profile(profile), self._signed_out)
+            tasks.run(lambda: tokens.delete(*person), kind="net")
+        tasks.run(lambda: people.sign_out(person, profile, remove_data),
+                  lambda waiting: self._signed_out(waiting, remove_data))
 
-    def _signed_out(self, waiting: int) -> None:
-        if waiting:
-            items = "1 item queued on this PC has" if waiting == 1 else \
-                f"{waiting} items queued on this PC have"
-            self.window.show_message(f"Signed out. {items} not been sent yet: each is sent when the person "
-                                     "who made it next signs in here.")
-        else:
-            self.window.show_message("Signed out.")
+    def _signed_out(self, waiting: int, removed: bool = False) -> None:
+        from app.views.sign_out_dialog import signed_out_words
+
+        self.window.show_message(signed_out_words(waiting, removed))
 
     # --- the rest ------------------------------------------------------------------------------------
 
@@ -231,10 +345,13 @@ class Shell(QObject):
         """A session that arrived after sign-out or cancel: end it on the service and forget it here."""
         auth, profile = result
         if self.profile is None:
-            tasks.run(lambda: forget_profile(profile))  # written by that sign-in
+            tasks.run(lambda: people.forget_profile(profile))  # written by that sign-in
         tasks.run(auth.sign_out, lambda _none: auth.close(), kind="net")
 
     def sync_now(self) -> None:
+        if self.offline_session:
+            self.ask_sign_in(signing_in.SIGN_IN_ONLINE)
+            return
         if self.sync is None and self.profile is not None and not self.demo:
             self._connect()  # offline since start-up: F5 tries the server again
             return
@@ -279,8 +396,8 @@ class Shell(QObject):
         server = self.auth.server_url if self.auth else (self.store.get(settings.SERVER_URL) or "not set")
         server += " (demo)" if self.demo else ""
         email = self.profile.email if self.profile else "nobody"
-        tokens = self.tokens
-        tasks.run(lambda: _facts(tokens, server, email), self.window.show_facts, kind="net")
+        tokens, person = self.tokens, self.person
+        tasks.run(lambda: _facts(tokens, server, email, person), self.window.show_facts, kind="net")
 
     def _new_auth(self, server_url: str) -> Auth:
         from app.services.auth import Auth
@@ -293,13 +410,17 @@ class Shell(QObject):
         return Auth(server_url, self.tokens, ca_file=self.store.get(settings.CA_FILE))
 
     def _first_sync_finished(self, ok: bool, _message: str) -> None:
+        self.window.busy.stop()
         report = self.sync.last_report if self.sync is not None else None
         fresh = report.profile if ok and report is not None else None
         if fresh is not None and self.profile is not None and fresh.email == self.profile.email:
             # The clock offset differs on every sync; only new names, practices or roles change what the
             # pages show (reloading them all here too would reload each page twice per sync).
             changed = _what_it_allows(fresh) != _what_it_allows(self.profile)
-            self.profile = fresh
+            self.profile = self.saved = fresh
+            if self.person is not None:
+                person = self.person
+                tasks.run(lambda: people.keep_profile(person, fresh))
             if changed:
                 self._show(fresh)  # roles changed on the service: show what they allow now
         self._settle()
@@ -314,45 +435,13 @@ class Shell(QObject):
         return paths.data_dir()
 
 
-def _facts(tokens: TokenStore, server: str, email: str) -> InstallationFacts:
+def _facts(tokens: TokenStore, server: str, email: str, person: people.Person | None) -> InstallationFacts:
     kept = (f"in the operating system's keyring ({tokens.backend_name})" if tokens.persistent
             else "for this session only (no keyring on this PC)")
-    return InstallationFacts(app_version(), server, email, str(paths.data_dir()), str(paths.log_file_path()),
-                             kept)
+    folder = paths.person_dir(*person) if person is not None else paths.data_dir()  # only this person's
+    return InstallationFacts(app_version(), server, email, str(folder), str(paths.log_file_path()), kept)
 
 
 def _what_it_allows(profile: Profile) -> Profile:
-    """``profile`` without its clock offset, to compare what two profiles show."""
-    return dataclasses.replace(profile, server_clock_offset_seconds=0.0)
-
-
-def forget_profile(profile: Profile | None) -> int:
-    """On the database worker, after the writes handed to it before sign-out: delete the saved profile
-    (unless someone else has signed in since and it is theirs); returns how many items wait to be sent."""
-    saved = load_profile()
-    if saved is not None and (profile is None or (saved.server_url, saved.email) ==
-                              (profile.server_url, profile.email)):
-        paths.profile_path().unlink(missing_ok=True)
-        snapshot.clear()  # the picture of their window goes with them
-    return outbox.waiting_count()
-
-
-def _preload_charts_when_idle(quiet: int = 0, looks: int = 0) -> None:
-    """Import matplotlib in the background once no task has been waiting for a while (the first sync's
-    pages have loaded and the person is reading): at most a couple of minutes after start-up.
-
-    The import is ~0.4 s of Python on a worker. It shares the interpreter with the GUI thread, and GUI
-    work running beside it (a page being shown) took over 50 ms, so it waits for a quiet moment. A chart
-    opened before that imports matplotlib itself, on its drawing worker.
-    """
-    quiet = 0 if tasks.runner().pending else quiet + 1
-    if quiet >= QUIET_LOOKS or looks >= MAX_LOOKS:
-        _preload_charts()
-    else:
-        QTimer.singleShot(IDLE_CHECK_MS, lambda: _preload_charts_when_idle(quiet, looks + 1))
-
-
-def _preload_charts() -> None:
-    """Import what matplotlib's Agg drawing needs on a network worker once the window is up, so the
-    first Charts tab does not wait for it. Importing a module creates no widget: safe off the GUI."""
-    tasks.run(preload.charting, kind="net")
+    """``profile`` without its clock offset and tag, to compare what two profiles show."""
+    return dataclasses.replace(profile, server_clock_offset_seconds=0.0, tag="")

@@ -267,9 +267,11 @@ def client(scratch: Path, server: dict[str, str], stacks: bool = False) -> dict[
     from PySide6.QtWidgets import QApplication
 
     from app.logging_setup import setup_logging
+    from app.services import tasks
 
     setup_logging(log_file=scratch / "gaps.log", to_stderr=False)
     app = QApplication.instance() or QApplication([sys.argv[0]])
+    tasks.favour_gui_thread()  # as app.main does
     style = Path(__file__).resolve().parents[1] / "resources" / "styles" / "app.qss"
     app.setStyleSheet(style.read_text(encoding="utf-8"))
     meter = GapMeter()

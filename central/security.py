@@ -32,9 +32,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
-import re
 import secrets
-import string
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -47,7 +45,17 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-# Role names are declared once, in the rules both halves share; central modules import them from here.
+# Account rules (email, phone, password) and role names are declared once, in the rules both halves
+# share; central modules import them from here.
+from app.services.account_rules import (  # noqa: F401
+    EMAIL_DOMAINS,
+    MAX_PASSWORD,
+    MIN_PASSWORD,
+    new_user_email_problem,
+    nhs_email_problem,
+    password_problem,
+    uk_phone_problem,
+)
 from app.services.rules import (  # noqa: F401
     ACHIEVEMENT_ENTRY,
     ADVANCED_USER_ADMINISTRATOR,
@@ -69,7 +77,6 @@ from central.models import SignInThrottle
 EXTRACT_UPLOAD = "Extract Upload"  # service accounts that upload GPES extracts
 ALL_ROLES = PRACTICE_ROLES + COMMISSIONER_ROLES + (EXTRACT_UPLOAD,)
 
-MIN_PASSWORD, MAX_PASSWORD = 8, 32
 FAILURES_BEFORE_WAIT = 5  # per email and source
 SOURCE_FAILURES_BEFORE_WAIT = 20  # per source, over every email: a practice shares one address
 FIRST_WAIT = timedelta(seconds=1)
@@ -135,24 +142,6 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
-
-
-def password_problem(password: str, email: str) -> str | None:
-    """Why ``password`` breaks the policy, in plain English; None when it is acceptable."""
-    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        return f"The password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters long."
-    classes = sum((
-        any(c.islower() for c in password),
-        any(c.isupper() for c in password),
-        any(c.isdigit() for c in password),
-        any(not c.isalnum() for c in password),
-    ))
-    if classes < 3:
-        return "The password must mix at least three of: lower case, upper case, digits and symbols."
-    user_id = email.split("@", 1)[0].lower()
-    if user_id and user_id in password.lower():
-        return "The password must not contain your user id (the part of your email before @)."
-    return None
 
 
 # --- tokens -----------------------------------------------------------------------------------
@@ -284,33 +273,3 @@ def address_allowed(address: str | None, networks: Sequence[Network]) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return any(ip.version == net.version and ip in net for net in networks)
-
-
-EMAIL_DOMAINS = ("@nhs.net", "@nhs.uk")
-_EMAIL_CHARS = set(string.ascii_letters + string.digits + ".-_+'")
-
-
-def nhs_email_problem(email: str) -> str | None:
-    """Why ``email`` is not an acceptable NHS address; None when it is."""
-    local, _, domain = email.strip().lower().rpartition("@")
-    if not local or not domain:
-        return "Enter an email address such as firstname.lastname@nhs.net."
-    if "@" + domain not in EMAIL_DOMAINS:
-        return "The email must be an NHS address ending @nhs.net or @nhs.uk."
-    if not set(local) <= _EMAIL_CHARS or local.startswith(".") or local.endswith(".") or ".." in local:
-        return "The part before @ may contain only letters, digits and . - _ + '"
-    return None
-
-
-_UK_PHONE = re.compile(r"(?:0|\+44(?:\(0\))?)[1-35789][0-9]{8,9}")
-_PHONE_SPACING = str.maketrans("", "", " -()")
-
-
-def uk_phone_problem(phone: str) -> str | None:
-    """Why ``phone`` is not a UK telephone number (e.g. 01632 960000, 07700 900123 or +44 1632 960000)."""
-    if not set(phone.strip()) <= set("0123456789 +()-"):
-        return "Use digits, spaces and + ( ) - only."
-    compact = phone.strip().replace("(0)", "@").translate(_PHONE_SPACING).replace("@", "(0)")
-    if not _UK_PHONE.fullmatch(compact):
-        return "Enter a UK number of 10 or 11 digits starting 0 (or +44), such as 01632 960000."
-    return None

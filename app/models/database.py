@@ -1,14 +1,19 @@
 """Opening the local cache: SQLite in WAL mode, foreign keys on, file private to the user (0600),
 schema brought up to date by Alembic, with a copy of the file taken before any migration.
 
-    database.open_cache()            # at start-up, before the window (app.main)
+    database.open_person(person)     # on the database worker, once that person is signed in
     with database.session_scope() as session:
         ...                          # one transaction: committed on success, rolled back on error
+
+Each person has a cache of their own (app.paths.person_dir): switching person closes one and opens the
+other, on the database worker, the one thread that uses the cache.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +36,12 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 HEAD_REVISION = "0003_outbox_owner"
 BACKUPS_KEPT = 5
 BUSY_TIMEOUT_SECONDS = 15
+
+class CacheClosed(RuntimeError):
+    """Nobody is signed in, so no cache is open: a read or write that arrives then is refused."""
+
+    user_message = "Sign in to see your practice's data on this PC."
+
 
 _engine: Engine | None = None
 _sessions: sessionmaker[Session] | None = None
@@ -169,6 +180,50 @@ def open_cache(path: Path | None = None) -> Engine:
     return engine
 
 
+def open_person(person: tuple[str, str]) -> Engine:
+    """Close whichever cache is open and open ``person``'s (server or token scope, email)."""
+    close_cache()
+    paths.set_person(person)
+    return open_cache()
+
+
+def close_person() -> None:
+    """Nobody signed in: close the cache; nothing of anyone's is open until the next sign-in."""
+    close_cache()
+    paths.set_person(None)
+
+
+def remove_person(person: tuple[str, str]) -> None:
+    """Delete everything this PC keeps of ``person`` (cache, picture, profile copy, offline verifier)."""
+    if paths.person() == (person[0].strip().rstrip("/"), person[1].strip().lower()):
+        close_person()
+    folder = paths.people_dir() / paths.person_key(*person)
+    shutil.rmtree(folder, ignore_errors=True)
+    log.info("Removed a person's data from this PC")
+
+
+def adopt_shared_cache(person: tuple[str, str] | None) -> str | None:
+    """At start-up, before any cache opens: the one cache an older version shared between everyone goes
+    to ``person`` (who signed in last), or is deleted when nobody is known or they have their own."""
+    shared = paths.shared_cache_path()
+    picture = paths.data_dir() / paths.SNAPSHOT_FILE
+    files = [shared.with_name(shared.name + suffix) for suffix in ("", "-wal", "-shm")]
+    if not shared.exists():
+        picture.unlink(missing_ok=True)
+        return None
+    target = paths.person_dir(*person) if person is not None else None
+    if target is not None and not (target / paths.CACHE_FILE).exists():
+        for path in [*files, picture]:
+            if path.exists():
+                os.replace(path, target / path.name)
+        log.info("The shared cache of an older version now belongs to the person who signed in last")
+        return "moved"
+    for path in [*files, picture]:
+        path.unlink(missing_ok=True)
+    log.info("The shared cache of an older version was removed: it had no known owner")
+    return "removed"
+
+
 def close_cache() -> None:
     """Close every connection (at exit, and in tests before the data folder goes)."""
     global _engine, _sessions
@@ -179,7 +234,7 @@ def close_cache() -> None:
 
 def engine() -> Engine:
     if _engine is None:
-        raise RuntimeError("The local cache is not open; call app.models.database.open_cache() first")
+        raise CacheClosed("The local cache is not open; call app.models.database.open_cache() first")
     return _engine
 
 
@@ -187,7 +242,7 @@ def engine() -> Engine:
 def session_scope() -> Iterator[Session]:
     """One transaction: commit if the block succeeds, roll back (and re-raise) if it fails."""
     if _sessions is None:
-        raise RuntimeError("The local cache is not open; call app.models.database.open_cache() first")
+        raise CacheClosed("The local cache is not open; call app.models.database.open_cache() first")
     session = _sessions()
     try:
         yield session

@@ -62,6 +62,7 @@ class Auth:
         self.tokens = tokens
         # The keyring entry is per server and user; the demo's port changes every run, so it names a scope.
         self.token_scope = token_scope or self.server_url
+        self.ca_file = str(ca_file) if ca_file is not None else None  # a new CA file needs a new Auth
         extra = {"timeout": timeout} if timeout else {}
         self.client = ApiClient(self.server_url + API_PREFIX, ca_file=ca_file, **extra)
         self.profile: Profile | None = None

@@ -2,8 +2,9 @@
 
 The next start paints it before SQLAlchemy, the rules or any page is imported, then swaps in the live
 window (app.views.snapshot_window). It holds what the window showed — texts, table cells, where each
-widget was — and whose it is: it is shown only when the saved profile names the same person on the same
-server, so nothing of one person's cache is painted for anyone else.
+widget was — and whose it is. It lives in that person's own folder (app.paths.person_dir) and is painted
+only once they count as signed in (their refresh token is in the keyring), and only when the saved
+profile names the same person on the same server: nothing of one person's cache is painted for anyone.
 
 Plain ``sqlite3`` and ``json`` only, so importing this costs nothing. Written on the database worker (a
 connection opened and closed by each call), read at start-up read-only.
@@ -51,6 +52,10 @@ class Snapshot:
 
 def save(snapshot: Snapshot, path: Path | None = None) -> None:
     """Replace the stored snapshot (on the database worker; the file is created private to the user)."""
+    person = paths.person()
+    if path is None and person is not None and person[1] != snapshot.email.strip().lower():
+        log.info("A picture of someone else's window was not kept")  # the cache in use changed since
+        return
     path = path or paths.snapshot_path()
     paths.create_private_file(path)
     connection = sqlite3.connect(path)

@@ -33,6 +33,7 @@ from app import settings
 from app.services.profile import Profile
 from app.signals import hub
 from app.views import fonts
+from app.views.busy_note import BusyNote
 from app.views.page import Page, Today, local_today
 from app.views.status_bar import StatusBar
 
@@ -59,7 +60,7 @@ SECTION_PAGES = (
     Section("declarations", "Declarations", "app.views.declarations_page:DeclarationsPage"),
     Section("offers", "Offers", "app.views.offers_page:OffersPage"),
     Section("timetable", "Timetable", "app.views.record_pages:TimetablePage"),
-    Section("users", "Users", "app.views.record_pages:UsersPage"),
+    Section("users", "Users", "app.views.users_page:UsersPage"),
     Section("settings", "Settings", "app.views.settings_page:SettingsPage"),
     Section("help", "Help", "app.views.help_page:HelpPage"),
 )
@@ -190,6 +191,8 @@ class MainWindow(GeometryMixin, QMainWindow):
         rows = QVBoxLayout(central)
         rows.addWidget(self._top_bar())
         rows.addWidget(self.message)
+        self.busy = BusyNote()  # "Connecting to https://…" while the app waits on the service
+        rows.addWidget(self.busy)
         rows.addWidget(body, 1)
         self.setCentralWidget(central)
         self.status = StatusBar()
@@ -199,6 +202,9 @@ class MainWindow(GeometryMixin, QMainWindow):
 
         hub().sync_started.connect(lambda: self.sync_button.setEnabled(False))
         hub().sync_finished.connect(self._sync_finished)
+        # A message shown while offline ("could not be reached") goes once the connection is back.
+        self._offline = self._message_offline = False
+        hub().online_changed.connect(self._online_changed)
         self.restore_geometry(store)
         if problems := store.problems():  # e.g. a hand-edited settings file: say what is used instead
             self.show_message(" ".join(problems))
@@ -287,6 +293,12 @@ class MainWindow(GeometryMixin, QMainWindow):
         self.message.setText(message)
         self.message.show()
         self._message_timer.start(MESSAGE_MS)
+        self._message_offline = self._offline
+
+    def _online_changed(self, online: bool) -> None:
+        self._offline = not online
+        if online and self._message_offline:
+            self.clear_message()
 
     def current_section(self) -> str:
         return SECTIONS[max(0, self.nav.currentRow())][0]

@@ -1,4 +1,4 @@
-"""The main window's plain record pages (timetable, users): what each shows from the local cache.
+"""The main window's plain record pages (the timetable): what each shows from the local cache.
 
 Each is a TablePage: its columns and its loader (run on the database worker, never the GUI thread).
 """
@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from app.services import format as fmt
-from app.services.profile import USER_ADMINISTRATOR, PracticeAccess
+from app.services.profile import PracticeAccess
 from app.views.page import TablePage
 from app.views.record_table import Column, field
 
@@ -31,17 +31,6 @@ def load_timetable(ods: str, _today: date | None = None) -> list[Row]:
     return rows
 
 
-def load_users(ods: str, _today: date | None = None) -> list[Row]:
-    from app.services import cache_store
-
-    rows = cache_store.records(ods, "user")
-    for row in rows:
-        row["name"] = f"{row.get('first_name', '')} {row.get('last_name', '')}".strip()
-        pending = [f"{role} (waiting for a second administrator)" for role in row.get("pending_roles", [])]
-        row["role_list"] = ", ".join([*row.get("roles", []), *pending])
-    return rows
-
-
 class TimetablePage(TablePage):
     key = "timetable"
     title = "Timetable"
@@ -56,25 +45,6 @@ class TimetablePage(TablePage):
                 Column("What", field("title")), Column("Kind", field("kind"), _capitalised),
                 Column("Service", field("service_name")),
                 Column("Achievement date", field("achievement_date"), fmt.uk_date)]
-
-    def row_key(self, row: Row) -> Any:
-        return row.get("id")
-
-
-class UsersPage(TablePage):
-    key = "users"
-    title = "Users"
-    intro = "People who can use CQRS for this practice, and their roles."
-    kinds = ("user",)
-    needs_role = USER_ADMINISTRATOR
-    empty_text = "No users have been synced yet."
-    descending = False
-    load = staticmethod(load_users)
-
-    def columns(self, access: PracticeAccess | None) -> list[Column[Row]]:
-        return [Column("Name", field("name")), Column("Email", field("email")),
-                Column("Roles", field("role_list")),
-                Column("Status", field("status"), _capitalised), Column("Work phone", field("work_phone"))]
 
     def row_key(self, row: Row) -> Any:
         return row.get("id")

@@ -1,4 +1,5 @@
-"""``--screenshot DIR``: a PNG of every main view, for checking the screens and for the help desk."""
+"""``--screenshot DIR``: a PNG of every main view, for checking the screens and for the help desk, and of
+the Add user dialog filled in (add-user.png)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 from app.services import tasks
+from app.services.rules import ACHIEVEMENT_ENTRY, FINANCE_VIEW, VIEW
+from app.services.user_admin import NewUser
 from app.views.main_window import SECTIONS, MainWindow
 
+EXAMPLE_USER = NewUser("robin.lee@nhs.net", "robin.lee@nhs.net", "Robin", "Lee", "01632 960002",
+                       "07700 900123", (VIEW, FINANCE_VIEW, ACHIEVEMENT_ENTRY))
 SETTLE_SECONDS = 0.3  # layout timers (column sharing, row fitting) run within this after a page is shown
 
 
@@ -37,5 +42,26 @@ def save_all(window: MainWindow, folder: Path) -> list[Path]:
         if not window.grab().save(str(path)):
             raise OSError(f"could not save {path}")
         saved.append(path)
+    saved.append(save_add_user(window, folder))
     window.show_section(SECTIONS[0][0])
     return saved
+
+
+def save_add_user(window: MainWindow, folder: Path) -> Path:
+    """The Add user dialog as the Users page opens it, filled in with an example person."""
+    from app.views.user_dialogs import AddUserDialog
+    from app.views.users_page import UsersPage
+
+    page = window.pages["users"]
+    dialog = page.add_user(EXAMPLE_USER) if isinstance(page, UsersPage) else None
+    if dialog is None:  # not a User Administrator here: the dialog on its own
+        dialog = AddUserDialog([], form=EXAMPLE_USER, parent=window)
+        dialog.show()
+    _settle()
+    path = folder / "add-user.png"
+    try:
+        if not dialog.grab().save(str(path)):
+            raise OSError(f"could not save {path}")
+    finally:
+        dialog.reject()
+    return path

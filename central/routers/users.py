@@ -9,7 +9,8 @@ never deleted, only disabled.
   code (valid 14 days) sent by mail (central.mail), never in a response. An existing account keeps its
   own details and password and is only given roles here; the person is told by mail. This practice's
   list and feed then show the details its administrator typed, and an invitation until the person next
-  signs in (central.directory). Someone already a user here is a 409.
+  signs in (central.directory). Someone already a user here is a 409. A shared mailbox (reception@,
+  info@ … app.services.account_rules, the list the desktop checks too) is refused: accounts are personal.
 - **Roles given to oneself** (by granting or by adding one's own email) are pending and count for
   nothing until a different User Administrator of the practice, or the commissioner's Advanced User
   Administrator, confirms them: ``POST .../users/{id}/roles/{role}/confirm``.
@@ -46,7 +47,7 @@ from central.security import (
     ADVANCED_USER_ADMINISTRATOR,
     PRACTICE_ROLES,
     USER_ADMINISTRATOR,
-    nhs_email_problem,
+    new_user_email_problem,
     uk_phone_problem,
 )
 
@@ -240,7 +241,7 @@ def resend_activation(user_id: RecordId, request: Request, access: Admins, db: D
 
 def _new_user_problems(body: NewUser) -> dict[str, str]:
     problems: dict[str, str] = {}
-    email_problem = nhs_email_problem(body.email)
+    email_problem = new_user_email_problem(body.email)  # an NHS address of one person, not a shared inbox
     if email_problem:
         problems["email"] = email_problem
     for field in ("first_name", "last_name", "work_phone"):

@@ -1,4 +1,5 @@
-"""``cqrs-desktop`` as a process: the demo with screenshots, an offline start from the cache, bad input."""
+"""``cqrs-desktop`` as a process: the demo with screenshots, an offline start from the cache, bad input,
+and the start-up picture painted only for the person whose sign-in the keyring keeps."""
 
 from __future__ import annotations
 
@@ -12,13 +13,29 @@ import pytest
 from PySide6.QtGui import QImage
 
 BIN = Path(sys.executable).parent / "cqrs-desktop"
-VIEWS = ("dashboard", "manual-entry", "declarations", "offers", "timetable", "users", "settings", "help")
+VIEWS = ("dashboard", "manual-entry", "declarations", "offers", "timetable", "users", "settings", "help",
+         "add-user")  # the Add user dialog, filled in
 
 
-def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+DEMO_EMAIL = "practice.manager@nhs.net"
+
+
+def run(*args: str, timeout: float = 120, keyring: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The app as a process; with ``keyring`` (a file) it has a keyring that outlives it, else none."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)  # no OS keyring: the session-only path
+    if keyring is not None:
+        env.update(PYTHON_KEYRING_BACKEND="file_keyring.FileKeyring", CQRS_TEST_KEYRING=str(keyring),
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).parent),
+                                                            env.get("PYTHONPATH")])))
     return subprocess.run([str(BIN), *args], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def demo_folder(data: Path) -> Path:
+    """The demo person's own folder (the demo's people are kept under its keyring scope)."""
+    from app import paths
+
+    return data / "people" / paths.person_key("cqrs-demo", DEMO_EMAIL)
 
 
 def distinct_colours(path: Path) -> int:
@@ -30,9 +47,16 @@ def distinct_colours(path: Path) -> int:
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, subprocess.CompletedProcess[str]]:
+def keyring_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("keyring") / "keyring.json"
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory, keyring_file: Path
+             ) -> tuple[Path, Path, subprocess.CompletedProcess[str]]:
     data, shots = tmp_path_factory.mktemp("demo-data"), tmp_path_factory.mktemp("shots")
-    return data, shots, run("--demo", "--data-dir", str(data), "--screenshot", str(shots))
+    return data, shots, run("--demo", "--data-dir", str(data), "--screenshot", str(shots),
+                            keyring=keyring_file)
 
 
 def test_the_demo_signs_in_syncs_and_saves_a_screenshot_of_every_view(demo_run) -> None:
@@ -92,11 +116,13 @@ def test_the_dashboard_numbers_equal_cqrs_central_calculate_on_the_same_extract(
     extract = tmp_path / "march-qof.csv"  # the practice's QOF rows of the March extract
     qof_rows = [line for line in lines if line.startswith("Z99001,QOF,")]
     extract.write_text("\n".join([lines[0], *qof_rows]) + "\n")
-    command = [str(BIN.with_name("cqrs-central")), "calculate", str(extract), "--format", "json"]
+    command = [str(BIN.with_name("cqrs-central")), "calculate", str(extract), "--year", "2025-26", "--format",
+               "json"]
     calculated = subprocess.run(command, capture_output=True, text=True, check=True)
     (expected,) = json.loads(calculated.stdout)["practices"][0]["services"]
 
     paths.configure(data)
+    paths.set_person(("cqrs-demo", DEMO_EMAIL))
     database.open_cache()
     try:
         shown = qof_dashboard(cache_store.records("Z99001", "result"), [], rules, march, finance=True,
@@ -129,43 +155,70 @@ def _copy_of(data: Path, tmp_path: Path) -> Path:
     return copy
 
 
-def test_the_next_start_paints_the_last_window_from_its_snapshot(demo_run, tmp_path: Path) -> None:
+def test_the_next_start_paints_the_last_window_from_its_snapshot(demo_run, keyring_file: Path,
+                                                                 tmp_path: Path) -> None:
     data, _shots, first = demo_run
     assert first.returncode == 0
-    assert (data / "page-snapshot.sqlite3").is_file()  # taken as the demo run ended
+    assert (demo_folder(data) / "page-snapshot.sqlite3").is_file()  # taken as the demo run ended
+    assert not (data / "cache.sqlite3").exists() and not (data / "page-snapshot.sqlite3").exists()
     copy = _copy_of(data, tmp_path)
-    result = run("--data-dir", str(copy), "--exit-when-ready", timeout=60)
+    # The keyring keeps the demo person's sign-in: they count as signed in, so their window is painted.
+    result = run("--demo", "--data-dir", str(copy), "--exit-when-ready", keyring=keyring_file, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "Painted the dashboard page from the last session's snapshot" in result.stderr
 
 
-def test_the_snapshot_is_not_painted_for_someone_else(demo_run, tmp_path: Path) -> None:
+def test_without_a_sign_in_in_the_keyring_nothing_of_the_cache_is_painted(demo_run, tmp_path: Path) -> None:
+    data, _shots, first = demo_run
+    assert first.returncode == 0
+    copy = _copy_of(data, tmp_path)
+    result = run("--demo", "--data-dir", str(copy), "--exit-when-ready", timeout=60)  # no keyring at all
+    assert result.returncode == 0, result.stderr
+    assert "last session's snapshot" not in result.stderr
+
+
+def test_the_snapshot_is_not_painted_for_someone_else(demo_run, keyring_file: Path, tmp_path: Path) -> None:
     data, _shots, first = demo_run
     assert first.returncode == 0
     copy = _copy_of(data, tmp_path)
     profile = json.loads((copy / "profile.json").read_text())
     (copy / "profile.json").write_text(json.dumps({**profile, "email": "someone.else@nhs.net"}))
-    result = run("--data-dir", str(copy), "--exit-when-ready", timeout=60)
+    result = run("--demo", "--data-dir", str(copy), "--exit-when-ready", keyring=keyring_file, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "last session's snapshot" not in result.stderr  # the live window opened instead
     (copy / "profile.json").unlink()
-    result = run("--data-dir", str(copy), "--exit-when-ready", timeout=60)
+    result = run("--demo", "--data-dir", str(copy), "--exit-when-ready", keyring=keyring_file, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "last session's snapshot" not in result.stderr
 
 
-def test_a_cache_that_needs_migrating_is_migrated_before_the_first_paint(demo_run, tmp_path: Path) -> None:
+def test_a_cache_that_needs_migrating_is_migrated_before_the_first_paint(demo_run, keyring_file: Path,
+                                                                        tmp_path: Path) -> None:
     import sqlite3
 
     data, _shots, first = demo_run
     assert first.returncode == 0
     copy = _copy_of(data, tmp_path)
-    with sqlite3.connect(copy / "cache.sqlite3") as connection:  # as the previous version left it
+    cache = demo_folder(copy) / "cache.sqlite3"
+    with sqlite3.connect(cache) as connection:  # as the previous version left it
         connection.execute("ALTER TABLE outbox DROP COLUMN owner")
         connection.execute("UPDATE alembic_version SET version_num = '0002_outbox'")
-    result = run("--data-dir", str(copy), "--exit-when-ready", timeout=60)
+    result = run("--demo", "--data-dir", str(copy), "--exit-when-ready", keyring=keyring_file, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stderr.index("Cache migrated") < result.stderr.index("Painted the dashboard page")
     assert [p.name for p in (copy / "backups").iterdir()]  # copied before migrating, as before
-    with sqlite3.connect(copy / "cache.sqlite3") as connection:
+    with sqlite3.connect(cache) as connection:
         assert connection.execute("SELECT version_num FROM alembic_version").fetchone()[0] != "0002_outbox"
+
+
+def test_an_older_versions_shared_cache_is_moved_to_who_signed_in_last(demo_run, tmp_path: Path) -> None:
+    data, _shots, first = demo_run
+    assert first.returncode == 0
+    copy = _copy_of(data, tmp_path)
+    own = demo_folder(copy)
+    for name in ("cache.sqlite3", "page-snapshot.sqlite3"):  # where an older version kept them
+        (own / name).rename(copy / name)
+    result = run("--demo", "--data-dir", str(copy), "--exit-when-ready", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert not (copy / "cache.sqlite3").exists() and (own / "cache.sqlite3").is_file()
+    assert "now belongs to the person who signed in last" in (copy / "logs" / "cqrs-desktop.log").read_text()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.services.account_rules import generic_mailbox_problem
 from central.models import AuditEntry
 
 from .accounts_helpers import user_id
@@ -39,6 +40,16 @@ def test_new_users_need_an_nhs_email_and_the_required_fields(api: Api, world: Wo
     assert set(missing.json()["error"]["fields"]) == {"first_name", "last_name", "work_phone"}
     bad_role = api.post(USERS, token, json=_body(roles=["Approval Management"]))
     assert "roles" in bad_role.json()["error"]["fields"]
+
+
+def test_shared_mailboxes_are_refused_with_the_rule_the_desktop_uses(api: Api, world: World) -> None:
+    token = api.token(world.manager(world.neighbour))
+    for email in ("reception@nhs.net", "Admin@nhs.uk", "enquiries@nhs.net", "info2@nhs.net",
+                  "office+cqrs@nhs.net", "practice@nhs.net"):
+        refused = api.post(USERS, token, json=_body(email=email))
+        assert refused.status_code == 422, email
+        assert refused.json()["error"]["fields"]["email"] == generic_mailbox_problem(email)
+    assert api.post(USERS, token, json=_body(email="reception.lead@nhs.net")).status_code == 201
 
 
 def test_add_user_with_optional_mobile_then_grant_and_remove_roles(api: Api, world: World) -> None:

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections import defaultdict
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, update
 
-from app import demo_server, settings
+from app import demo_server, paths, settings
 from app.models import database
 from app.models.outbox import OutboxItem, OutboxStatus
 from app.services import cache_store, declarations, outbox, tasks, writes
@@ -153,9 +154,11 @@ def test_signing_out_while_a_declaration_is_queued_never_sends_it_as_the_next_pe
         assert load_profile() is not None and load_profile().email == SECOND  # sign-out kept theirs
 
         [item] = queued
-        stored = outbox.get(item.key)
-        assert stored is not None and stored.owner == OWNER
-        assert stored.status is OutboxStatus.QUEUED and stored.attempts == 0  # never sent as SECOND
+        assert outbox.get(item.key) is None  # not even in SECOND's cache: each person's is their own
+        with sqlite3.connect(paths.person_dir(demo.base_url, OWNER) / "cache.sqlite3") as connection:
+            stored = connection.execute("SELECT owner, status, attempts FROM outbox WHERE key = ?",
+                                        (item.key,)).fetchone()
+        assert stored == (OWNER, OutboxStatus.QUEUED.value, 0)  # kept in its owner's, never sent as SECOND
 
         # When its owner signs in again, it goes, in their name.
         shell.sign_out()

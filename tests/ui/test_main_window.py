@@ -185,7 +185,8 @@ def test_every_page_shows_the_cached_records_with_money_for_finance_users(qtbot,
     assert set(window.pages.built()) == {"dashboard"}  # the others are built when first shown
     pages = visit_all(qtbot, window)
 
-    records_pages = {key: page for key, page in pages.items() if isinstance(page, TablePage)}
+    records_pages = {key: page for key, page in pages.items()
+                     if isinstance(page, TablePage) or key == "users"}
     assert set(records_pages) == {"timetable", "users"}
     empty = [key for key, page in records_pages.items() if page.table.model.rowCount() == 0]
     assert empty == []
@@ -199,9 +200,9 @@ def test_every_page_shows_the_cached_records_with_money_for_finance_users(qtbot,
     assert qof.payment_card.value.text() == "£17,012.62"  # what the service calculated for March
     assert qof.points_card.value.text() == "79.19 of 123.00"
     assert cell(window.pages["declarations"], {"declaration_id": 176}, "Payment") == "£420.00"
-    assert cell(window.pages["users"], {"id": 5}, "Name") == "Helen Marsh"
-    assert cell(window.pages["users"], {"id": 5}, "Status") == "Disabled here"
-    assert cell(window.pages["users"], {"id": 5}, "Roles") == \
+    assert cell(window.pages["users"], {"user_id": 5}, "Name") == "Helen Marsh"
+    assert cell(window.pages["users"], {"user_id": 5}, "Status") == "Disabled here"
+    assert cell(window.pages["users"], {"user_id": 5}, "Roles") == \
         "User Administrator, View, Finance View (waiting for a second administrator)"
     assert cell(window.pages["offers"], {"id": 24}, "Respond by") == "30 Apr 2026"
     assert "Using CQRS Desktop" in window.help_page.browser.toPlainText()
@@ -209,7 +210,7 @@ def test_every_page_shows_the_cached_records_with_money_for_finance_users(qtbot,
     assert window.account.text() == "Helen Marsh"
 
 
-def test_view_only_users_see_no_money_and_are_told_why_users_are_hidden(qtbot, window) -> None:
+def test_view_only_users_see_no_money_and_only_their_own_user_record_and_why(qtbot, window) -> None:
     fill_cache()
     open_on(qtbot, window, profile(("View",)))
     visit_all(qtbot, window)
@@ -223,11 +224,13 @@ def test_view_only_users_see_no_money_and_are_told_why_users_are_hidden(qtbot, w
     assert [text for text in shown if "£" in text] == []
     assert "Payment" not in headers(window.pages["declarations"])
     users = window.pages["users"]
-    assert users.table.model.rowCount() == 0  # the cache holds a user, but this role may not see it
     window.show_section("users")
-    message = empty_message(users)
-    assert message.isVisible()
+    model = users.table.model
+    assert [model.row(row).email for row in range(model.rowCount())] == [profile().email]  # only their own
+    message = users.intro_label
+    assert message.isVisible() and "only your own record" in message.text()
     assert "User Administrator" in message.text() and "Riverside Medical Practice" in message.text()
+    assert not any(button.isVisible() for button in users.buttons.values())
 
 
 def test_a_draft_shows_on_the_manual_entry_page_as_kept_on_this_pc(qtbot, window) -> None:

@@ -189,3 +189,13 @@ def test_app_hub_signals_cross_threads(qtbot) -> None:
         the_hub.sync_finished.emit(False, "The CQRS server could not be reached.")
     assert blocker.args == [False, "The CQRS server could not be reached."]
     reset_hub()
+
+
+def test_the_gui_thread_gets_the_interpreter_from_a_busy_worker_within_a_millisecond() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from app.services import tasks; before = sys.getswitchinterval(); "
+            "tasks.favour_gui_thread(); print(before, sys.getswitchinterval())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0.005", "0.001"]

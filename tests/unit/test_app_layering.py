@@ -23,6 +23,7 @@ SHARED = (
     "app.services.record_types",  # names of the feed's record types
     "app.services.format",  # UK wording of dates and amounts
     "app.services.offer_rules",  # no payment (so no declaring) without an accepted offer
+    "app.services.account_rules",  # NHS email, shared mailboxes, UK phone, password policy
 )
 HOLDERS = ("app", "app.services")  # the packages the shared modules live in
 # Packages a shared module may not load, even indirectly.
