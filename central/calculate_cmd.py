@@ -28,8 +28,10 @@ from app.services.windows import england_day
 from central.calculate_json import write_document
 from central.extract import Columns, ExtractError, ExtractTooLarge, PracticeCounts, read_columns_at
 from central.extract_columns import to_practices
+from central.extract_year import year_of_file
 
-# The year being reported on today's date in England (the command is one-shot); --year picks another.
+# Without --year: the year of the file's first row (central.extract_year), else the year being reported
+# on today's date in England (the command is one-shot).
 DEFAULT_YEAR = current_year(england_day(datetime.now(UTC)))
 FORMATS = ("table", "json")
 WIDTH = 100
@@ -38,7 +40,7 @@ BAD_INPUT = 2
 DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
 
 
-def run_calculate(path: str, year: str = DEFAULT_YEAR, fmt: str = "table",
+def run_calculate(path: str, year: str | None = None, fmt: str = "table",
                   out: TextIO | None = None, err: TextIO | None = None,
                   max_bytes: int = DEFAULT_MAX_BYTES, pretty: bool = False) -> int:
     """Calculate the extract at ``path`` and print it; return the exit status (0; 2 for bad input).
@@ -47,6 +49,7 @@ def run_calculate(path: str, year: str = DEFAULT_YEAR, fmt: str = "table",
     written as it is made, without indentation (``pretty``: indented, built whole first).
     """
     out, err = out or sys.stdout, err or sys.stderr
+    year = year or year_of_file(path) or DEFAULT_YEAR
     years = available_years()
     if year not in years:
         print(f"no rules for year {year!r} (years available: {', '.join(years)})", file=err)

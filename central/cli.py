@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from central.admin_cmd import run_approve, run_init_admin, run_serve
-from central.calculate_cmd import DEFAULT_MAX_BYTES, DEFAULT_YEAR, FORMATS, run_calculate
+from central.calculate_cmd import DEFAULT_MAX_BYTES, FORMATS, run_calculate
 from central.data_cmd import run_seed_demo
 from central.ingest_cmd import run_ingest
 from central.setup_cmd import Person, Practice, run_add_practice, run_add_user
@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     calculate.add_argument("extract", metavar="EXTRACT.csv", help="the extract file")
     calculate.add_argument(
-        "--year", default=DEFAULT_YEAR, help=f"QOF year of the rules (default {DEFAULT_YEAR})"
+        "--year", help="QOF year of the rules, e.g. 2025-26 (default: the year of the file's first row)"
     )
     calculate.add_argument("--format", choices=FORMATS, default="table", help="output format (default table)")
     calculate.add_argument(
@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument("extract", metavar="FILE.csv", help="the extract file")
     ingest.add_argument(
-        "--year", default=DEFAULT_YEAR, help=f"QOF year of the rules (default {DEFAULT_YEAR})"
+        "--year", help="QOF year of the rules, e.g. 2025-26 (default: the year of the file's first row)"
     )
     ingest.add_argument(
         "--db", metavar="URL", default=None, help="database URL (default: SQLite in the data dir)"

@@ -14,22 +14,24 @@ from pathlib import Path
 from typing import TextIO
 
 from app.services.rules import RulesError, load_rules
-from central.calculate_cmd import DEFAULT_MAX_BYTES
+from central.calculate_cmd import DEFAULT_MAX_BYTES, DEFAULT_YEAR
 from central.data_cmd import BAD_INPUT, settings_for
 from central.db import begin_write, make_engine, make_sessionmaker, migrate
 from central.extract import ExtractError, ExtractTooLarge, display_name, read_extract_text
 from central.extract_columns import read_columns
 from central.extract_input import extract_chunks
+from central.extract_year import year_of_file
 from central.ingest import ingest_columns, ingest_text
 
 BOM = b"\xef\xbb\xbf"
 
 
-def run_ingest(path: str, year: str, data_dir: Path | None, db_url: str | None = None,
+def run_ingest(path: str, year: str | None, data_dir: Path | None, db_url: str | None = None,
                out: TextIO | None = None, err: TextIO | None = None,
                max_bytes: int = DEFAULT_MAX_BYTES) -> int:
     """Load one extract; a bad file is refused whole and every problem is listed by line."""
     out, err = out or sys.stdout, err or sys.stderr
+    year = year or year_of_file(path) or DEFAULT_YEAR
     try:
         rules = load_rules(year)
     except RulesError as exc:

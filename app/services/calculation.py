@@ -13,7 +13,13 @@ QOF payment per indicator (see resources/rules/<year>/constants.toml for the fig
 Indicators with no register are paid on CPI alone. Our stated assumption for a cohort drawn from
 several registers (e.g. CHOL003 on CHD+PAD+STIA+CKD): the register is the sum of those registers
 and the national prevalence is the sum of their national prevalences. The true combined register
-counts each patient once, so the sum slightly overstates both sides; their ratio is what matters.
+counts each patient once, so the sum slightly overstates both sides; their ratio is what matters. Where
+the rules name a combined register (CD001/CD002: CD, CHD ∪ stroke/TIA) it is used instead once the extract
+carries it and its national prevalence is in the rules.
+
+Improvement route (VI001-VI003 in 2026/27, rules in constants.toml [improvement]): besides the standard
+thresholds, an indicator may earn points for rising above the practice's own baseline B, the mean
+achievement % at 31 March of the previous years; it scores the higher of the two routes.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from app.services.rules import PERCENTAGE, REGISTER, Constants, Indicator, RuleSet, Service
+from app.services.rules import PERCENTAGE, REGISTER, Constants, ImprovementRule, Indicator, RuleSet, Service
 
 ZERO = Fraction(0)
 HUNDRED = Fraction(100)
@@ -34,6 +40,10 @@ BELOW_LOWER = "below lower threshold"
 BETWEEN = "between thresholds"
 AT_MAXIMUM = "at maximum"
 NOT_SCORED = "not scored"
+
+# Which route pays an indicator that has an improvement route.
+STANDARD_ROUTE = "standard"
+IMPROVEMENT_ROUTE = "improvement"
 
 
 class CalculationError(ValueError):
@@ -48,6 +58,20 @@ class IndicatorCounts:
     numerator: int
     denominator: int
     pca: int = 0
+
+
+@dataclass(frozen=True)
+class ImprovementResult:
+    """Both routes of an indicator with an improvement route; percentages are 0-100."""
+
+    baseline_pct: Fraction | None  # B; None without every baseline year (the standard route alone pays)
+    lower_pct: Fraction | None  # B + lower margin: improvement points start above this
+    upper_pct: Fraction | None  # B + upper margin: full improvement points (may be above 100: out of reach)
+    standard_points: Fraction
+    improvement_points: Fraction
+    route: str  # STANDARD_ROUTE or IMPROVEMENT_ROUTE: the one that pays (standard on a tie)
+    patients_to_standard_upper: int | None  # to the indicator's upper threshold (full standard points)
+    patients_to_improvement_upper: int | None  # to B + upper margin; None without a baseline or past 100%
 
 
 @dataclass(frozen=True)
@@ -66,6 +90,7 @@ class IndicatorResult:
     patients_to_upper_threshold: int | None  # None when the denominator is 0 or not scored
     gbp_next_patient: Fraction
     band: str
+    improvement: ImprovementResult | None = None  # set for indicators with an improvement route
 
     @property
     def achievement_pct(self) -> Fraction | None:
@@ -175,6 +200,12 @@ def patients_to_upper_threshold(indicator: Indicator, numerator: int, denominato
     return max(0, needed - numerator)
 
 
+def uses_combined_register(indicator: Indicator, registers: Mapping[str, int], constants: Constants) -> bool:
+    """True when the combined register replaces the summed ones: the extract has it and its prevalence."""
+    combined = indicator.combined_register
+    return combined is not None and combined in registers and combined in constants.national_prevalence
+
+
 def pounds_per_point(
     indicator: Indicator, list_size: int, registers: Mapping[str, int], constants: Constants
 ) -> Fraction:
@@ -184,20 +215,92 @@ def pounds_per_point(
     cpi = Fraction(list_size) / constants.national_average_list_size
     if not indicator.registers:
         return constants.value_per_point_gbp * cpi
-    missing = [r for r in indicator.registers if r not in registers]
+    used = ((indicator.combined_register,) if uses_combined_register(indicator, registers, constants)
+            else indicator.registers)
+    missing = [r for r in used if r not in registers]
     if missing:
         raise CalculationError(f"{indicator.indicator_id}: needs the register size of {', '.join(missing)}")
-    register = sum(registers[r] for r in indicator.registers)
-    national = sum(constants.national_prevalence[r] for r in indicator.registers)
+    register = sum(registers[r] for r in used)
+    national = sum(constants.national_prevalence[r] for r in used)
     apdf = (Fraction(register) / list_size) / national
     return constants.value_per_point_gbp * cpi * apdf
 
 
-def indicator_result(indicator: Indicator, counts: IndicatorCounts, per_point: Fraction) -> IndicatorResult:
-    """Everything the dashboard and the CLI show for one indicator."""
+def improvement_baseline(
+    rule: ImprovementRule, year: str, year_ends: Mapping[str, Fraction | None]
+) -> Fraction | None:
+    """B for ``year``: the mean achievement % (0-100) at 31 March of the rule's baseline years before it.
+
+    ``year_ends`` maps a QOF year such as the one before ``year`` to the practice's year-end achievement %;
+    None unless every baseline year is there.
+    """
+    start = int(year[:4])
+    years = [f"{first}-{(first + 1) % 100:02d}" for first in range(start - rule.baseline_years, start)]
+    if any(year_ends.get(y) is None for y in years):
+        return None
+    return sum((Fraction(year_ends[y]) for y in years), ZERO) / len(years)
+
+
+def improvement_points(
+    indicator: Indicator, rule: ImprovementRule, baseline: Fraction | None, numerator: int, denominator: int
+) -> Fraction:
+    """max points × clamp((A − (B + lower margin)) ÷ (upper margin − lower margin), 0, 1); 0 without B."""
+    _check_counts(indicator.indicator_id, numerator, denominator)
+    if baseline is None or denominator == 0:
+        return ZERO
+    achieved = Fraction(numerator, denominator) * HUNDRED
+    share = (achieved - baseline - rule.lower_margin) / (rule.upper_margin - rule.lower_margin)
+    return indicator.max_points * min(max(share, ZERO), Fraction(1))
+
+
+def _patients_to(percent: Fraction, numerator: int, denominator: int) -> int | None:
+    """Fewest extra achieving patients to reach ``percent``; None when even all of them would not."""
+    if denominator == 0 or percent > HUNDRED:
+        return None
+    return max(0, math.ceil(percent * denominator / HUNDRED) - numerator)
+
+
+def _routes(
+    indicator: Indicator, rule: ImprovementRule, baseline: Fraction | None, num: int, den: int
+) -> ImprovementResult:
+    standard = points_for(indicator, num, den)
+    improved = improvement_points(indicator, rule, baseline, num, den)
+    return ImprovementResult(
+        baseline_pct=baseline,
+        lower_pct=None if baseline is None else baseline + rule.lower_margin,
+        upper_pct=None if baseline is None else baseline + rule.upper_margin,
+        standard_points=standard,
+        improvement_points=improved,
+        route=IMPROVEMENT_ROUTE if improved > standard else STANDARD_ROUTE,
+        patients_to_standard_upper=patients_to_upper_threshold(indicator, num, den),
+        patients_to_improvement_upper=(None if baseline is None
+                                       else _patients_to(baseline + rule.upper_margin, num, den)),
+    )
+
+
+def indicator_result(
+    indicator: Indicator,
+    counts: IndicatorCounts,
+    per_point: Fraction,
+    improvement: ImprovementRule | None = None,
+    baseline: Fraction | None = None,
+) -> IndicatorResult:
+    """Everything the dashboard and the CLI show for one indicator.
+
+    With an improvement ``rule`` the indicator scores the higher of the standard route and the improvement
+    route from ``baseline`` (B, a percentage; None: the standard route alone).
+    """
     num, den = counts.numerator, counts.denominator
-    points = points_for(indicator, num, den)
-    next_points = points_for(indicator, num + 1, den) if num < den else points
+    routes = _routes(indicator, improvement, baseline, num, den) if improvement is not None else None
+
+    def scored(n: int) -> Fraction:
+        standard = points_for(indicator, n, den)
+        if improvement is None:
+            return standard
+        return max(standard, improvement_points(indicator, improvement, baseline, n, den))
+
+    points = scored(num)
+    next_points = scored(num + 1) if num < den else points
     return IndicatorResult(
         indicator_id=indicator.indicator_id,
         group=indicator.group,
@@ -214,6 +317,7 @@ def indicator_result(indicator: Indicator, counts: IndicatorCounts, per_point: F
         patients_to_upper_threshold=patients_to_upper_threshold(indicator, num, den),
         gbp_next_patient=(next_points - points) * per_point,
         band=_band(indicator, points),
+        improvement=routes,
     )
 
 
@@ -222,15 +326,23 @@ def calculate_qof(
     list_size: int,
     registers: Mapping[str, int],
     counts: Iterable[IndicatorCounts],
+    year_ends: Mapping[str, Mapping[str, Fraction]] | None = None,
 ) -> QofResult:
-    """The QOF result for one practice and achievement date over the indicators in ``counts``."""
+    """The QOF result for one practice and achievement date over the indicators in ``counts``.
+
+    ``year_ends`` gives, per indicator, the practice's achievement % at 31 March of earlier QOF years
+    (e.g. ``{"VI001": {year: Fraction(...)}}``): the baselines of the improvement route.
+    """
     results = []
     for item in counts:
         indicator = rules.indicators.get(item.indicator_id)
         if indicator is None:
             raise CalculationError(f"{item.indicator_id} is not a {rules.year} QOF indicator")
         per_point = pounds_per_point(indicator, list_size, registers, rules.constants)
-        results.append(indicator_result(indicator, item, per_point))
+        rule = rules.constants.improvement.get(item.indicator_id)
+        baseline = (improvement_baseline(rule, rules.year, (year_ends or {}).get(item.indicator_id, {}))
+                    if rule is not None else None)
+        results.append(indicator_result(indicator, item, per_point, rule, baseline))
     return QofResult(indicators=tuple(results))
 
 

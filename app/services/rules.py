@@ -67,6 +67,12 @@ INDICATOR_COLUMNS = (
     "register",
     "source",
 )
+# Optional trailing columns (2026/27 on): a combined register used for prevalence once it is published, and
+# why a row's figures are provisional (its source).
+OPTIONAL_INDICATOR_COLUMNS = ("combined_register", "provisional")
+# Constants that [provisional] in constants.toml may mark.
+CONSTANT_NAMES = ("value_per_point_gbp", "national_average_list_size", "aspiration_fraction",
+                  "national_prevalence", "improvement")
 YEAR_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
 INDICATOR_ID_PATTERN = re.compile(r"^[A-Z]{2,5}\d{3}$")
 REGISTER_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -97,6 +103,9 @@ class Indicator:
     upper_threshold: Fraction | None  # percent, 0-100
     registers: tuple[str, ...]  # empty: paid on CPI alone
     source: str
+    # Used instead of the summed registers when an extract carries it and its national prevalence is known.
+    combined_register: str | None = None
+    provisional: str | None = None  # why the figures are provisional, naming the source; None when firm
 
     @property
     def kind(self) -> str:
@@ -112,11 +121,33 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class ImprovementRule:
+    """An indicator's improvement route: points for rising above the practice's own baseline B.
+
+    Full points at B + ``upper_margin``, none at or below B + ``lower_margin`` (percentage points), linear
+    between; B is the mean achievement % at 31 March of the ``baseline_years`` QOF years before.
+    """
+
+    indicator_id: str
+    baseline_years: int
+    lower_margin: Fraction
+    upper_margin: Fraction
+
+
+def _empty() -> Mapping:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
 class Constants:
     value_per_point_gbp: Fraction
     national_average_list_size: Fraction
     aspiration_fraction: Fraction
     national_prevalence: Mapping[str, Fraction]  # register -> fraction of the whole national list
+    # The published year the prevalence comes from, when it is not the rules' own year.
+    national_prevalence_year: str | None = None
+    provisional: Mapping[str, str] = dataclasses.field(default_factory=_empty)  # constant -> its source
+    improvement: Mapping[str, ImprovementRule] = dataclasses.field(default_factory=_empty)
 
 
 @dataclass(frozen=True)
@@ -170,7 +201,9 @@ class RuleSet:
 
     @property
     def registers(self) -> frozenset[str]:
-        return frozenset(r for i in self.indicators.values() for r in i.registers)
+        """Registers the indicators are weighted by, and combined registers an extract may carry."""
+        combined = {i.combined_register for i in self.indicators.values() if i.combined_register}
+        return frozenset(r for i in self.indicators.values() for r in i.registers) | combined
 
     def year_start(self) -> int:
         return int(self.year[:4])
@@ -213,10 +246,11 @@ def load_rules(year: str, root: Path = RULES_ROOT) -> RuleSet:
 def _load_indicators(path: Path, constants: Constants) -> dict[str, Indicator]:
     text = _read_text(path)
     reader = csv.DictReader(text.splitlines())
-    if tuple(reader.fieldnames or ()) != INDICATOR_COLUMNS:
+    header = tuple(reader.fieldnames or ())
+    if header not in (INDICATOR_COLUMNS, INDICATOR_COLUMNS + OPTIONAL_INDICATOR_COLUMNS):
         raise RulesError(
-            f"{path}: line 1: the header must be {','.join(INDICATOR_COLUMNS)} "
-            f"(got {','.join(reader.fieldnames or ())})"
+            f"{path}: line 1: the header must be {','.join(INDICATOR_COLUMNS)}, optionally followed by "
+            f"{','.join(OPTIONAL_INDICATOR_COLUMNS)} (got {','.join(header)})"
         )
     indicators: dict[str, Indicator] = {}
     for line, row in enumerate(reader, start=2):
@@ -225,7 +259,7 @@ def _load_indicators(path: Path, constants: Constants) -> dict[str, Indicator]:
             return RulesError(f"{path}: line {line}, field '{field}': {problem} (got {row.get(field)!r})")
 
         if None in row or any(v is None for v in row.values()):
-            raise RulesError(f"{path}: line {line}: expected {len(INDICATOR_COLUMNS)} fields")
+            raise RulesError(f"{path}: line {line}: expected {len(header)} fields")
         indicator_id = row["indicator_id"].strip()
         if not INDICATOR_ID_PATTERN.match(indicator_id):
             raise fail("indicator_id", "must look like DM020 (letters then three digits)")
@@ -252,6 +286,9 @@ def _load_indicators(path: Path, constants: Constants) -> dict[str, Indicator]:
                 raise fail("register", "must be register codes joined by '+', e.g. CHD+PAD")
             if register not in constants.national_prevalence:
                 raise fail("register", f"register {register} has no national prevalence in constants.toml")
+        combined = row.get("combined_register", "").strip() or None
+        if combined is not None and (not REGISTER_PATTERN.match(combined) or len(registers) < 2):
+            raise fail("combined_register", "must be one register code standing for the registers summed")
         indicators[indicator_id] = Indicator(
             indicator_id=indicator_id,
             group=row["group"].strip(),
@@ -261,9 +298,16 @@ def _load_indicators(path: Path, constants: Constants) -> dict[str, Indicator]:
             upper_threshold=upper,
             registers=registers,
             source=row["source"].strip(),
+            combined_register=combined,
+            provisional=row.get("provisional", "").strip() or None,
         )
     if not indicators:
         raise RulesError(f"{path}: holds no indicators")
+    for rule in constants.improvement.values():
+        found = indicators.get(rule.indicator_id)
+        if found is None or found.kind != PERCENTAGE:
+            raise RulesError(f"{path.parent / 'constants.toml'}: [improvement.upper_margin] field "
+                             f"'{rule.indicator_id}': must be a percentage indicator in indicators.csv")
     return indicators
 
 
@@ -294,12 +338,56 @@ def _load_constants(path: Path) -> Constants:
                 f"between 0 and 1 (got {raw!r})"
             )
         prevalence[register] = value
+    prevalence_year = data.get("national_prevalence_year")
+    if prevalence_year is not None:
+        try:
+            check_year(prevalence_year if isinstance(prevalence_year, str) else "")
+        except RulesError:
+            raise RulesError(f"{path}: field 'national_prevalence_year': must be a QOF year such as 2024-25 "
+                             f"(got {prevalence_year!r})") from None
+    provisional = data.get("provisional", {})
+    if not isinstance(provisional, dict) or any(
+        key not in CONSTANT_NAMES or not isinstance(text, str) or not text.strip()
+        for key, text in provisional.items()
+    ):
+        raise RulesError(f"{path}: [provisional] must give, for some of {', '.join(CONSTANT_NAMES)}, the "
+                         f"source that makes it provisional (got {provisional!r})")
     return Constants(
         value_per_point_gbp=positive("value_per_point_gbp"),
         national_average_list_size=positive("national_average_list_size"),
         aspiration_fraction=positive("aspiration_fraction", Fraction(1)),
         national_prevalence=MappingProxyType(prevalence),
+        national_prevalence_year=prevalence_year,
+        provisional=MappingProxyType({key: text.strip() for key, text in provisional.items()}),
+        improvement=MappingProxyType(_improvement(path, data.get("improvement"))),
     )
+
+
+def _improvement(path: Path, table: object) -> dict[str, ImprovementRule]:
+    """``[improvement]``: baseline_years, lower_margin and [improvement.upper_margin] per indicator."""
+    if table is None:
+        return {}
+    where = f"{path}: [improvement]"
+    if not isinstance(table, dict):
+        raise RulesError(f"{where} must be a table (got {table!r})")
+    years = table.get("baseline_years")
+    if isinstance(years, bool) or not isinstance(years, int) or years < 1:
+        raise RulesError(f"{where} field 'baseline_years': must be a whole number above 0 (got {years!r})")
+    lower = _toml_number(table.get("lower_margin"))
+    if lower is None or not 0 <= lower < 100:
+        raise RulesError(f"{where} field 'lower_margin': must be percentage points from 0 to under 100 "
+                         f"(got {table.get('lower_margin')!r})")
+    uppers = table.get("upper_margin")
+    if not isinstance(uppers, dict) or not uppers:
+        raise RulesError(f"{where}: table [improvement.upper_margin] is missing or empty")
+    rules = {}
+    for indicator_id, raw in uppers.items():
+        upper = _toml_number(raw)
+        if upper is None or not lower < upper <= 100:
+            raise RulesError(f"{path}: [improvement.upper_margin] field '{indicator_id}': must be percentage "
+                             f"points above lower_margin ({lower}) and at most 100 (got {raw!r})")
+        rules[indicator_id] = ImprovementRule(indicator_id, years, lower, upper)
+    return rules
 
 
 # --- services.toml ---------------------------------------------------------------------------

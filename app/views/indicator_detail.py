@@ -85,6 +85,8 @@ class IndicatorDetail(QDialog):
         source.setAccessibleName("Source")
         source.setAccessibleDescription(sources.as_text(found))
         facts.addRow("Source:", source)
+        if rule.provisional:
+            facts.addRow("Provisional:", _value(rule.provisional))
 
         self.chart = ChartView(name=f"{row.indicator_id} monthly achievement")
         history = dashboard.history.get(row.indicator_id, ())

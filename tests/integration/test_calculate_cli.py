@@ -218,7 +218,7 @@ def test_installed_script_refuses_bad_input(tmp_path):
 def test_unknown_year_lists_the_years_available(capsys):
     status, out, err = run(capsys, str(EXAMPLE), "--year", "2019-20")
     assert (status, out) == (2, "")
-    assert err == "no rules for year '2019-20' (years available: 2025-26, 2024-25)\n"
+    assert err == "no rules for year '2019-20' (years available: 2026-27, 2025-26, 2024-25)\n"
 
 
 def test_missing_file_is_a_clear_message(capsys, tmp_path):
@@ -319,7 +319,8 @@ def test_the_default_cap_is_one_gibibyte():
 
 
 def test_an_extract_can_be_piped_in():
-    done = subprocess.run([str(SCRIPT), "calculate", "/dev/stdin", "--format", "json"],
+    # A pipe cannot be looked into ahead of the reader, so its year is named.
+    done = subprocess.run([str(SCRIPT), "calculate", "/dev/stdin", "--year", "2025-26", "--format", "json"],
                           input="\n".join([HEAD, *GOOD]) + "\n", capture_output=True, text=True,
                           timeout=60, check=False)
     assert (done.returncode, done.stderr) == (0, "")
@@ -334,3 +335,14 @@ def test_max_bytes_must_be_a_whole_number_above_zero(capsys, value):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert f"argument --max-bytes: {value!r} is not allowed (a whole number of bytes above 0" in captured.err
+
+
+def test_without_year_the_rules_are_those_of_the_files_first_row(tmp_path, capsys):
+    from central.extract_year import year_of_file
+
+    later = tmp_path / "later.csv"
+    later.write_text(HEAD + "\n" + GOOD[0].replace("2026-03-31", "2026-10-31") + "\n", encoding="utf-8")
+    assert year_of_file(EXAMPLE) == "2025-26" and year_of_file(later) == "2026-27"
+    assert year_of_file(tmp_path / "missing.csv") is None
+    assert main(["calculate", str(EXAMPLE), "--format", "json"]) == 0  # 2025/26 rows: 2025/26 rules
+    assert "2025-26" in capsys.readouterr().out

@@ -498,14 +498,14 @@ def test_every_control_has_an_accessible_name(cache, open_page, qtbot) -> None:
 
 
 def test_a_draft_for_a_year_without_rules_is_listed_and_says_why_it_cannot_open(open_page, qtbot) -> None:
-    outbox.save_draft(ODS, "LDHC", date(2026, 4, 30), {"LD_REG": 60})
+    outbox.save_draft(ODS, "LDHC", date(2027, 4, 30), {"LD_REG": 60})
     page = open_page()
     row = page.rows[0]
     assert (row.service_name, _table_text(page, 0, "Values")) == ("Learning disabilities health checks",
                                                                   "LD register 60")
     page.open_entry(row)
     assert page.dialog is None and page.message.isVisible()
-    assert page.message.text() == "This version of the app has no rules for 2026-27."
+    assert page.message.text() == "This version of the app has no rules for 2027-28."
 
 
 # --- one consistent state, the queued value at once, names in the history ------------------------------

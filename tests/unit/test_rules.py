@@ -37,12 +37,12 @@ def test_2024_25_loads_with_register_indicators():
 
 
 def test_years():
-    assert available_years()[:2] == ["2025-26", "2024-25"]
+    assert available_years()[:3] == ["2026-27", "2025-26", "2024-25"]
     assert check_year("2025-26") == "2025-26"
     for bad in ("2025-27", "2025", "25-26", "2025/26"):
         with pytest.raises(RulesError, match="not a QOF year"):
             check_year(bad)
-    with pytest.raises(RulesError, match="years available: 2025-26"):
+    with pytest.raises(RulesError, match="years available: 2026-27, 2025-26, 2024-25"):
         load_rules("2030-31")
 
 

@@ -1,0 +1,50 @@
+"""Which QOF year's rules an extract needs when none is named: the year of its first row's achievement date.
+
+A file whose later rows fall in another year is still refused line by line by the reader (each row must
+be in the year of the rules), so a guess from the first row never loads anything under the wrong rules.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+
+from app.services.rules import qof_year
+
+HEAD_BYTES = 64 * 1024  # the header and first row of any real extract
+
+
+def year_of_text(head: str) -> str | None:
+    """The QOF year of the first data row's ``achievement_date`` in ``head``; None when there is none."""
+    rows = csv.reader(io.StringIO(head))
+    header = next(rows, None)
+    if not header:
+        return None
+    names = [name.strip().lower() for name in header]
+    if "achievement_date" not in names:
+        return None
+    column = names.index("achievement_date")
+    first = next(rows, None)
+    if first is None or len(first) <= column:
+        return None
+    try:
+        return qof_year(date.fromisoformat(first[column].strip()))
+    except ValueError:
+        return None
+
+
+def year_of_file(path: str | Path) -> str | None:
+    """:func:`year_of_text` of a regular file's first bytes; None for a pipe (whose bytes, once read, would
+    be lost to the reader: name the year with --year), or a file that cannot be read or has no dated row."""
+    try:
+        if Path(path).is_file():  # never a pipe or device: what is read from one would be lost
+            with open(path, "rb") as handle:
+                head = handle.read(HEAD_BYTES)
+        else:
+            return None
+    except OSError:
+        return None
+    text = head.decode("utf-8", errors="replace")
+    return year_of_text(text[: text.rfind("\n") + 1] if "\n" in text else text)
