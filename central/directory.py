@@ -28,7 +28,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from central import feed
@@ -314,7 +314,19 @@ def member_record(session: Session, practice: Organisation, user: User,
     return user_record(user, sorted(roles_at(session, user.id, practice.id)),
                        pending_roles=sorted(pending_roles_at(session, user.id, practice.id)),
                        status=status, active=status not in (DISABLED_HERE, ACCOUNT_DISABLED),
-                       shown=shown, activated=activated)
+                       shown=shown, activated=activated,
+                       activation_expires=_activation_expires(session, user, member, status))
+
+
+def _activation_expires(session: Session, user: User, member: Any, status: str) -> datetime | None:
+    """When the person's unused activation link runs out (None once activated, or when there is none)."""
+    if status not in (INVITED, ACTIVATION_EXPIRED):
+        return None
+    if member is not None and member.seen_at is None:
+        return member.invited_at + ACTIVATION_LIFETIME
+    return session.scalar(select(func.max(ActivationToken.expires_at)).where(
+        ActivationToken.user_id == user.id, ActivationToken.used_at.is_(None),
+        ActivationToken.revoked_at.is_(None)))
 
 
 def member_records(session: Session, practice: Organisation,

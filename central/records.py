@@ -35,12 +35,14 @@ def practice_record(practice: Organisation, pcn: Organisation | None,
 def user_record(user: User, roles: list[str], *, pending_roles: list[str] | None = None,
                 status: str | None = None, active: bool | None = None,
                 shown: Mapping[str, str | None] | None = None,
-                activated: bool | None = None) -> dict[str, Any]:
+                activated: bool | None = None, activation_expires: datetime | None = None) -> dict[str, Any]:
     """A user as one practice sees them: ``roles`` held there, ``pending_roles`` (self-granted, waiting
     for another administrator, not held), ``status`` there (central.directory.status_at) and ``active``
     (may use the practice now); ``account_active`` is False only when the whole account is disabled.
     ``shown`` replaces the account's first_name, last_name, work_phone and mobile, and ``activated``
-    its activation, with what that practice is told (central.directory.member_record)."""
+    its activation, with what that practice is told (central.directory.member_record);
+    ``activation_expires`` is when an unused activation link runs out (the feed record is written once,
+    so the desktop compares it with the service's date to tell an expired invitation apart)."""
     details = {"first_name": user.first_name, "last_name": user.last_name, "work_phone": user.work_phone,
                "mobile": user.mobile, **(shown or {})}
     return {"id": user.id, "email": user.email, "first_name": details["first_name"],
@@ -49,7 +51,8 @@ def user_record(user: User, roles: list[str], *, pending_roles: list[str] | None
             "active": user.active if active is None else active, "account_active": user.active,
             "activated": user.activated_at is not None if activated is None else activated,
             "status": status or _account_status(user),
-            "roles": sorted(roles), "pending_roles": sorted(pending_roles or [])}
+            "roles": sorted(roles), "pending_roles": sorted(pending_roles or []),
+            "activation_expires": activation_expires.isoformat() if activation_expires else None}
 
 
 def _account_status(user: User) -> str:

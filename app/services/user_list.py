@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -92,14 +93,24 @@ def field_problems(message: str | None) -> dict[str, str]:
     return found
 
 
-def _status(record: Mapping[str, Any]) -> str:
-    return str(record.get("status") or "").capitalize()  # Active, Invited, Activation expired, Disabled here…
+def _status(record: Mapping[str, Any], today: date | None) -> str:
+    """Active, Invited, Activation expired, Disabled here…: an invitation whose link ran out before the
+    service's ``today`` is expired, though the synced record was written while it was still open."""
+    status = str(record.get("status") or "")
+    expires = record.get("activation_expires")
+    if status == "invited" and today is not None and isinstance(expires, str) and expires:
+        try:
+            if datetime.fromisoformat(expires).date() < today:
+                status = "activation expired"
+        except ValueError:
+            pass
+    return status.capitalize()
 
 
-def _row(record: dict[str, Any]) -> UserRow:
+def _row(record: dict[str, Any], today: date | None = None) -> UserRow:
     return UserRow(str(record.get("id")), _name(record), str(record.get("email") or ""),
                    str(record.get("work_phone") or ""),
-                   str(record.get("mobile") or ""), _status(record), tuple(record.get("roles") or ()),
+                   str(record.get("mobile") or ""), _status(record, today), tuple(record.get("roles") or ()),
                    tuple(record.get("pending_roles") or ()), record=record)
 
 
@@ -126,14 +137,16 @@ def _new_person(item: OutboxEntry) -> UserRow:
                    note=note, item_key=item.key, problems=problems, waiting=not refused)
 
 
-def load(ods: str, *, owner: str | None, administrator: bool, own_roles: tuple[str, ...] = ()) -> UsersView:
-    """The rows of practice ``ods``: every user for an administrator; otherwise only ``owner``'s own."""
+def load(ods: str, *, owner: str | None, administrator: bool, own_roles: tuple[str, ...] = (),
+         today: date | None = None) -> UsersView:
+    """The rows of practice ``ods``: every user for an administrator; otherwise only ``owner``'s own.
+    ``today`` (the service's date) tells invitations whose link has run out apart."""
     records = cache_store.records(ods, KIND)
     if not administrator:
         mine = [record for record in records if same_person(record.get("email"), owner)]
         record = mine[0] if mine else {"id": 0, "email": owner or "", "roles": list(own_roles),
                                        "status": "active"}
-        return UsersView([_row(record)], [], False)
+        return UsersView([_row(record, today)], [], False)
     by_user: dict[str, list[OutboxEntry]] = {}
     new_people: list[UserRow] = []
     known = {str(record.get("email") or "").lower() for record in records}
@@ -145,7 +158,7 @@ def load(ods: str, *, owner: str | None, administrator: bool, own_roles: tuple[s
             by_user.setdefault(match.group(1), []).append(item)
         elif item.status is not OutboxStatus.SENT and _email(item.body) not in known:
             new_people.append(_new_person(item))
-    rows = [_with_items(_row(record), by_user.get(str(record.get("id")), [])) for record in records]
+    rows = [_with_items(_row(record, today), by_user.get(str(record.get("id")), [])) for record in records]
     return UsersView(rows + new_people, records, True)
 
 

@@ -50,9 +50,9 @@ def _administered(current: PracticeAccess) -> list[tuple[str, str]]:
     return [(current.ods, current.name), *others]
 
 
-def _read(access: PracticeAccess, owner: str | None) -> Loaded:
+def _read(access: PracticeAccess, owner: str | None, today: date) -> Loaded:
     admin = access.has(USER_ADMINISTRATOR)
-    view = user_list.load(access.ods, owner=owner, administrator=admin, own_roles=access.roles)
+    view = user_list.load(access.ods, owner=owner, administrator=admin, own_roles=access.roles, today=today)
     mailbox = user_list.demo_mailbox() if admin else None
     return prepare(user_columns(), view.rows), view, _administered(access) if admin else [], mailbox
 
@@ -111,7 +111,7 @@ class UsersPage(Page):
     def loader(self, access: PracticeAccess | None, today: date) -> Callable[[], Loaded]:
         assert access is not None
         owner = self.owner
-        return lambda: _read(access, owner)
+        return lambda: _read(access, owner, today)
 
     def show_result(self, result: Loaded) -> None:
         prepared, self.view, self.practices, self.mailbox = result
@@ -152,7 +152,8 @@ class UsersPage(Page):
             "fix": admin and row is not None and row.item_key is not None,
         }
         for name, button in self.buttons.items():
-            button.setVisible(admin)
+            if button.isHidden() == admin:  # showing or hiding restyles and lays out: only on a change
+                button.setVisible(admin)
             button.setEnabled(bool(states[name]))
         hints = []
         if row is not None and row.note:

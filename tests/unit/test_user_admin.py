@@ -147,3 +147,19 @@ def test_rows_show_what_waits_and_what_was_refused(cache_db: Path) -> None:
     mine = user_list.load(ODS, owner=SAM["email"], administrator=False)
     assert [row.email for row in mine.rows] == [SAM["email"]] and not mine.administrator
     assert outbox.get(refused.key).status is OutboxStatus.CONFLICT
+
+
+def test_an_invitation_whose_link_ran_out_before_the_services_today_shows_as_expired(cache_db: Path) -> None:
+    from datetime import date
+
+    invited = {**SAM, "activation_expires": "2026-04-22T09:00:00+00:00"}
+    cache_store.apply_feed_page(ODS, [{"type": "user", "id": str(r["id"]), "deleted": False, "data": r}
+                                      for r in (PAT, invited)], 5)
+
+    def status(today: date) -> str:
+        rows = user_list.load(ODS, owner=OWNER, administrator=True, today=today).rows
+        return next(row for row in rows if row.email == SAM["email"]).status
+    assert status(date(2026, 4, 22)) == "Invited"  # its last day
+    assert status(date(2026, 4, 23)) == "Activation expired"
+    assert user_list.load(ODS, owner=OWNER, administrator=True, today=date(2026, 5, 1)).rows[0].status \
+        == "Active"  # an activated person is never expired
