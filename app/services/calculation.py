@@ -17,9 +17,8 @@ counts each patient once, so the sum slightly overstates both sides; their ratio
 the rules name a combined register (CD001/CD002: CD, CHD ∪ stroke/TIA) it is used instead once the extract
 carries it and its national prevalence is in the rules.
 
-Improvement route (VI001-VI003 in 2026/27, rules in constants.toml [improvement]): besides the standard
-thresholds, an indicator may earn points for rising above the practice's own baseline B, the mean
-achievement % at 31 March of the previous years; it scores the higher of the two routes.
+The improvement route (VI001-VI003 in 2026/27) is in app.services.improvement, the standard route's
+points in app.services.thresholds; their names are importable from here too.
 """
 
 from __future__ import annotations
@@ -30,24 +29,28 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+from app.services.improvement import (  # noqa: F401  (re-exported)
+    IMPROVEMENT_ROUTE,
+    STANDARD_ROUTE,
+    ImprovementResult,
+    improvement_baseline,
+    improvement_points,
+    routes,
+)
 from app.services.rules import PERCENTAGE, REGISTER, Constants, ImprovementRule, Indicator, RuleSet, Service
-
-ZERO = Fraction(0)
-HUNDRED = Fraction(100)
+from app.services.thresholds import (  # noqa: F401  (re-exported)
+    HUNDRED,
+    ZERO,
+    CalculationError,
+    patients_to_upper_threshold,
+    points_for,
+)
 
 # Where an indicator's achievement sits against its thresholds.
 BELOW_LOWER = "below lower threshold"
 BETWEEN = "between thresholds"
 AT_MAXIMUM = "at maximum"
 NOT_SCORED = "not scored"
-
-# Which route pays an indicator that has an improvement route.
-STANDARD_ROUTE = "standard"
-IMPROVEMENT_ROUTE = "improvement"
-
-
-class CalculationError(ValueError):
-    """Counts that cannot be calculated (the message says which and why)."""
 
 
 @dataclass(frozen=True)
@@ -58,20 +61,6 @@ class IndicatorCounts:
     numerator: int
     denominator: int
     pca: int = 0
-
-
-@dataclass(frozen=True)
-class ImprovementResult:
-    """Both routes of an indicator with an improvement route; percentages are 0-100."""
-
-    baseline_pct: Fraction | None  # B; None without every baseline year (the standard route alone pays)
-    lower_pct: Fraction | None  # B + lower margin: improvement points start above this
-    upper_pct: Fraction | None  # B + upper margin: full improvement points (may be above 100: out of reach)
-    standard_points: Fraction
-    improvement_points: Fraction
-    route: str  # STANDARD_ROUTE or IMPROVEMENT_ROUTE: the one that pays (standard on a tie)
-    patients_to_standard_upper: int | None  # to the indicator's upper threshold (full standard points)
-    patients_to_improvement_upper: int | None  # to B + upper margin; None without a baseline or past 100%
 
 
 @dataclass(frozen=True)
@@ -166,40 +155,6 @@ class AspirationPlan:
 # --- QOF -------------------------------------------------------------------------------------
 
 
-def points_for(indicator: Indicator, numerator: int, denominator: int) -> Fraction:
-    """Points earned: 0 at or below the lower threshold, full at or above the upper, linear between.
-
-    A denominator of 0 earns 0 points. Register indicators earn full points when the register
-    exists (``denominator`` > 0 carries the register size for them).
-    """
-    _check_counts(indicator.indicator_id, numerator, denominator)
-    if denominator == 0:
-        return ZERO
-    if indicator.kind == REGISTER:
-        return indicator.max_points
-    if indicator.kind != PERCENTAGE:
-        return ZERO
-    achieved = Fraction(numerator, denominator) * HUNDRED
-    lower, upper = indicator.lower_threshold, indicator.upper_threshold
-    if achieved <= lower:
-        return ZERO
-    if achieved >= upper:
-        return indicator.max_points
-    return indicator.max_points * (achieved - lower) / (upper - lower)
-
-
-def patients_to_upper_threshold(indicator: Indicator, numerator: int, denominator: int) -> int | None:
-    """Fewest extra achieving patients (already in the denominator) that reach the upper threshold.
-
-    Exact: the smallest whole k with (numerator + k) / denominator ≥ upper / 100.
-    """
-    _check_counts(indicator.indicator_id, numerator, denominator)
-    if denominator == 0 or indicator.kind != PERCENTAGE:
-        return None
-    needed = math.ceil(indicator.upper_threshold * denominator / HUNDRED)
-    return max(0, needed - numerator)
-
-
 def uses_combined_register(indicator: Indicator, registers: Mapping[str, int], constants: Constants) -> bool:
     """True when the combined register replaces the summed ones: the extract has it and its prevalence."""
     combined = indicator.combined_register
@@ -226,58 +181,6 @@ def pounds_per_point(
     return constants.value_per_point_gbp * cpi * apdf
 
 
-def improvement_baseline(
-    rule: ImprovementRule, year: str, year_ends: Mapping[str, Fraction | None]
-) -> Fraction | None:
-    """B for ``year``: the mean achievement % (0-100) at 31 March of the rule's baseline years before it.
-
-    ``year_ends`` maps a QOF year such as the one before ``year`` to the practice's year-end achievement %;
-    None unless every baseline year is there.
-    """
-    start = int(year[:4])
-    years = [f"{first}-{(first + 1) % 100:02d}" for first in range(start - rule.baseline_years, start)]
-    if any(year_ends.get(y) is None for y in years):
-        return None
-    return sum((Fraction(year_ends[y]) for y in years), ZERO) / len(years)
-
-
-def improvement_points(
-    indicator: Indicator, rule: ImprovementRule, baseline: Fraction | None, numerator: int, denominator: int
-) -> Fraction:
-    """max points × clamp((A − (B + lower margin)) ÷ (upper margin − lower margin), 0, 1); 0 without B."""
-    _check_counts(indicator.indicator_id, numerator, denominator)
-    if baseline is None or denominator == 0:
-        return ZERO
-    achieved = Fraction(numerator, denominator) * HUNDRED
-    share = (achieved - baseline - rule.lower_margin) / (rule.upper_margin - rule.lower_margin)
-    return indicator.max_points * min(max(share, ZERO), Fraction(1))
-
-
-def _patients_to(percent: Fraction, numerator: int, denominator: int) -> int | None:
-    """Fewest extra achieving patients to reach ``percent``; None when even all of them would not."""
-    if denominator == 0 or percent > HUNDRED:
-        return None
-    return max(0, math.ceil(percent * denominator / HUNDRED) - numerator)
-
-
-def _routes(
-    indicator: Indicator, rule: ImprovementRule, baseline: Fraction | None, num: int, den: int
-) -> ImprovementResult:
-    standard = points_for(indicator, num, den)
-    improved = improvement_points(indicator, rule, baseline, num, den)
-    return ImprovementResult(
-        baseline_pct=baseline,
-        lower_pct=None if baseline is None else baseline + rule.lower_margin,
-        upper_pct=None if baseline is None else baseline + rule.upper_margin,
-        standard_points=standard,
-        improvement_points=improved,
-        route=IMPROVEMENT_ROUTE if improved > standard else STANDARD_ROUTE,
-        patients_to_standard_upper=patients_to_upper_threshold(indicator, num, den),
-        patients_to_improvement_upper=(None if baseline is None
-                                       else _patients_to(baseline + rule.upper_margin, num, den)),
-    )
-
-
 def indicator_result(
     indicator: Indicator,
     counts: IndicatorCounts,
@@ -291,7 +194,7 @@ def indicator_result(
     route from ``baseline`` (B, a percentage; None: the standard route alone).
     """
     num, den = counts.numerator, counts.denominator
-    routes = _routes(indicator, improvement, baseline, num, den) if improvement is not None else None
+    both = routes(indicator, improvement, baseline, num, den) if improvement is not None else None
 
     def scored(n: int) -> Fraction:
         standard = points_for(indicator, n, den)
@@ -317,7 +220,7 @@ def indicator_result(
         patients_to_upper_threshold=patients_to_upper_threshold(indicator, num, den),
         gbp_next_patient=(next_points - points) * per_point,
         band=_band(indicator, points),
-        improvement=routes,
+        improvement=both,
     )
 
 
@@ -352,15 +255,6 @@ def _band(indicator: Indicator, points: Fraction) -> str:
     if points >= indicator.max_points:
         return AT_MAXIMUM
     return BETWEEN if points > 0 else BELOW_LOWER
-
-
-def _check_counts(indicator_id: str, numerator: int, denominator: int) -> None:
-    if numerator < 0 or denominator < 0:
-        raise CalculationError(f"{indicator_id}: counts cannot be negative")
-    if numerator > denominator:
-        raise CalculationError(
-            f"{indicator_id}: numerator {numerator} is more than denominator {denominator}"
-        )
 
 
 # --- aspiration and year end -----------------------------------------------------------------

@@ -8,9 +8,6 @@ the hub says their records changed.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal
@@ -35,6 +32,7 @@ from app.signals import hub
 from app.views import fonts
 from app.views.busy_note import BusyNote
 from app.views.page import Page, Today, local_today
+from app.views.sections import SECTION_PAGES, SECTIONS, Pages, import_pages, page_class  # noqa: F401  (import_pages re-exported)
 from app.views.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -46,70 +44,9 @@ if TYPE_CHECKING:
     from app.views.offers_page import OffersPage
     from app.views.settings_page import SettingsPage
 
-
-@dataclass(frozen=True)
-class Section:
-    key: str
-    title: str
-    page: str  # "module:Class" of its Page, imported when the section is first shown
-
-
-SECTION_PAGES = (
-    Section("dashboard", "Dashboard", "app.views.dashboard_page:DashboardPage"),
-    Section("manual-entry", "Manual entry", "app.views.manual_entry_page:ManualEntryPage"),
-    Section("declarations", "Declarations", "app.views.declarations_page:DeclarationsPage"),
-    Section("offers", "Offers", "app.views.offers_page:OffersPage"),
-    Section("timetable", "Timetable", "app.views.record_pages:TimetablePage"),
-    Section("users", "Users", "app.views.users_page:UsersPage"),
-    Section("settings", "Settings", "app.views.settings_page:SettingsPage"),
-    Section("help", "Help", "app.views.help_page:HelpPage"),
-)
-SECTIONS = tuple((section.key, section.title) for section in SECTION_PAGES)
-# The pages' modules, e.g. to import in the background after the first paint (importing creates no widget).
-PAGE_MODULES = tuple(dict.fromkeys(section.page.split(":")[0] for section in SECTION_PAGES))
 MINIMUM_SIZE = (1000, 700)  # fits a 1024×768 screen with the taskbar
 DEFAULT_SIZE = (1280, 800)
 MESSAGE_MS = 12_000
-
-
-def import_pages() -> None:
-    """On a worker: import every page's module (importing creates no widget), so that a first visit
-    to a page only builds it."""
-    for module in PAGE_MODULES:
-        importlib.import_module(module)
-
-
-def page_class(section: Section) -> type[Page]:
-    module, name = section.page.split(":")
-    page = getattr(importlib.import_module(module), name)
-    assert issubclass(page, Page) and page.key == section.key, section
-    return page
-
-
-class Pages(Mapping[str, Page]):
-    """The window's pages by section key; a page is built the first time it is asked for."""
-
-    def __init__(self, build: Callable[[str], Page]) -> None:
-        self._build = build
-        self._built: dict[str, Page] = {}
-
-    def __getitem__(self, key: str) -> Page:
-        page = self._built.get(key)
-        if page is None:
-            if key not in dict(SECTIONS):
-                raise KeyError(key)
-            page = self._built[key] = self._build(key)
-        return page
-
-    def __iter__(self) -> Iterator[str]:
-        return (key for key, _title in SECTIONS)
-
-    def __len__(self) -> int:
-        return len(SECTIONS)
-
-    def built(self) -> dict[str, Page]:
-        """The pages built so far (the others have nothing to update)."""
-        return dict(self._built)
 
 
 class GeometryMixin:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 MIN_WIDTH_CHARS, MIN_WIDTH_PX = 56, 400
@@ -34,6 +35,7 @@ class SignOutDialog(QDialog):
         self.warning.setVisible(waiting > 0)
         self.remove = QCheckBox("Also &remove my data from this PC")
         self.remove.setAccessibleName("Remove my data from this PC")
+        self.remove.setObjectName("removeData")  # app.qss sizes its tick box in em, to follow the text size
         choice = QDialogButtonBox.StandardButton
         buttons = QDialogButtonBox(choice.Ok | choice.Cancel)
         self.sign_out_button = buttons.button(choice.Ok)
@@ -46,6 +48,12 @@ class SignOutDialog(QDialog):
         layout.addWidget(self.remove)
         layout.addWidget(buttons)
         self.setMinimumWidth(max(MIN_WIDTH_PX, MIN_WIDTH_CHARS * self.fontMetrics().averageCharWidth()))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # the style sheet's em is worked out on polish only
+            self.remove.style().unpolish(self.remove)
+            self.remove.style().polish(self.remove)
 
     @property
     def remove_data(self) -> bool:

@@ -107,6 +107,7 @@ class StatusBar(QStatusBar):
         self.online.setProperty("state", "online" if online else "offline")
         self.online.style().unpolish(self.online)
         self.online.style().polish(self.online)
+        self._fit_who()  # "Offline: showing saved data" is longer than what it replaces
 
     def set_waiting(self, count: int) -> None:
         self._waiting = count
@@ -135,7 +136,8 @@ class StatusBar(QStatusBar):
     def _fit_who(self) -> None:
         """With large text on a small screen the bar gives way step by step, so nothing is cut off: first
         the practice, then the person (both are at the top of the window), then the pages named, then
-        the long wording of what waits (the full texts are in the tooltips)."""
+        the long wording of what waits (the full texts are in the tooltips). Redone whenever any of the
+        bar's texts changes, since any of them may grow."""
         full, short = self._who
         attention = attention_words(self._attention)
         waiting, brief = waiting_words(self._waiting), waiting_words(self._waiting, short=True)
@@ -199,10 +201,12 @@ class StatusBar(QStatusBar):
             when = when.replace(tzinfo=UTC)
         self.last_sync.setText(f"Last sync: {fmt.ago(when, datetime.now(UTC))}")
         self.last_sync.setToolTip(fmt.uk_datetime(when) if when else "")
+        self._fit_who()  # "5 minutes ago" is longer than "just now": the bar must not outgrow the window
 
     def _sync_started(self) -> None:
         self._syncing = True
         self.last_sync.setText("Syncing…")
+        self._fit_who()
 
     def _sync_finished(self, _ok: bool, _message: str) -> None:
         self._syncing = False

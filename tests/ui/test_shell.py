@@ -230,6 +230,22 @@ def test_sign_out_asks_first_mentions_unsent_items_and_can_remove_the_data(
     assert "removed from this PC" in shell.window.message.text()
 
 
+@pytest.mark.parametrize("text_scale", [1.0, 2.0], indirect=True, ids=["100%", "200%"])
+def test_the_sign_out_tick_box_grows_with_the_text(qtbot, text_scale) -> None:
+    from PySide6.QtWidgets import QStyle, QStyleOptionButton
+
+    from app.views.sign_out_dialog import SignOutDialog
+
+    dialog = SignOutDialog("Sarah Okafor", 0)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    option = QStyleOptionButton()
+    dialog.remove.initStyleOption(option)
+    tick = dialog.remove.style().subElementRect(QStyle.SubElement.SE_CheckBoxIndicator, option, dialog.remove)
+    line = dialog.remove.fontMetrics().height()
+    assert 0.8 * line <= tick.height() <= 1.2 * line and tick.width() == tick.height()
+
+
 def test_cancel_then_sign_in_again_keeps_the_server_and_email_typed(
         qtbot, fresh_hub: None, shells: list[Shell], memory_keyring) -> None:
     shell = Shell(settings.load(), TokenStore())

@@ -3,11 +3,13 @@ outbox (SQLite in a temp folder), and the items that need the user are named by 
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QApplication
+import pytest
+import text_size_checks as checks
+from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from app.services import outbox, tasks
 from app.signals import hub
-from app.views.main_window import SECTIONS
+from app.views.main_window import MINIMUM_SIZE, SECTIONS
 from app.views.status_bar import PAGES, StatusBar
 
 ODS, OWNER = "Z99001", "practice.manager@nhs.net"
@@ -75,3 +77,29 @@ def test_nothing_needing_the_user_shows_nothing(fresh_hub, qtbot) -> None:
 def test_every_page_named_is_a_section_of_the_window() -> None:
     sections = dict(SECTIONS)
     assert all(sections.get(key) == title for key, title in PAGES.values())
+
+
+@pytest.mark.parametrize("text_scale", [2.0], indirect=True, ids=["200%"])
+def test_at_200_percent_text_on_1024_px_the_bar_stays_inside_the_window(fresh_hub, qtbot, text_scale) -> None:
+    # Sized as the main window is on a 1024×768 screen: its minimum size is set, so the bar cannot widen it.
+    window = QMainWindow()
+    window.setMinimumSize(*MINIMUM_SIZE)
+    window.setCentralWidget(QWidget())
+    bar = StatusBar()
+    window.setStatusBar(bar)
+    qtbot.addWidget(window)
+    window.resize(1024, 768)
+    window.show()
+    _shown(qtbot, bar)
+    # A first sync that fails, then word that the service cannot be reached: the texts change after the
+    # person was shown, and "Offline: showing saved data" is longer than "Not connected yet".
+    hub().sync_started.emit()
+    hub().sync_finished.emit(False, "The CQRS service could not be reached.")
+    assert tasks.wait_for_idle()
+    QApplication.processEvents()
+    hub().online_changed.emit(False)
+    QApplication.processEvents()
+
+    assert bar.width() <= window.width()
+    assert checks.everything(bar) == []
+    assert bar.who.isHidden() or bar.who.geometry().right() < window.width()

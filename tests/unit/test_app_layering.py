@@ -16,7 +16,11 @@ CENTRAL = ROOT / "central"
 # service, so each rule is written once. The central service may import these and nothing else of app/.
 SHARED = (
     "app.services.rules",  # payment rules of a QOF year, role names, who may see £, the current QOF year
+    "app.services.rules_model",  # the shape of a year's rules
+    "app.services.rules_files",  # reading and validating a year's rules files
     "app.services.calculation",  # achievement, points and £
+    "app.services.thresholds",  # points against an indicator's thresholds (the standard route)
+    "app.services.improvement",  # the improvement route
     "app.services.entry_rules",  # what a manual entry may hold
     "app.services.identifiers",  # NHS-number-like values refused everywhere
     "app.services.windows",  # entry windows and declaration deadlines, and their wording
