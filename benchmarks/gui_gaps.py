@@ -202,7 +202,8 @@ def one_round(meter: GapMeter, scratch: Path, server: dict[str, str]) -> None:
     from central.seed import DEMO_PASSWORD
 
     paths.configure(scratch)
-    load_after_first_paint()  # as app.main does on the database worker, with the snapshot on screen
+    # As app.main does on the database worker, with the snapshot on screen: that person's cache.
+    load_after_first_paint((server["url"], DEMO_EMAIL))
     store = settings.load()
     store.set(settings.SERVER_URL, server["url"])
     store.set(settings.CA_FILE, server["ca"])
