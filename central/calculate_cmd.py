@@ -40,6 +40,18 @@ BAD_INPUT = 2
 DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
 
 
+def refused(error: ExtractError, path: str, err: TextIO, done: str) -> int:
+    """Say why the extract at ``path`` was refused (every problem, by line) and that nothing was ``done``;
+    the exit status for bad input."""
+    if isinstance(error, ExtractTooLarge):
+        print(f"{path} is larger than --max-bytes ({error.limit} bytes); nothing was {done} "
+              "(check it is the extract you meant, or give a larger --max-bytes)", file=err)
+    else:
+        for problem in error.problems:
+            print(problem, file=err)
+    return BAD_INPUT
+
+
 def run_calculate(path: str, year: str | None = None, fmt: str = "table",
                   out: TextIO | None = None, err: TextIO | None = None,
                   max_bytes: int = DEFAULT_MAX_BYTES, pretty: bool = False) -> int:
@@ -67,14 +79,8 @@ def run_calculate(path: str, year: str | None = None, fmt: str = "table",
         # The shipped rules, not the user's input, are at fault: not status 2.
         print(f"the {year} rules are broken: {exc}", file=err)
         return 1
-    except ExtractTooLarge as exc:
-        print(f"{path} is larger than --max-bytes ({exc.limit} bytes); nothing was calculated "
-              "(check it is the extract you meant, or give a larger --max-bytes)", file=err)
-        return BAD_INPUT
     except ExtractError as exc:
-        for problem in exc.problems:
-            print(problem, file=err)
-        return BAD_INPUT
+        return refused(exc, path, err, "calculated")
     except CalculationError as exc:
         print(f"cannot calculate: {exc}", file=err)
         return BAD_INPUT

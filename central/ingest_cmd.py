@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import TextIO
 
 from app.services.rules import RulesError, load_rules
-from central.calculate_cmd import DEFAULT_MAX_BYTES, DEFAULT_YEAR
+from central.calculate_cmd import DEFAULT_MAX_BYTES, DEFAULT_YEAR, refused
 from central.data_cmd import BAD_INPUT, settings_for
 from central.db import begin_write, make_engine, make_sessionmaker, migrate
-from central.extract import ExtractError, ExtractTooLarge, display_name, read_extract_text
+from central.extract import ExtractError, display_name, read_extract_text
 from central.extract_columns import read_columns
 from central.extract_input import extract_chunks
 from central.extract_year import year_of_file
@@ -43,14 +43,8 @@ def run_ingest(path: str, year: str | None, data_dir: Path | None, db_url: str |
         columns = read_columns(_hashed(extract_chunks(file, max_bytes=max_bytes), digest), rules,
                                require_caps=False, extracted_only=True)
         text = None if columns is not None else read_extract_text(file, max_bytes=max_bytes)
-    except ExtractTooLarge as exc:
-        print(f"{path} is larger than --max-bytes ({exc.limit} bytes); nothing was loaded "
-              "(check it is the extract you meant, or give a larger --max-bytes)", file=err)
-        return BAD_INPUT
     except ExtractError as exc:
-        for problem in exc.problems:
-            print(problem, file=err)
-        return BAD_INPUT
+        return refused(exc, path, err, "loaded")
     settings = settings_for(data_dir, db_url)
     engine = make_engine(settings.database_url)
     try:
