@@ -9,15 +9,15 @@ service published, which gives the exact £ for the next patient and £ unclaime
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
 from app.services.calculation import IndicatorCounts, aspiration_plan, calculate_qof, indicator_result
 from app.services.format import uk_date
 from app.services.projection import Projection, project
-from app.services.rules import RuleSet
+from app.services.rules import RuleSet, qof_year, reporting_year
 
 QOF = "QOF"
 VACCINATIONS = "VI"
@@ -52,6 +52,10 @@ class IndicatorRow:
     payment: Fraction | None  # the £ fields are None without Finance View
     gbp_next_patient: Fraction | None
     gbp_unclaimed: Fraction | None
+    # The practice's achievement (0-1) at the same month end of the year before, and a line saying what it
+    # is or why there is none (both None where no comparison was made, as in the vaccinations panel).
+    last_year: Fraction | None = None
+    last_year_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,22 +98,49 @@ def result_date(record: Mapping[str, Any]) -> date:
     return date.fromisoformat(record["achievement_date"])
 
 
-def choices(results: Iterable[Mapping[str, Any]]) -> list[Choice]:
-    """The services with results, newest QOF year first, then V&I, then each enhanced service."""
+def record_year(record: Mapping[str, Any]) -> str:
+    """The QOF year of a result record: its own, else that of its achievement date."""
+    return record.get("year") or qof_year(result_date(record))
+
+
+def years_held(results: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Every QOF year with any result, newest first."""
+    return sorted({record_year(record) for record in results}, reverse=True)
+
+
+def opening_year(held: Sequence[str], today: date) -> str | None:
+    """The year the dashboard opens on: the one of ``today`` when held, else the newest held."""
+    year = reporting_year(today)
+    return year if year in held else (held[0] if held else None)
+
+
+def service_key(choice_key: str) -> str:
+    """The service part of a choice key ("QOF:2026-27" -> "QOF"): the same service in another year."""
+    return choice_key.split(":", 1)[0]
+
+
+def choices(results: Iterable[Mapping[str, Any]], year: str | None = None) -> list[Choice]:
+    """The services with results, newest QOF year first, then V&I, then each enhanced service.
+
+    With ``year``, only that QOF year's results: one QOF choice (labelled "QOF"), V&I and the enhanced
+    services with results that year, each with that year's dates.
+    """
     qof: dict[str, set[date]] = {}
     vaccination: set[date] = set()
     enhanced: dict[str, tuple[str, set[date]]] = {}
     for record in results:
+        if year is not None and record_year(record) != year:
+            continue
         when = result_date(record)
         if record.get("service") == QOF:
-            qof.setdefault(record["year"], set()).add(when)
+            qof.setdefault(record_year(record), set()).add(when)
         elif record.get("kind") == "vaccination":
             vaccination.add(when)
         else:
             name = record.get("name") or record["service"]
             enhanced.setdefault(record["service"], (name, set()))[1].add(when)
-    found = [Choice(f"{QOF}:{year}", f"QOF {year.replace('-', '/')}", "qof", _newest_first(dates))
-             for year, dates in sorted(qof.items(), reverse=True)]
+    found = [Choice(f"{QOF}:{held}", QOF if year else f"QOF {held.replace('-', '/')}", "qof",
+                    _newest_first(dates)) for held, dates in sorted(qof.items(), reverse=True)]
     if vaccination:
         found.append(Choice(VACCINATIONS, "Vaccinations and immunisations", "vaccination",
                             _newest_first(vaccination)))
@@ -125,6 +156,44 @@ def _newest_first(dates: Iterable[date]) -> tuple[date, ...]:
 def year_end(year: str) -> date:
     """31 March at the end of a QOF year such as "2025-26"."""
     return date(int(year[:4]) + 1, 3, 31)
+
+
+def previous_year(year: str) -> str:
+    """The QOF year before ``year``: "2026-27" -> "2025-26"."""
+    start = int(year[:4]) - 1
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def same_month_last_year(when: date) -> date:
+    """The month end a year before the month end ``when`` (29 Feb 2028 -> 28 Feb 2027)."""
+    following = date(when.year - 1 + (when.month == 12), when.month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def with_last_year(rows: Sequence[IndicatorRow], prior: Mapping[str, Any] | None, when: date,
+                   prior_rules: RuleSet | None) -> tuple[IndicatorRow, ...]:
+    """``rows`` with the practice's achievement at ``when`` (a year before theirs) from ``prior``, the QOF
+    result of that date if held; where there is none, the reason in plain English."""
+    day = uk_date(when)
+    held = {} if prior is None else {i["indicator_id"]: i for i in prior["indicators"]}
+    found = []
+    for row in rows:
+        item = held.get(row.indicator_id)
+        value, note = None, None
+        if prior is None:
+            note = f"No QOF result for {day} is held, so there is nothing to compare with."
+        elif item is None and prior_rules is not None and row.indicator_id not in prior_rules.indicators:
+            note = f"New this year: {row.indicator_id} was not part of QOF at {day}."
+        elif item is None:
+            note = f"The result for {day} has no figure for {row.indicator_id}."
+        elif not int(item["denominator"]):
+            note = f"No patients counted for {row.indicator_id} at {day}."
+        else:
+            value = Fraction(int(item["numerator"]), int(item["denominator"]))
+            note = (f"At {day}, the same month last year: {int(item['numerator']):,} of "
+                    f"{int(item['denominator']):,}.")
+        found.append(replace(row, last_year=value, last_year_note=note))
+    return tuple(found)
 
 
 def counts_of(record: Mapping[str, Any]) -> list[IndicatorCounts]:
@@ -172,15 +241,23 @@ def aspiration_months(year: str, today: date) -> int:
 
 
 def qof_dashboard(results: Sequence[Mapping[str, Any]], benchmarks: Sequence[Mapping[str, Any]],
-                  rules: RuleSet, achievement_date: date, *, finance: bool, today: date) -> QofDashboard:
-    """The QOF dashboard of ``rules.year`` at ``achievement_date`` (which must have a result record)."""
+                  rules: RuleSet, achievement_date: date, *, finance: bool, today: date,
+                  prior_rules: RuleSet | None = None) -> QofDashboard:
+    """The QOF dashboard of ``rules.year`` at ``achievement_date`` (which must have a result record).
+
+    Each indicator is compared with the same month of the year before (``prior_rules`` are that year's,
+    to tell an indicator new this year from one missing from the result). The aspiration payments come
+    from the stored result at the previous 31 March (the previous year's achievement).
+    """
     year = rules.year
     qof = sorted((r for r in results if r.get("service") == QOF), key=result_date)
-    this_year = [r for r in qof if r.get("year") == year and result_date(r) <= achievement_date]
+    this_year = [r for r in qof if record_year(r) == year and result_date(r) <= achievement_date]
     if not this_year or result_date(this_year[-1]) != achievement_date:
         raise LookupError(f"no QOF {year} result for {uk_date(achievement_date)}")
     record = this_year[-1]
-    rows = indicator_rows(record, rules, finance)
+    compared = same_month_last_year(achievement_date)
+    prior_month = next((r for r in qof if result_date(r) == compared), None)
+    rows = with_last_year(indicator_rows(record, rules, finance), prior_month, compared, prior_rules)
     points = sum((row.points for row in rows), ZERO)
     max_points = sum((row.max_points for row in rows), ZERO)
     points_history = tuple((result_date(r), Fraction(r["points"])) for r in this_year)

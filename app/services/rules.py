@@ -82,13 +82,19 @@ def qof_year(day: date) -> str:
     return f"{start}-{(start + 1) % 100:02d}"
 
 
+def reporting_year(today: date) -> str:
+    """The QOF year being worked on ``today``: that of the last month to have ended (in April, the year
+    just ended, whose March extract is the year end)."""
+    return qof_year(today.replace(day=1) - timedelta(days=1))
+
+
 def current_year(today: date, root: Path = RULES_ROOT) -> str:
     """The QOF year being reported on ``today`` (the service's date): that of the last month to have ended,
     since extracts and calculations are of ended months (April's are of March, the year's last).
 
     While that year's rules are not shipped yet, the newest shipped year before it stands in.
     """
-    ended = qof_year(today.replace(day=1) - timedelta(days=1))
+    ended = reporting_year(today)
     shipped = available_years(root)
     return ended if ended in shipped else next((year for year in shipped if year < ended), ended)
 

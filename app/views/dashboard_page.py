@@ -1,6 +1,9 @@
-"""The Dashboard: choose a service and an achievement date, then see QOF, vaccinations or an enhanced
-service. Data is read and built in the background (the QOF worklist's texts too); the page only shows
-the dataclasses it gets back."""
+"""The Dashboard: choose a QOF year, a service and an achievement date, then see QOF, vaccinations or an
+enhanced service. It opens on the year of the service's today. Data is read and built in the background
+(the QOF worklist's texts too); the page only shows the dataclasses it gets back.
+
+A year picker rather than one long list of dates: practices are paid, and think, by QOF year, and each
+list stays short (a year's month ends) however many years are held."""
 
 from __future__ import annotations
 
@@ -9,8 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -25,13 +27,14 @@ from PySide6.QtWidgets import (
 from app.services import dashboard_data, tasks
 from app.services import format as fmt
 from app.services.claims_view import ClaimRow, VaccinationView
-from app.services.dashboard import Choice, IndicatorRow, QofDashboard
+from app.services.dashboard import Choice, IndicatorRow, QofDashboard, opening_year, service_key
 from app.services.profile import PracticeAccess
 from app.services.rules import RuleSet
 from app.views import fonts
 from app.views.claims_panels import EnhancedPanel, VaccinationPanel, latest_first
 from app.views.indicator_detail import IndicatorDetail
 from app.views.page import Page
+from app.views.provisional_note import ProvisionalNote
 from app.views.qof_panel import QofPanel, indicator_columns
 from app.views.record_table import Prepared, prepare
 
@@ -49,29 +52,41 @@ class Shown:
     when: date
     view: QofDashboard | VaccinationView | tuple[ClaimRow, ...]
     worklist: Prepared[IndicatorRow] | None  # the QOF worklist's cells, formatted
+    provisional: tuple[str, ...] = ()  # why the fees behind the £ shown are provisional (Finance View)
 
 
 @dataclass(frozen=True)
 class Loaded:
-    choices: list[Choice]
+    years: dict[str, list[Choice]]  # every QOF year held, newest first, with its services
+    year: str | None  # the year shown
     shown: Shown | None  # None when nothing has been calculated yet
 
 
 def _read_view(ods: str, choice: Choice, when: date, finance: bool, today: date) -> Shown:
     view = dashboard_data.load_view(ods, choice, when, finance=finance, today=today)
     qof = isinstance(view, QofDashboard)
-    worklist = prepare(indicator_columns(finance), view.indicators) if qof else None
-    return Shown(ods, finance, choice, when, view, worklist)
+    worklist = prepare(indicator_columns(finance, last_year=True), view.indicators) if qof else None
+    provisional = dashboard_data.provisional_fees(view, choice, when) if finance else ()
+    return Shown(ods, finance, choice, when, view, worklist, provisional)
 
 
-def _read_all(ods: str, keep_key: Any, keep_date: date | None, finance: bool, today: date) -> Loaded:
-    """The choices, and the view of the one chosen before (else the first), at the date chosen before."""
-    found = dashboard_data.load_choices(ods)
-    if not found:
-        return Loaded(found, None)
-    choice = next((choice for choice in found if choice.key == keep_key), found[0])
+def same_service(found: list[Choice], key: Any) -> Choice:
+    """The choice of the service ``key`` names (in any year), else the first (QOF)."""
+    wanted = service_key(key) if isinstance(key, str) else None
+    return next((choice for choice in found if service_key(choice.key) == wanted), found[0])
+
+
+def _read_all(ods: str, keep_year: Any, keep_key: Any, keep_date: date | None, finance: bool,
+              today: date) -> Loaded:
+    """The years and their services; the view of the year, service and date chosen before (at first, the
+    year of ``today``, else the newest held, its first service at its latest date)."""
+    years = dashboard_data.load_years(ods)
+    year = keep_year if keep_year in years else opening_year(list(years), today)
+    if year is None:
+        return Loaded(years, None, None)
+    choice = same_service(years[year], keep_key)
     when = keep_date if keep_date in choice.dates else choice.dates[0]
-    return Loaded(found, _read_view(ods, choice, when, finance, today))
+    return Loaded(years, year, _read_view(ods, choice, when, finance, today))
 
 
 class Loading(QWidget):
@@ -112,10 +127,15 @@ class DashboardPage(Page):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.choices: list[Choice] = []
+        self.years: dict[str, list[Choice]] = {}
+        self.choices: list[Choice] = []  # the services of the year chosen
         self.view: QofDashboard | VaccinationView | tuple[ClaimRow, ...] | None = None
         self.detail: IndicatorDetail | None = None
 
+        self.year = QComboBox()
+        self.year.setAccessibleName("QOF year")
+        self.year.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.year.currentIndexChanged.connect(self._year_changed)
         self.service = QComboBox()
         self.service.setAccessibleName("Service")
         # The service name may shorten on a narrow screen (the list shows it whole); the date never does.
@@ -128,16 +148,18 @@ class DashboardPage(Page):
         self.when.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.service.currentIndexChanged.connect(self._service_changed)
         self.when.currentIndexChanged.connect(lambda _index: self._load_view())
-        # The date picker goes under the service picker when both do not fit side by side (large text).
-        self._service_row, self._date_row = QHBoxLayout(), QHBoxLayout()
-        self._service_label = QLabel("&Service:", buddy=self.service)
-        self._date_label = QLabel("&Achievement date:", buddy=self.when)
+        # The pickers go on as many lines as they need, in order, when they do not fit on one (large text).
+        self._picker_rows = [QHBoxLayout() for _ in range(3)]
+        self._labels = (QLabel("&Year:", buddy=self.year), QLabel("&Service:", buddy=self.service),
+                        QLabel("&Achievement date:", buddy=self.when))
         self._pickers = QVBoxLayout()
-        self._pickers.addLayout(self._service_row)
-        self._pickers.addLayout(self._date_row)
-        self._stacked_pickers: bool | None = None
+        for row in self._picker_rows:
+            self._pickers.addLayout(row)
+        self._picker_lines: tuple[int, ...] | None = None
         self._arrange_pickers()
+        self.body.installEventFilter(self)
 
+        self.provisional = ProvisionalNote()  # above the claims whose fees are provisional
         self.loading = Loading()
         self.qof = QofPanel()
         self.qof.indicator_opened.connect(self._open_indicator)
@@ -148,55 +170,74 @@ class DashboardPage(Page):
             self.stack.addWidget(widget)
         self._shown_for: tuple[str, bool] | None = None  # the practice (and £ or not) the panels show
         self.body_layout.addLayout(self._pickers)
+        self.body_layout.addWidget(self.provisional)
         self.body_layout.addWidget(self.stack, 1)
 
     def _arrange_pickers(self) -> None:
-        needed = (self._service_label.sizeHint().width() + self.service.minimumSizeHint().width()
-                  + self._date_label.sizeHint().width() + self.when.sizeHint().width()
-                  + max(self._service_row.spacing(), 6) * 4 + 12)
-        stacked = self.body.width() > 0 and needed > self.body.width()
-        if stacked == self._stacked_pickers:
+        """Each label and its picker side by side, as many pairs to a line as fit the page's width."""
+        combos = (self.year, self.service, self.when)
+        spacing = max(self._picker_rows[0].spacing(), 6)
+        needs = [label.sizeHint().width() + (self.service.minimumSizeHint() if combo is self.service
+                                             else combo.sizeHint()).width() + spacing * 2 + 12
+                 for label, combo in zip(self._labels, combos, strict=True)]
+        width = self.body.width()
+        lines, used = [0], 0
+        for need in needs:
+            if used and width > 0 and used + need > width:
+                lines.append(lines[-1] + 1)
+                used = 0
+            else:
+                lines.append(lines[-1])
+            used += need
+        placed = tuple(lines[1:])
+        if placed == self._picker_lines:
             return
-        self._stacked_pickers = stacked
-        for row in (self._service_row, self._date_row):
+        self._picker_lines = placed
+        for row in self._picker_rows:
             while row.count():
                 row.takeAt(0)  # the widgets stay where they are until added again
-        self._service_row.addWidget(self._service_label)
-        self._service_row.addWidget(self.service)
-        self._service_row.addSpacing(12)
-        row = self._date_row if stacked else self._service_row
-        row.addWidget(self._date_label)
-        row.addWidget(self.when)
-        for each in (self._service_row, self._date_row):
-            each.addStretch(0)
+        for line, label, combo in zip(placed, self._labels, combos, strict=True):
+            row = self._picker_rows[line]
+            if row.count():
+                row.addSpacing(12)
+            row.addWidget(label)
+            row.addWidget(combo)
+        for row in self._picker_rows:
+            row.addStretch(0)
 
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._arrange_pickers()
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # The body, not the page: it gets its new width after the page's own resize event.
+        if watched is self.body and event.type() == QEvent.Type.Resize:
+            self._arrange_pickers()
+        return super().eventFilter(watched, event)
 
     # --- the frame's loader ----------------------------------------------------------------------------
 
     def loader(self, access: PracticeAccess | None, today: date) -> Callable[[], Loaded]:
         assert access is not None
-        ods, keep_key, keep_date, finance = access.ods, self.service.currentData(), self.when.currentData(), \
-            access.sees_money
-        return lambda: _read_all(ods, keep_key, keep_date, finance, today)
+        ods, finance = access.ods, access.sees_money
+        keep_year, keep_key, keep_date = self.year.currentData(), self.service.currentData(), \
+            self.when.currentData()
+        return lambda: _read_all(ods, keep_year, keep_key, keep_date, finance, today)
 
     def practice_shown(self, access: PracticeAccess | None) -> None:
         if access is not None and (access.ods, access.sees_money) != self._shown_for:
             self._show_loading(access.name, "Loading the dashboard…")
 
     def show_result(self, result: Loaded) -> None:
-        self.choices = result.choices
-        if result.shown is None:
+        self.years = result.years
+        if result.shown is None or result.year is None:
+            self.choices = []
+            self.provisional.show_reasons(())
             self.show_empty(EMPTY)
             return
-        self.service.blockSignals(True)
-        self.service.clear()
-        for choice in result.choices:
-            self.service.addItem(choice.label, choice.key)
-        self.service.setCurrentIndex(max(0, self.service.findData(result.shown.choice.key)))
-        self.service.blockSignals(False)
+        self.year.blockSignals(True)
+        self.year.clear()
+        for year in result.years:
+            self.year.addItem(year.replace("-", "/"), year)
+        self.year.setCurrentIndex(max(0, self.year.findData(result.year)))
+        self.year.blockSignals(False)
+        self._fill_services(result.shown.choice.key)
         self._fill_dates(result.shown.when)
         self._show_view(result.shown)
 
@@ -205,6 +246,22 @@ class DashboardPage(Page):
     def current_choice(self) -> Choice | None:
         key = self.service.currentData()
         return next((choice for choice in self.choices if choice.key == key), None)
+
+    def _fill_services(self, keep_key: Any) -> None:
+        """The services of the year chosen, keeping the service chosen before when that year has it."""
+        self.choices = self.years.get(self.year.currentData(), [])
+        self.service.blockSignals(True)
+        self.service.clear()
+        for choice in self.choices:
+            self.service.addItem(choice.label, choice.key)
+        if self.choices:
+            self.service.setCurrentIndex(self.service.findData(same_service(self.choices, keep_key).key))
+        self.service.blockSignals(False)
+
+    def _year_changed(self, _index: int) -> None:
+        self._fill_services(self.service.currentData())
+        self._fill_dates(None)
+        self._load_view()
 
     def _service_changed(self, _index: int) -> None:
         self._fill_dates(None)
@@ -230,12 +287,14 @@ class DashboardPage(Page):
         self.run(lambda: _read_view(ods, choice, when, finance, today), self._show_view)
 
     def _show_loading(self, heading: str, detail: str) -> None:
+        self.provisional.show_reasons(())
         self.loading.show_text(heading, detail)
         self.stack.setCurrentWidget(self.loading)
 
     def _show_view(self, shown: Shown) -> None:
         self._shown_for = (shown.ods, shown.finance)
         self.view = view = shown.view
+        self.provisional.show_reasons(shown.provisional)
         if isinstance(view, QofDashboard):
             self.qof.show_dashboard(view, shown.worklist)
             self.stack.setCurrentWidget(self.qof)

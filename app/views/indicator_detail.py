@@ -33,8 +33,10 @@ from app.services.rules import RuleSet
 from app.views import fonts
 from app.views.chart_view import MINIMUM_HEIGHT, ChartView
 from app.views.charts import trend_painter
+from app.views.provisional_note import linked
 
 MAX_COUNT = 1_000_000
+MONEY_CONSTANTS = ("value_per_point_gbp", "national_average_list_size")  # the £ per point and the CPI
 
 
 def _percent(value: Fraction | None) -> str:
@@ -85,8 +87,21 @@ class IndicatorDetail(QDialog):
         source.setAccessibleName("Source")
         source.setAccessibleDescription(sources.as_text(found))
         facts.addRow("Source:", source)
-        if rule.provisional:
-            facts.addRow("Provisional:", _value(rule.provisional))
+        # The indicator's own figures, and with Finance View the constants its £ rests on.
+        reasons = [rule.provisional] if rule.provisional else []
+        if dashboard.finance:
+            reasons += [rules.constants.provisional[name] for name in MONEY_CONSTANTS
+                        if name in rules.constants.provisional]
+        if reasons:
+            # Addresses cannot wrap: each shows as its site's name, a link to the whole address.
+            self.provisional = _value("<br>".join(linked(reason) for reason in reasons))
+            self.provisional.setTextFormat(Qt.TextFormat.RichText)
+            self.provisional.setOpenExternalLinks(True)
+            self.provisional.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+            self.provisional.linkHovered.connect(self.provisional.setToolTip)
+            self.provisional.setAccessibleName("Provisional")
+            self.provisional.setAccessibleDescription(" ".join(reasons))
+            facts.addRow("Provisional:", self.provisional)
 
         self.chart = ChartView(name=f"{row.indicator_id} monthly achievement")
         history = dashboard.history.get(row.indicator_id, ())

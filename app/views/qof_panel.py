@@ -34,6 +34,7 @@ from app.views.record_table import Column, Prepared, RecordTable, attr, prepare
 ALL_GROUPS = "All clinical groups"
 BAND_COLOURS = {"below lower threshold": "#fde2e0", "between thresholds": "#fff4cc", "at maximum": "#dff3e5"}
 
+
 def _threshold(value: Fraction | None) -> str:
     return "" if value is None else f"{fmt.points(value).rstrip('0').rstrip('.')}%"
 
@@ -44,8 +45,13 @@ def _thresholds(row: IndicatorRow) -> str:
     return f"{_threshold(row.lower_threshold).rstrip('%')}–{_threshold(row.upper_threshold)}"
 
 
-def indicator_columns(finance: bool) -> list[Column[IndicatorRow]]:
-    """The worklist's columns: what is left to earn first, then where the indicator stands, counts last."""
+def _last_year(value: Fraction | None) -> str:
+    return "" if value is None else fmt.percent(value)  # blank, not a dash: the tooltip says why
+
+
+def indicator_columns(finance: bool, *, last_year: bool = False) -> list[Column[IndicatorRow]]:
+    """The worklist's columns: what is left to earn first, then where the indicator stands (with
+    ``last_year``, beside the same month of the year before), counts last."""
     unclaimed = (Column("£ unclaimed", attr("gbp_unclaimed"), fmt.money, numeric=True) if finance else
                  Column("Points unclaimed", attr("points_unclaimed"), fmt.points, numeric=True))
     columns = [
@@ -56,6 +62,8 @@ def indicator_columns(finance: bool) -> list[Column[IndicatorRow]]:
                                                  "the upper threshold (full points)."),
         Column("Achieved", attr("achievement"), fmt.percent, numeric=True,
                tooltip=lambda row: f"Thresholds {_thresholds(row)}" if _thresholds(row) else None),
+        *([Column("Last year", attr("last_year"), _last_year, numeric=True,
+                  tooltip=lambda row: row.last_year_note)] if last_year else []),
         Column("Band", attr("band"), lambda b: str(b).capitalize(),
                background=lambda row: BAND_COLOURS.get(row.band)),
         Column("Points", attr("points"), fmt.points, numeric=True,
@@ -155,8 +163,9 @@ class QofPanel(QWidget):
         self.group.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.group.setMaximumWidth(self.group.fontMetrics().averageCharWidth() * 50)
         self.group.currentIndexChanged.connect(lambda _index: self._show_rows())
-        self.table: RecordTable[IndicatorRow] = RecordTable(indicator_columns(False), name="indicators",
-                                 empty_message="No indicators in this group.")
+        self.table: RecordTable[IndicatorRow] = RecordTable(
+            indicator_columns(False, last_year=True), name="indicators",
+            empty_message="No indicators in this group.")
         self.table.row_activated.connect(self.indicator_opened)
 
         from app.views.chart_view import ChartView  # matplotlib itself loads on the first draw, on a worker
@@ -199,7 +208,7 @@ class QofPanel(QWidget):
         """Show ``dashboard``; ``worklist`` is its indicators prepared for the table (on the worker)."""
         self.dashboard = dashboard
         finance = dashboard.finance
-        self._worklist = worklist or prepare(indicator_columns(finance), dashboard.indicators)
+        self._worklist = worklist or prepare(indicator_columns(finance, last_year=True), dashboard.indicators)
         self._show_cards(dashboard)
         chosen = self.group.currentText()
         self.group.blockSignals(True)

@@ -196,7 +196,8 @@ def test_finance_users_get_the_pickers_and_a_worklist_ranked_by_pounds_unclaimed
                                                                                   capfd) -> None:
     page = open_page(FINANCE_ROLES)
 
-    assert items(page.service) == ["QOF 2025/26", VACCINATIONS, LD_CHECKS, WEIGHT_MANAGEMENT]
+    assert items(page.year) == ["2025/26"]  # the one year held
+    assert items(page.service) == ["QOF", VACCINATIONS, LD_CHECKS, WEIGHT_MANAGEMENT]
     assert items(page.when) == ["31 Mar 2026 (latest)", "28 Feb 2026", "31 Jan 2026"]
     assert page.when.currentData() == MARCH
     qof_panel = page.qof
@@ -589,7 +590,7 @@ def test_the_dashboard_on_screen(qtbot, filled, text_scale, size, name, tmp_path
     # The pickers and every card are inside the window.
     inside = window.rect()
     dashboard = window.dashboard
-    for widget in (dashboard.service, dashboard.when, qof_panel.group, qof_panel.points_card,
+    for widget in (dashboard.year, dashboard.service, dashboard.when, qof_panel.group, qof_panel.points_card,
                    qof_panel.payment_card, qof_panel.aspiration_card, qof_panel.projection_card):
         top_left = widget.mapTo(window, widget.rect().topLeft())
         bottom_right = widget.mapTo(window, widget.rect().bottomRight())
