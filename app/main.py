@@ -24,9 +24,10 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from app import paths, preload, settings
+from app import paths, preload, settings, site_settings
 from app.logging_setup import setup_logging
 from app.models import database
+from app.services import site_config
 from app.services.secrets import TokenStore
 from app.version import app_version
 
@@ -49,6 +50,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--exit-when-ready", action="store_true", help="exit as soon as the window has been "
                                                                        "painted with cached data")
     parser.add_argument("--version", action="version", version=f"%(prog)s {app_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    bundle = commands.add_parser(
+        "support-bundle", help="save a support bundle (a zip for the help desk) without opening the window",
+        description="Save what the CQRS help desk asks for in a zip: versions, connection, last sync, "
+                    "outbox counts and the last log lines, with passwords, tokens and other people's "
+                    "details removed. Works without signing in.")
+    bundle.add_argument("--out", metavar="FILE", type=Path, required=True, help="the zip file to write")
+    # SUPPRESS: given before the command, these keep their value (argparse's sub-command defaults win).
+    bundle.add_argument("--demo", action="store_true", default=argparse.SUPPRESS,
+                        help="describe the demo's installation")
+    bundle.add_argument("--data-dir", metavar="DIR", type=Path, default=argparse.SUPPRESS,
+                        help="the folder given to --data-dir when the app runs")
     return parser.parse_args(argv)
 
 
@@ -68,8 +81,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(args: argparse.Namespace) -> int:
     paths.configure(args.data_dir)
     setup_logging()
+    site = site_config.load()  # the practice's machine-wide file: wins over the settings and options
+    site_config.use(site)
+    if args.command == "support-bundle":
+        return support_bundle(args.out, site, demo=args.demo)
     log.info("CQRS Desktop %s starting; data in %s", app_version(), paths.data_dir())
-    store = settings.load()
+    for problem in site.problems:
+        log.warning("%s", problem)
+    store = site_settings.load(site)
+    for note in overridden_options(args, site):
+        print(f"cqrs-desktop: {note}", file=sys.stderr)
     try:
         if args.server:
             store.set(settings.SERVER_URL, args.server.rstrip("/"))
@@ -96,6 +117,42 @@ def _main(args: argparse.Namespace) -> int:
         finally:
             database.close_cache()  # reopened on the database worker, the one thread that uses it
     return _run_gui(args, store, tokens, person, session)
+
+
+def overridden_options(args: argparse.Namespace, site: site_config.SiteConfig) -> list[str]:
+    """What the site configuration overrides among the options given, said plainly."""
+    notes = []
+    for option, setting in (("--server", settings.SERVER_URL), ("--ca-file", settings.CA_FILE)):
+        if getattr(args, option[2:].replace("-", "_")) and setting.key in site.values:
+            notes.append(f"{option} is not used: your practice's site configuration ({site.path}) sets "
+                         f"“{setting.label}” to {site.values[setting.key]}. Ask your IT support to change "
+                         "it.")
+    return notes
+
+
+def support_bundle(out: Path, site: site_config.SiteConfig, *, demo: bool) -> int:
+    """``cqrs-desktop support-bundle``: the zip, with the signed-in person's own details only if the
+    keyring still holds their sign-in."""
+    from app.services import diagnostics
+
+    person = last_person(demo)
+    signed_in = False
+    if person is not None:
+        try:
+            signed_in = read_token_in_background(TokenStore(), person).result(timeout=10)
+        except TimeoutError:
+            signed_in = False
+    server = "the demo CQRS service on this PC" if demo else None
+    found = diagnostics.gather(site, person=person, own_email=person[1] if signed_in and person else None,
+                               server=server)
+    try:
+        written = diagnostics.write_bundle(found, out.expanduser().resolve())
+    except OSError as error:
+        print(f"cqrs-desktop: the support bundle could not be saved as {out} ({error.strerror or error}). "
+              "Choose a folder you can write to, for example your Documents folder.", file=sys.stderr)
+        return 1
+    print(f"Support bundle saved: {written}\nSend this file to the CQRS help desk.")
+    return 0
 
 
 def last_person(demo: bool) -> tuple[str, str] | None:

@@ -185,6 +185,10 @@ TEXT_SCALE: Setting[float] = declare(
     "text_scale", float, 1.0, "Text size", group=DISPLAY,
     choices=((1.0, "100%"), (1.25, "125%"), (1.5, "150%"), (1.75, "175%"), (2.0, "200%")),
     help="Makes all the text in the app larger, for example when sharing your screen with the help desk.")
+SCREEN_SHARE_TEXT_SCALE: Setting[float] = declare(
+    "screen_share_text_scale", float, 1.25, "Text size in screen-share mode", group=DISPLAY,
+    choices=TEXT_SCALE.choices,
+    help="The text size while screen-share mode is on (Ctrl+Shift+S); your own text size comes back after.")
 
 
 def _lookup(setting: Setting[T] | str) -> Setting[T]:

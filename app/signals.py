@@ -23,6 +23,7 @@ class Hub(QObject):
     online_changed = Signal(bool)
     outbox_changed = Signal(int)  # how many items wait to be sent (counted off the GUI thread)
     queued = Signal(str)  # a write was put in the outbox (its kind): the shell syncs soon to send it
+    screen_share_changed = Signal(object)  # app.services.screen_share.ScreenShare (on, Show £, reference)
 
 
 _hub: Hub | None = None

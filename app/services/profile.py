@@ -39,14 +39,16 @@ class PracticeAccess:
     name: str
     roles: tuple[str, ...]
     via: str | None = None  # the commissioner's ODS code when access comes from commissioner roles
+    money_hidden: bool = False  # £ hidden anyway, e.g. in screen-share mode until "Show £" is chosen
 
     def has(self, role: str) -> bool:
         return role in self.roles
 
     @property
     def sees_money(self) -> bool:
-        """True when these roles may see £ (the same list the service strips money by)."""
-        return may_see_money(self.roles)
+        """True when these roles may see £ (the same list the service strips money by) and £ are not
+        hidden on this screen."""
+        return may_see_money(self.roles) and not self.money_hidden
 
     @property
     def label(self) -> str:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.services import tasks
 from app.services.account_rules import password_checks, password_problem
+from app.views.masked_fields import guard
 
 Activate = Callable[[str, str, str], str]  # (server, code, password) -> the activated account's email
 MIN_WIDTH_CHARS = 60
@@ -53,6 +54,7 @@ class ActivationDialog(QDialog):
             widget.setAccessibleName(name)
         for widget in (self.password, self.again):
             widget.setEchoMode(QLineEdit.EchoMode.Password)
+        guard(self.email)
         self.rules = QLabel()
         self.rules.setWordWrap(True)
         self.rules.setAccessibleName("Password rules")

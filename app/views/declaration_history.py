@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services import format as fmt
+from app.services import screen_share
 from app.services.declarations import DeclarationRow
 from app.views import fonts
 from app.views.declaration_texts import details, history_lines
@@ -84,6 +85,7 @@ class DeclarationHistory(QScrollArea):
         self.table.setRowCount(len(lines))
         for position, line in enumerate(lines):
             for column, text in enumerate(line):
+                text = screen_share.shown(text)  # who did it may be an email address
                 item = QTableWidgetItem(text)
                 item.setToolTip(text or None)
                 self.table.setItem(position, column, item)

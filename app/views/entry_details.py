@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from app.services import format as fmt
 from app.services import manual_entry as me
+from app.services import screen_share
 
 NOTHING_SELECTED = "Select an entry to see its history."
 
@@ -75,14 +76,14 @@ class EntryDetails(QScrollArea):
     def show_entry(self, said: str | None, steps: tuple[me.HistoryItem, ...] = ()) -> None:
         """``said``: the detail line of the selected entry (None: nothing selected; empty: no entries to
         select); ``steps``: its history, shown newest first."""
-        self.detail.setText(NOTHING_SELECTED if said is None else said)
+        self.detail.setText(NOTHING_SELECTED if said is None else screen_share.shown(said))
         self.detail.setVisible(bool(self.detail.text()))
         self.history.setRowCount(len(steps))
         for number, step in enumerate(reversed(steps)):  # newest first
             for column, text in enumerate((fmt.uk_datetime(step.at), step.who, step.what)):
-                item = QTableWidgetItem(text)
-                if column == 1:
-                    item.setToolTip(step.by)  # the name is shown; the address CQRS recorded on hover
+                item = QTableWidgetItem(screen_share.shown(text))
+                if column == 1:  # the name is shown; the address CQRS recorded on hover (masked when sharing)
+                    item.setToolTip(screen_share.shown(step.by))
                 self.history.setItem(number, column, item)
         self.history.setVisible(bool(steps))
         self._fit_history()

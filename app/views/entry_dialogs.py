@@ -48,6 +48,7 @@ from app.views.entry_widgets import (
     window_words,
     wrapping,
 )
+from app.views.masked_fields import guard
 
 NOTES_LINES = 5  # lines of notes shown before they scroll, so the buttons stay on screen at any text size
 TABLE_LINES = 14  # likewise for the conflict view's two versions
@@ -98,6 +99,7 @@ class CheckDialog(QDialog):
                                    "When it is sent"))
 
         self.email = QLineEdit()
+        guard(self.email)  # the second person's address, while the screen is shared
         self.password = QLineEdit()
         self.message = wrapping(name="Confirmation problem")
         self.message.hide()

@@ -27,11 +27,14 @@ from PySide6.QtWidgets import (
 )
 
 from app import settings
+from app.services import screen_share
 from app.services.profile import Profile
 from app.signals import hub
 from app.views import fonts
 from app.views.busy_note import BusyNote
 from app.views.page import Page, Today, local_today
+from app.views.screen_share_banner import ScreenShareBanner
+from app.views.screen_share_window import ScreenShareMixin
 from app.views.sections import SECTION_PAGES, SECTIONS, Pages, import_pages, page_class  # noqa: F401  (import_pages re-exported)
 from app.views.status_bar import StatusBar
 
@@ -65,7 +68,7 @@ class GeometryMixin:
         store.set(settings.WINDOW_GEOMETRY, data)
 
 
-class MainWindow(GeometryMixin, QMainWindow):
+class MainWindow(ScreenShareMixin, GeometryMixin, QMainWindow):
     sync_requested = Signal()
     sign_out_requested = Signal()
     sign_in_requested = Signal()
@@ -80,7 +83,8 @@ class MainWindow(GeometryMixin, QMainWindow):
         self.setMinimumSize(*MINIMUM_SIZE)
         self.profile: Profile | None = None
         self._ready_sent = False
-        self._access: PracticeAccess | None = None
+        self._access: PracticeAccess | None = None  # as the pages are shown it (£ hidden while sharing)
+        self._own_access: PracticeAccess | None = None  # as the profile has it
         self._today: Today = local_today
         self._owner: str | None = None
         self._shown_profile = False  # show_profile has been called: built pages load their practice
@@ -112,7 +116,13 @@ class MainWindow(GeometryMixin, QMainWindow):
         body = QWidget()
         columns = QHBoxLayout(body)
         columns.setContentsMargins(0, 0, 0, 0)
-        columns.addWidget(self.nav)
+        # The screen-share toggle sits under the sections, where there is room at any text size (the top
+        # bar has none to spare at 200% on a 1024 px screen).
+        left = QVBoxLayout()
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addWidget(self.nav, 1)
+        left.addWidget(self._screen_share_toggle())
+        columns.addLayout(left)
         columns.addWidget(self.stack, 1)
         # Messages go in a banner that wraps, not the status bar: there they would be cut off at 1024 px.
         self.message = QLabel()
@@ -126,6 +136,10 @@ class MainWindow(GeometryMixin, QMainWindow):
         self._message_timer.timeout.connect(self.message.hide)
         central = QWidget()
         rows = QVBoxLayout(central)
+        self.screen_share_banner = ScreenShareBanner()
+        self.screen_share_banner.stop_requested.connect(screen_share.turn_off)
+        self.screen_share_banner.show_money_changed.connect(screen_share.show_money)
+        rows.addWidget(self.screen_share_banner)
         rows.addWidget(self._top_bar())
         rows.addWidget(self.message)
         self.busy = BusyNote()  # "Connecting to https://…" while the app waits on the service
@@ -142,6 +156,8 @@ class MainWindow(GeometryMixin, QMainWindow):
         # A message shown while offline ("could not be reached") goes once the connection is back.
         self._offline = self._message_offline = False
         hub().online_changed.connect(self._online_changed)
+        hub().screen_share_changed.connect(self._screen_share_changed)
+        self._watch_text_sizes()
         self.restore_geometry(store)
         if problems := store.problems():  # e.g. a hand-edited settings file: say what is used instead
             self.show_message(" ".join(problems))
@@ -164,6 +180,10 @@ class MainWindow(GeometryMixin, QMainWindow):
         sync_action.setShortcut(QKeySequence(Qt.Key.Key_F5))
         sync_action.triggered.connect(self.sync_requested)
         self.addAction(sync_action)
+        help_action = QAction("Help", self)  # F1: the help window, on the topic of the page on screen
+        help_action.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
+        help_action.triggered.connect(self.show_help)
+        self.addAction(help_action)
         self.sync_button = QPushButton("Sync now (F5)")
         self.sync_button.setAccessibleName("Sync now")
         self.sync_button.clicked.connect(self.sync_requested)
@@ -185,8 +205,8 @@ class MainWindow(GeometryMixin, QMainWindow):
             self.account.setText("Sign in")
             self.account_menu.addAction("Sign in…", self.sign_in_requested)
         else:
-            self.account.setText(self.profile.display_name)
-            self.account_menu.addAction(self.profile.email).setEnabled(False)
+            self.account.setText(screen_share.shown(self.profile.display_name))
+            self.account_menu.addAction(screen_share.shown(self.profile.email)).setEnabled(False)
             self.account_menu.addAction("Sign out", self.sign_out_requested)
 
     # --- what the shell tells the window ---------------------------------------------------------
@@ -198,7 +218,8 @@ class MainWindow(GeometryMixin, QMainWindow):
         self.practice_picker.clear()
         access = profile.practice(ods) if profile else None
         # Windows and deadlines are judged on the service's date.
-        self._access, self._today = access, profile.server_today if profile else local_today
+        self._own_access, self._today = access, profile.server_today if profile else local_today
+        self._access = access = self._as_shown(access)
         self._owner = profile.email if profile else None
         if profile is not None:
             for practice in profile.practices:
@@ -206,8 +227,7 @@ class MainWindow(GeometryMixin, QMainWindow):
             self.practice_picker.setCurrentIndex(max(0, self.practice_picker.findData(ods)))
         self.practice_picker.setVisible(profile is not None and len(profile.practices) > 1)
         self.practice_name.setText(access.label if access else "Not signed in")
-        self.status.set_who(profile.display_name if profile else None, access.name if access else None,
-                            access.ods if access else None)
+        self._show_who()
         current = self.current_section()
         self._pending = {current}
         self.pages[current]  # noqa: B018  (built now if it was not: it is on screen)
@@ -223,7 +243,7 @@ class MainWindow(GeometryMixin, QMainWindow):
         self._facts = facts
         help_page = self.pages.built().get("help")
         if help_page is not None:
-            cast("HelpPage", help_page).show_facts(facts)
+            cast("HelpPage", help_page).show_facts(self._shown_facts(facts))
 
     def show_message(self, message: str) -> None:
         """Show ``message`` above the page for a few seconds (long ones wrap rather than being cut off)."""
@@ -236,6 +256,12 @@ class MainWindow(GeometryMixin, QMainWindow):
         self._offline = not online
         if online and self._message_offline:
             self.clear_message()
+
+    def show_help(self) -> None:
+        """Open the help window on the topic of the page on screen (F1)."""
+        from app.views.help_window import show_help
+
+        show_help(self.current_section(), self)
 
     def current_section(self) -> str:
         return SECTIONS[max(0, self.nav.currentRow())][0]
@@ -284,7 +310,7 @@ class MainWindow(GeometryMixin, QMainWindow):
         if key == "settings":
             cast("SettingsPage", page).use_store(self.store)
         if key == "help" and self._facts is not None:
-            cast("HelpPage", page).show_facts(self._facts)
+            cast("HelpPage", page).show_facts(self._shown_facts(self._facts))
         if key == "manual-entry" and self._second_person is not None:
             cast("ManualEntryPage", page).confirm_second_person = self._second_person
         if self._shown_profile and not self._showing_new_page:

@@ -21,7 +21,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.services import tasks
+from app.services import screen_share, tasks
 from app.services.profile import PracticeAccess
 from app.signals import EVERYTHING, hub
 from app.views import fonts
@@ -89,8 +89,15 @@ class Page(QWidget):
         self.body = QWidget()
         self.body_layout = QVBoxLayout(self.body)
         self.body_layout.setContentsMargins(0, 0, 0, 0)
+        self.help_button = QPushButton("Help")
+        self.help_button.setAccessibleName(f"Help about the {self.title} page")
+        self.help_button.setToolTip("Help about this page (F1)")
+        self.help_button.clicked.connect(self.show_help)
+        header = QHBoxLayout()
+        header.addWidget(heading, 1)
+        header.addWidget(self.help_button, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
-        layout.addWidget(heading)
+        layout.addLayout(header)
         layout.addWidget(self.intro_label)
         layout.addLayout(message_row)
         layout.addWidget(self.empty_label, 1)
@@ -168,6 +175,12 @@ class Page(QWidget):
     def practice_shown(self, access: PracticeAccess | None) -> None:
         """Called as a (re)load starts, e.g. to switch money columns on or off. Nothing by default."""
 
+    def show_help(self) -> None:
+        """Open the help window on this page's topic."""
+        from app.views.help_window import show_help  # built the first time someone asks for help
+
+        show_help(self.key, self.window())
+
     def select(self, key: Any) -> bool:
         """Select the row whose :meth:`row_key` is ``key`` in the page's table; False if it has none."""
         if self.table is None or key is None:
@@ -203,7 +216,7 @@ class Page(QWidget):
         self.message.setProperty("kind", kind)
         self.message.style().unpolish(self.message)  # the style sheet colours it by "kind"
         self.message.style().polish(self.message)
-        self.message.setText(text)
+        self.message.setText(screen_share.shown(text))  # e.g. a refusal naming someone's email
         self.message.setVisible(bool(text))
 
     def clear_message(self) -> None:

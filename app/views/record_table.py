@@ -38,6 +38,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.services import screen_share
+from app.signals import hub
 from app.views.table_rows import Column, Prepared, R, SortKey, attr, field, prepare, sort_key
 
 __all__ = ["Column", "Prepared", "RecordSortProxy", "RecordTable", "RecordTableModel", "attr", "field",
@@ -58,6 +60,12 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
     def __init__(self, columns: Sequence[Column[R]], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._data: Prepared[R] = prepare(columns, ())
+        hub().screen_share_changed.connect(self._repaint_all)  # cells and tooltips masked, or not
+
+    def _repaint_all(self, *_args: object) -> None:
+        if self._data.rows:
+            last = self.index(len(self._data.rows) - 1, len(self._data.columns) - 1)
+            self.dataChanged.emit(self.index(0, 0), last)
 
     @property
     def columns(self) -> tuple[Column[R], ...]:
@@ -98,13 +106,13 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         if not index.isValid():
             return None
         row, column = index.row(), index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._data.texts[row][column]
+        if role == Qt.ItemDataRole.DisplayRole:  # emails and phone numbers masked while sharing the screen
+            return screen_share.shown(self._data.texts[row][column])
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _RIGHT if self._data.columns[column].numeric else _LEFT
         if role == Qt.ItemDataRole.ToolTipRole:
             tooltip = self._data.columns[column].tooltip
-            return tooltip(self._data.rows[row]) if tooltip else None
+            return screen_share.shown(tooltip(self._data.rows[row]) or "") or None if tooltip else None
         if role == Qt.ItemDataRole.BackgroundRole:
             background = self._data.columns[column].background
             colour = background(self._data.rows[row]) if background else None
@@ -183,6 +191,7 @@ class RecordTable(QWidget, Generic[R]):
         self._filter.textChanged.connect(self._apply_filter)
 
         self._view = QTableView(self)
+        self._view.installEventFilter(self)  # its own font change: the columns are fitted to it
         self._view.setAccessibleName(f"{name} table")
         self._view.setModel(self._proxy)
         self._view.setAlternatingRowColors(True)
@@ -302,6 +311,14 @@ class RecordTable(QWidget, Generic[R]):
         if event.type() == QEvent.Type.FontChange:  # a new text size: the columns are fitted to it again
             self._sized_titles = None
             self._fit_if_needed()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # A text size changed while on screen reaches the table's view after the table itself: the
+        # columns are measured again with the view's new font (sharing the screen changes it).
+        if watched is self._view and event.type() == QEvent.Type.FontChange:
+            self._sized_titles = None
+            self._fit_if_needed()
+        return super().eventFilter(watched, event)
 
     def _fit_if_needed(self) -> None:
         titles = tuple(column.title for column in self._model.columns)

@@ -1,5 +1,6 @@
-"""``--screenshot DIR``: a PNG of every main view, for checking the screens and for the help desk, and of
-the Add user dialog filled in (add-user.png)."""
+"""``--screenshot DIR``: a PNG of every main view, for checking the screens and for the help desk, of
+the Add user dialog filled in (add-user.png), and of the Users page in screen-share mode
+(screen-share.png)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from app.services import tasks
+from app.services import screen_share, tasks
 from app.services.rules import ACHIEVEMENT_ENTRY, FINANCE_VIEW, VIEW
 from app.services.user_admin import NewUser
 from app.views.main_window import SECTIONS, MainWindow
@@ -43,6 +44,7 @@ def save_all(window: MainWindow, folder: Path) -> list[Path]:
             raise OSError(f"could not save {path}")
         saved.append(path)
     saved.append(save_add_user(window, folder))
+    saved.append(save_screen_share(window, folder))
     window.show_section(SECTIONS[0][0])
     return saved
 
@@ -64,4 +66,22 @@ def save_add_user(window: MainWindow, folder: Path) -> Path:
             raise OSError(f"could not save {path}")
     finally:
         dialog.reject()
+    return path
+
+
+def save_screen_share(window: MainWindow, folder: Path) -> Path:
+    """The Users page with screen-share mode on (its banner, masked emails and phones, its text size)."""
+    window.show_section("users")
+    was_on = screen_share.active()
+    if not was_on:
+        window.toggle_screen_share()
+    _settle()
+    path = folder / "screen-share.png"
+    try:
+        if not window.grab().save(str(path)):
+            raise OSError(f"could not save {path}")
+    finally:
+        if not was_on:
+            window.toggle_screen_share()
+            _settle()
     return path

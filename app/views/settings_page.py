@@ -32,12 +32,16 @@ from PySide6.QtWidgets import (
 from app import settings
 from app.services.profile import PracticeAccess
 from app.services.record_types import PRACTICE
+from app.services.site_config import SETTING_KEYS as SITE_SETTINGS
+from app.services.site_config import SiteConfig
+from app.site_settings import SiteSettings
 from app.views import fonts
 from app.views.page import Page
 
 CHANGED_BY = ("It is held by CQRS, so it is the same on every PC and cannot be changed here. The practice's "
               "User Administrator, or the commissioner's Advanced User Administrator, can change it; turning "
               "it off needs a second administrator to agree.")
+SITE_LOCKED = "Set by your practice, so it cannot be changed here."
 RULE_TEXT = {
     True: "Required: a second person (Declaration Management or Supervisor) checks each manual entry "
           "before it is sent.",
@@ -79,6 +83,30 @@ def control_for(setting: settings.Setting[Any], value: Any, changed: Callable[[A
     line = QLineEdit("" if value is None else str(value))
     line.editingFinished.connect(lambda: changed(line.text()))
     return line
+
+
+def site_box(site: SiteConfig) -> QGroupBox:
+    """What the practice's site file sets, read-only: shown so nobody hunts for a control to change it."""
+    box = QGroupBox("Set by your practice")
+    box.setAccessibleName("Set by your practice")
+    form = QFormLayout(box)
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    intro = QLabel(f"Your practice's IT support set these for every PC in {site.path}. They cannot be "
+                   "changed here; if one is wrong, ask your IT support.")
+    intro.setWordWrap(True)
+    form.addRow(intro)
+    rows = [(setting.label, setting.describe(site.values[setting.key]))
+            for setting in SITE_SETTINGS.values() if setting.key in site.values]
+    if site.help_desk_from_site:
+        desk = site.help_desk
+        rows.append(("Help desk", f"{desk.telephone}, {desk.email}, {desk.hours}"))
+    for name, value in rows:
+        shown = QLabel(value)
+        shown.setWordWrap(True)
+        shown.setAccessibleName(name)
+        shown.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow(QLabel(name), shown)
+    return box
 
 
 class SettingsPage(Page):
@@ -149,12 +177,16 @@ class SettingsPage(Page):
                 label = QLabel(setting.label)
                 label.setBuddy(control)
                 form.addRow(label, control)
-                if setting.help:
-                    help_line = QLabel(setting.help)
+                locked = isinstance(store, SiteSettings) and store.locked(setting)
+                control.setEnabled(not locked)  # the practice's site file sets it for every PC
+                if setting.help or locked:
+                    help_line = QLabel(f"{SITE_LOCKED} {setting.help}" if locked else setting.help)
                     help_line.setWordWrap(True)
                     help_line.setObjectName("settingHelp")
                     form.addRow(help_line)
             self.own.addWidget(box)
+        if isinstance(store, SiteSettings) and (store.site.values or store.site.help_desk_from_site):
+            self.own.addWidget(site_box(store.site))
         self._show_problems()
 
     def change(self, setting: settings.Setting[Any], value: Any) -> None:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services import tasks
+from app.views.masked_fields import guard
 
 SignIn = Callable[[str, str, str], Any]
 UseCaFile = Callable[[str], None]
@@ -65,6 +66,7 @@ class SignInDialog(QDialog):
         self.server.setEnabled(server_editable)
         self.email = QLineEdit(email)
         self.email.setPlaceholderText("name@nhs.net")
+        guard(self.email)
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         for widget, name in ((self.server, "Server address"), (self.email, "Email address"),

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
+from app.services import screen_share
+
 MIN_WIDTH_CHARS, MIN_WIDTH_PX = 56, 400
 
 
@@ -25,6 +27,7 @@ class SignOutDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Sign out")
         self.setModal(True)
+        name = screen_share.shown(name)  # a person without a name on CQRS is named by their email
         intro = QLabel(f"Sign out {name}? Your practice's data stays on this PC for your next sign-in "
                        "unless you remove it. Nobody else who signs in here can see it either way.")
         intro.setWordWrap(True)

@@ -161,11 +161,18 @@ class StatusBar(QStatusBar):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.window().installEventFilter(self)  # a narrower window cannot shrink a bar that is too wide
+        for label in self._labels():
+            label.installEventFilter(self)  # larger text (e.g. screen sharing starts) may no longer fit
         self._fit_who()
+
+    def _labels(self) -> tuple[QWidget, ...]:
+        return (self.online, self.last_sync, self.waiting, self.attention, self.who)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Resize and watched is self.window():
             self._fit_who()
+        elif event.type() == QEvent.Type.FontChange and watched in self._labels():
+            QTimer.singleShot(0, self, self._fit_who)  # once the label has its new size hint
         return False
 
     def refresh(self) -> None:

@@ -26,6 +26,7 @@ from app.services import user_admin
 from app.services.rules import PRACTICE_ROLES, USER_ADMINISTRATOR
 from app.services.user_admin import NewUser
 from app.views import fonts
+from app.views.masked_fields import guard
 
 MIN_WIDTH_CHARS = 70
 OK, CANCEL = QDialogButtonBox.StandardButton.Ok, QDialogButtonBox.StandardButton.Cancel
@@ -150,6 +151,7 @@ class AddUserDialog(QDialog):
             caption.setBuddy(edit)  # Alt+letter moves to the field
             fields.addRow(caption, column)
             self.inputs[name], self.problems[name] = edit, problem
+        guard(*(self.inputs[name] for name in ("email", "confirm_email", "work_phone", "mobile")))
         self.roles = RolePicker(form.roles if form else ())
         self.problems["roles"] = self.roles.problem
         self.general = _problem_label("Problem")

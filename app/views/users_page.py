@@ -17,7 +17,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QWidget
 
-from app.services import tasks, user_admin, user_list
+from app.services import screen_share, tasks, user_admin, user_list
 from app.services.profile import USER_ADMINISTRATOR, PracticeAccess
 from app.services.record_types import OUTBOX, USER
 from app.services.user_admin import NewUser
@@ -163,7 +163,7 @@ class UsersPage(Page):
         elif mine and admin:
             hints.append("You cannot disable yourself or confirm your own roles: another User Administrator "
                          "must.")
-        self.hint.setText(" ".join(hints))
+        self.hint.setText(screen_share.shown(" ".join(hints)))
         self.hint.setVisible(bool(hints))
 
     def _queue(self, op: Callable[[], Any], done: str) -> None:
@@ -209,12 +209,13 @@ class UsersPage(Page):
         records = self.view.records
         reason = (user_admin.last_admin_message(row.record, access.name)
                   if user_admin.is_last_admin(records, row.user_id) else None)
-        dialog = EditRolesDialog(row.name or row.email, row.record, last_admin_reason=reason, parent=self)
+        who = screen_share.shown(row.name or row.email)
+        dialog = EditRolesDialog(who, row.record, last_admin_reason=reason, parent=self)
         ods, owner, record = access.ods, self.owner or "", row.record
         dialog.accepted.connect(lambda: self._queue(
             lambda: user_admin.change_roles(ods, record, dialog.chosen(), owner=owner,
                                             practice_name=access.name, others=records),
-            f"The role changes for {row.name or row.email} will be sent when this PC next reaches CQRS."))
+            f"The role changes for {who} will be sent when this PC next reaches CQRS."))
         dialog.open()
         return dialog
 
@@ -223,7 +224,8 @@ class UsersPage(Page):
         if row is None or access is None or row.user_id is None:
             return
         ods, record, owner = access.ods, row.record, self.owner or ""
-        self._queue(lambda: op(ods, record, owner), done.format(name=row.name or row.email))
+        who = screen_share.shown(row.name or row.email)
+        self._queue(lambda: op(ods, record, owner), done.format(name=who))
 
     def confirm(self) -> None:
         def confirm_all(ods: str, record: dict[str, Any], owner: str) -> list[Any]:

@@ -14,7 +14,8 @@ from PySide6.QtGui import QImage
 
 BIN = Path(sys.executable).parent / "cqrs-desktop"
 VIEWS = ("dashboard", "manual-entry", "declarations", "offers", "timetable", "users", "settings", "help",
-         "add-user")  # the Add user dialog, filled in
+         "add-user",  # the Add user dialog, filled in
+         "screen-share")  # the Users page in screen-share mode
 
 
 DEMO_EMAIL = "practice.manager@nhs.net"
