@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any, TextIO
 
 from app.services.calculation import (
+    IMPROVEMENT_ROUTE,
     CalculationError,
     IndicatorResult,
     ItemClaim,
@@ -23,15 +25,17 @@ from app.services.calculation import (
     to_pounds,
 )
 from app.services.format import uk_date
-from app.services.rules import QOF_SERVICE, RulesError, RuleSet, available_years, current_year, load_rules
+from app.services.rules import QOF_SERVICE, RulesError, RuleSet, available_years, current_year
 from app.services.windows import england_day
 from central.calculate_json import write_document
-from central.extract import Columns, ExtractError, ExtractTooLarge, PracticeCounts, read_columns_at
+from central.extract import Columns, ExtractError, ExtractTooLarge, PracticeCounts
 from central.extract_columns import to_practices
 from central.extract_year import year_of_file
+from central.extract_years import read_file_years, year_ends_in, years_listed
 
-# Without --year: the year of the file's first row (central.extract_year), else the year being reported
-# on today's date in England (the command is one-shot).
+# The year tried first when no --year is named: that of the file's first row (central.extract_year), else
+# the year being reported on today's date in England (the command is one-shot). The year reported is
+# the latest in the file.
 DEFAULT_YEAR = current_year(england_day(datetime.now(UTC)))
 FORMATS = ("table", "json")
 WIDTH = 100
@@ -57,27 +61,36 @@ def run_calculate(path: str, year: str | None = None, fmt: str = "table",
                   max_bytes: int = DEFAULT_MAX_BYTES, pretty: bool = False) -> int:
     """Calculate the extract at ``path`` and print it; return the exit status (0; 2 for bad input).
 
-    The file is streamed and reading stops after ``max_bytes`` (status 2, nothing on ``out``). JSON is
-    written as it is made, without indentation (``pretty``: indented, built whole first).
+    The file may hold several QOF years, each row read under its own year's rules; ``year`` is the one
+    reported (by default the latest in the file), and the 31 March rows of earlier years in the file give
+    the improvement route's baselines. The file is streamed and reading stops after ``max_bytes``
+    (status 2, nothing on ``out``). JSON is written as it is made, without indentation (``pretty``:
+    indented, built whole first).
     """
     out, err = out or sys.stdout, err or sys.stderr
-    year = year or year_of_file(path) or DEFAULT_YEAR
     years = available_years()
-    if year not in years:
+    if year is not None and year not in years:
         print(f"no rules for year {year!r} (years available: {', '.join(years)})", file=err)
         return BAD_INPUT
+    first = year or year_of_file(path) or DEFAULT_YEAR
     try:
-        rules = load_rules(year)
-        columns = read_columns_at(path, rules, max_bytes=max_bytes)
+        found = read_file_years(path, first, max_bytes=max_bytes)
+        shown = year or max(found)
+        if shown not in found:
+            print(f"{path} holds no rows of {shown} (it holds {years_listed(found)}); nothing was calculated "
+                  "(name one of those years with --year, or check it is the extract you meant)", file=err)
+            return BAD_INPUT
+        rules, columns = found[shown]
+        year_ends = year_ends_in(found, shown)
         if fmt == "json" and not pretty:
             # Everything that can refuse the file has run: an uncapped claim is found before any output.
             _check_claims(columns, rules)
         else:
             practices = to_practices(columns, rules)
-            results = [(p, practice_result(rules, p)) for p in practices]
+            results = [(p, practice_result(rules, p, year_ends.get(p.practice_code))) for p in practices]
     except RulesError as exc:
         # The shipped rules, not the user's input, are at fault: not status 2.
-        print(f"the {year} rules are broken: {exc}", file=err)
+        print(f"the shipped rules are broken: {exc}", file=err)
         return 1
     except ExtractError as exc:
         return refused(exc, path, err, "calculated")
@@ -85,12 +98,23 @@ def run_calculate(path: str, year: str | None = None, fmt: str = "table",
         print(f"cannot calculate: {exc}", file=err)
         return BAD_INPUT
     if fmt == "json" and not pretty:
-        write_document(columns, rules, out.write)
+        write_document(columns, rules, out.write, year_ends=year_ends)
     elif fmt == "json":
         out.write(json.dumps({"practices": [result for _, result in results]}, indent=2) + "\n")
     else:
-        out.write("\n".join(practice_table(counts, result) for counts, result in results))
+        if year is None and len(found) > 1:
+            out.write(years_heading(shown, [y for y in found if y != shown]))
+        out.write("\n".join(practice_table(counts, result, improvement_lines(rules, counts,
+                                                                           year_ends.get(counts.practice_code)))
+                             for counts, result in results))
     return 0
+
+
+def years_heading(shown: str, others: list[str]) -> str:
+    """The report's first lines for a file of several years reported without --year."""
+    text = (f"Year {shown}: the latest QOF year in this file, which also holds {years_listed(others)}. "
+            f"To report another of them, add --year (e.g. --year {max(others)}).")
+    return "\n".join(textwrap.wrap(text, WIDTH)) + "\n\n"
 
 
 # --- the result as plain data (the JSON shape) -----------------------------------------------
@@ -108,9 +132,12 @@ def _check_claims(columns: Columns, rules: RuleSet) -> None:
             item_claim(service, 0, None)
 
 
-def practice_result(rules: RuleSet, practice: PracticeCounts) -> dict[str, Any]:
-    """One practice at one achievement date: QOF first, then each other service in the extract."""
-    qof = calculate_qof(rules, practice.list_size, practice.registers, practice.qof)
+def practice_result(rules: RuleSet, practice: PracticeCounts,
+                    year_ends: Mapping[str, Mapping[str, Fraction]] | None = None) -> dict[str, Any]:
+    """One practice at one achievement date: QOF first, then each other service in the extract.
+
+    ``year_ends``: the practice's improvement-route baselines, as ``calculate_qof`` takes them."""
+    qof = calculate_qof(rules, practice.list_size, practice.registers, practice.qof, year_ends)
     present = {c.indicator_id for c in practice.qof}
     services = [_qof_service(qof, [i for i in rules.indicators if i not in present])]
     for code, items in practice.services.items():
@@ -194,8 +221,35 @@ CLAIM_HEADINGS = ("Service", "Item", "Count", "Cap", "Paid", "£ each", "£", "�
 CLAIM_WIDTHS = (9, 11, 7, 7, 7, 9, 11, 12)
 
 
-def practice_table(counts: PracticeCounts, practice: dict[str, Any]) -> str:
-    """One practice and date as plain-text tables, at most 100 columns wide, UK number formats."""
+def improvement_lines(rules: RuleSet, practice: PracticeCounts,
+                      year_ends: Mapping[str, Mapping[str, Fraction]] | None) -> list[str]:
+    """For the indicators with an improvement route: the baseline and which route pays, in plain words."""
+    if not rules.constants.improvement:
+        return []
+    qof = calculate_qof(rules, practice.list_size, practice.registers, practice.qof, year_ends)
+    lines, without = [], []
+    for result in qof.indicators:
+        both = result.improvement
+        if both is None:
+            continue
+        if both.baseline_pct is None:
+            without.append(result.indicator_id)
+            continue
+        pays = ("the improvement route pays" if both.route == IMPROVEMENT_ROUTE
+                else "the standard thresholds pay")
+        lines.append(f"{result.indicator_id}: baseline {float(both.baseline_pct):.1f}% (the mean of the last "
+                     f"two year ends); improvement route {float(both.improvement_points):.2f} points, "
+                     f"standard thresholds {float(both.standard_points):.2f}: {pays}.")
+    if without:
+        lines.append(f"{', '.join(without)}: standard thresholds only (the improvement route needs the "
+                     "practice's achievement at 31 March of both previous years; add those year-end rows "
+                     "to the file to use it).")
+    return lines
+
+
+def practice_table(counts: PracticeCounts, practice: dict[str, Any], notes: list[str] | None = None) -> str:
+    """One practice and date as plain-text tables, at most 100 columns wide, UK number formats; ``notes``
+    (e.g. :func:`improvement_lines`) are printed under the indicators."""
     qof, *others = practice["services"]
     other_gbp = sum(s["payment_gbp"] for s in others)
     lines = [
@@ -223,6 +277,10 @@ def practice_table(counts: PracticeCounts, practice: dict[str, Any]) -> str:
             _money(i["gbp_next_patient"]),
             _money(i["gbp_unclaimed"]),
         ), INDICATOR_WIDTHS))
+    if notes:
+        lines.append("")
+    for note in notes or ():
+        lines += textwrap.wrap(note, WIDTH)
     if qof["not_in_extract"]:
         lines += ["", *textwrap.wrap("Not in the extract (no points): " + ", ".join(qof["not_in_extract"]),
                                      WIDTH)]

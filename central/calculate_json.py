@@ -14,7 +14,7 @@ import json
 import multiprocessing
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from fractions import Fraction
 from pathlib import Path
 
@@ -29,10 +29,14 @@ BATCH = 2048  # practices formatted at a time
 MIN_SHARE = 20_000  # practice dates worth a process of their own (a national month is 6,188)
 PIECE = 8 * 1024 * 1024
 Write = Callable[[str], object]
+YearEnds = Mapping[str, Mapping[str, Mapping[str, Fraction]]]  # per practice code: calculate_qof's year_ends
 
 
-def write_document(columns: Columns, rules: RuleSet, write: Write, *, workers: int = 2) -> None:
+def write_document(columns: Columns, rules: RuleSet, write: Write, *, workers: int = 2,
+                   year_ends: YearEnds | None = None) -> None:
     """Write the whole ``{"practices": [...]}`` document; a large extract is shared out between processes.
+
+    ``year_ends``: per practice code, the improvement route's baselines (as ``QofArrays.of`` takes them).
 
     Each other process formats its share of the practices into a temporary file, read back in order
     once this process has written its own share, so the output is the same as from one process.
@@ -46,11 +50,11 @@ def write_document(columns: Columns, rules: RuleSet, write: Write, *, workers: i
         others = []
         for k in range(1, workers):
             part = Path(folder) / f"part-{k}.json"
-            share = (columns, rules, bounds[k], bounds[k + 1], part)
+            share = (columns, rules, bounds[k], bounds[k + 1], part, year_ends)
             process = context.Process(target=_write_part, args=share)
             process.start()
             others.append((process, part))
-        write_json(columns.rows_between(bounds[0], bounds[1]), rules, write)
+        write_json(columns.rows_between(bounds[0], bounds[1]), rules, write, year_ends)
         for process, part in others:
             process.join()
             if process.exitcode != 0:
@@ -62,14 +66,15 @@ def write_document(columns: Columns, rules: RuleSet, write: Write, *, workers: i
     write("]}\n")
 
 
-def _write_part(columns: Columns, rules: RuleSet, start: int, stop: int, path: Path) -> None:
+def _write_part(columns: Columns, rules: RuleSet, start: int, stop: int, path: Path,
+                year_ends: YearEnds | None) -> None:
     with path.open("w", encoding="ascii") as handle:
-        write_json(columns.rows_between(start, stop), rules, handle.write)
+        write_json(columns.rows_between(start, stop), rules, handle.write, year_ends)
 
 
-def write_json(columns: Columns, rules: RuleSet, write: Write) -> None:
+def write_json(columns: Columns, rules: RuleSet, write: Write, year_ends: YearEnds | None = None) -> None:
     """Write the practices of ``columns`` as JSON objects separated by commas (no brackets around)."""
-    arrays = QofArrays.of(columns, rules)
+    arrays = QofArrays.of(columns, rules, year_ends)
     money = {"payment": arrays.pence(arrays.points_n), "next": arrays.pence(arrays.next_n - arrays.points_n),
              "unclaimed": arrays.pence(arrays.full_n - arrays.points_n)}
     totals = (arrays.points_total(), arrays.max_points_total(), arrays.total_pence(arrays.points_n).tolist(),

@@ -1,10 +1,9 @@
-"""Deterministic demo data: four practices in one PCN, a year of monthly extracts, and manual counts.
+"""Deterministic demo data: four practices in one PCN, their registers, manual counts, and when each
+demo event happened (the achievement curves are central.demo_curves).
 
 Register sizes come from the real spread of English practices (resources/demo/register-prevalence-
-deciles.csv, NHS England QOF 2024-25). Achievement rises through the year towards a year-end figure
-chosen so that some indicators finish below the lower threshold, some between and some at maximum.
-Pure: produces extract CSV text in the ingest format, and when each demo event happened; the seeding
-code stores them. Nothing is dated after the demo's today: a step that would fall later has not happened.
+deciles.csv, NHS England QOF 2024-25). Pure: the seeding code stores what these give. Nothing is
+dated after the demo's today: a step that would fall later has not happened.
 """
 
 from __future__ import annotations
@@ -30,6 +29,9 @@ EXTRACT_HEADER = (
 )
 
 COMMISSIONER = ("Z9X", "NHS Example ICB")
+# The QOF year the demo's figures were first drawn for: it keeps its random streams, so its figures stay
+# as they were; other years are drawn from it.
+ANCHOR_START = 2025
 PCN = ("U99001", "Riverside PCN")
 
 
@@ -101,43 +103,44 @@ def year_months(rules: RuleSet) -> list[date]:
 
 
 def register_sizes(practice: DemoPractice, registers: list[str]) -> dict[str, int]:
-    """Year-end register sizes at the practice's decile of the national spread (with some jitter)."""
+    """Year-end register sizes at the practice's decile of the national spread (with some jitter), for
+    the registers the spread covers."""
     deciles = _load_deciles()
     rng = random.Random(f"registers-{practice.ods}")
     sizes = {}
-    for register in sorted(registers):
+    # A register with no published spread yet (2026/27's CD) is not extracted.
+    for register in sorted(r for r in registers if r in deciles):
         row = deciles[register]
         column = min(8, max(0, practice.decile - 1 + rng.choice((-1, 0, 0, 1))))
         sizes[register] = round(practice.list_size * row[column] / 100)
     return sizes
 
 
-def demo_extracts(rules: RuleSet, practices: tuple[DemoPractice, ...] = PRACTICES) -> dict[date, str]:
-    """One extract CSV per month-end, each holding every practice's QOF and automatic service counts."""
-    months = year_months(rules)
-    rows: dict[date, list[tuple]] = {m: [] for m in months}
-    for practice in practices:
-        for month, month_rows in _practice_rows(rules, practice, months).items():
-            rows[month].extend(month_rows)
-    return {month: _to_csv(month_rows) for month, month_rows in rows.items()}
-
-
 def manual_counts(rules: RuleSet, practice: DemoPractice) -> dict[str, dict[date, dict[str, int]]]:
-    """Counts the practice enters by hand: the LD register and weight-management referrals, each month."""
-    rng = random.Random(f"manual-{practice.ods}")
+    """Counts the practice enters by hand each month: the LD register, and weight-management referrals in
+    the years that service runs."""
+    start = rules.year_start()
+    seed = f"manual-{practice.ods}" if start == ANCHOR_START else f"manual-{practice.ods}-{start}"
+    rng = random.Random(seed)
     months = year_months(rules)
-    ld_register = register_sizes(practice, ["LD"]).get("LD") or round(practice.list_size * 0.0056)
-    entries: dict[str, dict[date, dict[str, int]]] = {"LDHC": {}, "WM": {}}
+    # The register grows by about one patient a quarter, from year to year as well.
+    ld_register = (register_sizes(practice, ["LD"]).get("LD") or round(practice.list_size * 0.0056)) \
+        + 4 * (start - ANCHOR_START)
+    entries: dict[str, dict[date, dict[str, int]]] = {s: {} for s in ("LDHC", "WM") if s in rules.services}
     for index, month in enumerate(months):
         # The LD register is kept up to date each month; it caps the health checks that can be paid.
-        entries["LDHC"][month] = {"LD_REG": ld_register + index // 3}
-        entries["WM"][month] = {"REFERRALS": rng.randint(6, 14)}
+        if "LDHC" in entries:
+            entries["LDHC"][month] = {"LD_REG": ld_register + index // 3}
+        if "WM" in entries:
+            entries["WM"][month] = {"REFERRALS": rng.randint(6, 14)}
     return entries
 
 
 def commissioner_counts(rules: RuleSet, practice: DemoPractice) -> dict[str, dict[date, dict[str, int]]]:
     """Counts the commissioner sets: the weight-management referral allocation (12% of an obesity
-    register of about 11.4% of the list), the same each month."""
+    register of about 11.4% of the list), the same each month, in the years that service runs."""
+    if "WM" not in rules.services:
+        return {}
     allocation = round(practice.list_size * 0.114 * 0.12)
     return {"WM": {month: {"ALLOCATION": allocation} for month in year_months(rules)}}
 
@@ -145,24 +148,13 @@ def commissioner_counts(rules: RuleSet, practice: DemoPractice) -> dict[str, dic
 # The CQRS cycle of a month's claim, in days after the month end: declared, then each commissioner step.
 DECLARED_AFTER_DAYS = 20
 REVIEW_AFTER_DAYS = ((APPROVED, 27), (FINANCE_APPROVED, 30), (PAID, 55))
-# A manual entry is made a few days after its month ends and approved by the ICB a few days later, so
-# even the March entries are approved by the demo's today (8 April).
+# A manual entry is made a few days after its month ends and approved by the ICB a few days later.
 ENTERED_AFTER_DAYS = 3
 APPROVED_AFTER_DAYS = 4
 
 
 def _after(month: date, days: int) -> datetime:
     return datetime.combine(month + timedelta(days=days), time(0), UTC)
-
-
-def declaration_steps(month: date, today: datetime) -> tuple[datetime, list[tuple[str, datetime]]] | None:
-    """When ``month``'s claim was declared and each commissioner step it has reached by ``today``;
-    None when it is not declared yet."""
-    declared = _after(month, DECLARED_AFTER_DAYS)
-    if declared > today:
-        return None
-    steps = [(status, _after(month, days)) for status, days in REVIEW_AFTER_DAYS]
-    return declared, [(status, at) for status, at in steps if at <= today]
 
 
 def manual_entry_times(month: date, today: datetime) -> tuple[datetime, datetime | None] | None:
@@ -175,72 +167,6 @@ def manual_entry_times(month: date, today: datetime) -> tuple[datetime, datetime
     return entered, approved if approved <= today else None
 
 
-# --- one practice ----------------------------------------------------------------------------
-
-
-def _practice_rows(rules: RuleSet, practice: DemoPractice, months: list[date]) -> dict[date, list[tuple]]:
-    rng = random.Random(f"extract-{practice.ods}")
-    final_registers = register_sizes(practice, sorted(rules.registers | {"LD"}))
-    targets = {i: _year_end_target(rng, rules.indicators[i], practice) for i in sorted(rules.indicators)}
-    pca_share = {i: rng.uniform(0.01, 0.07) for i in targets}
-    ld_checks_total = round(final_registers["LD"] * rng.uniform(0.55, 0.85))
-    out: dict[date, list[tuple]] = {}
-    for index, month in enumerate(months):
-        progress = (index + 1) / 12  # share of the year gone
-        growth = 0.985 + 0.015 * progress  # lists and registers grow a little through the year
-        list_size = round(practice.list_size * growth)
-        registers = {r: round(size * growth) for r, size in final_registers.items()}
-        code, day = practice.ods, month.isoformat()
-        rows = [(code, "QOF", "LIST_SIZE", day, list_size, "", "")]
-        rows += [(code, "QOF", f"{r}_REG", day, n, "", "") for r, n in sorted(registers.items()) if r != "LD"]
-        for indicator_id, target in targets.items():
-            indicator = rules.indicators[indicator_id]
-            base = (
-                sum(registers[r] for r in indicator.registers) * REGISTER_ELIGIBLE.get(indicator_id, 0.88)
-                if indicator.registers
-                else list_size * LIST_BASED_ELIGIBLE.get(indicator_id, 0.1)
-            )
-            pca = round(base * pca_share[indicator_id] * progress)
-            denominator = max(0, round(base) - pca)
-            # Achievement climbs from about a third of the year-end figure in April.
-            achieved = target * (0.3 + 0.7 * progress**0.8)
-            numerator = min(denominator, round(denominator * achieved / 100))
-            rows.append((code, "QOF", indicator_id, day, numerator, denominator, pca))
-        for service, (rate, shape) in VACCINE_RATES.items():
-            if service in rules.services:
-                expected = practice.list_size * rate * shape[index] / sum(shape)
-                rows.append(
-                    (
-                        code,
-                        service,
-                        "DOSES",
-                        day,
-                        max(0, round(rng.gauss(expected, expected**0.5 / 2))),
-                        "",
-                        "",
-                    )
-                )
-        if "LDHC" in rules.services:
-            # Health checks bunch up towards the end of the year, as they do in practice.
-            weights = [1, 1, 1, 2, 2, 2, 3, 3, 4, 5, 6, 8]
-            done = round(ld_checks_total * sum(weights[: index + 1]) / sum(weights))
-            previous = round(ld_checks_total * sum(weights[:index]) / sum(weights))
-            rows.append((code, "LDHC", "CHECKS", day, done - previous, "", ""))
-        out[month] = rows
-    return out
-
-
-def _year_end_target(rng: random.Random, indicator, practice: DemoPractice) -> float:
-    """Year-end achievement % for an indicator: below the lower threshold, between, or at maximum."""
-    lower, upper = float(indicator.lower_threshold), float(indicator.upper_threshold)
-    roll = rng.random() + practice.skill
-    if roll < 0.12:
-        return max(5.0, lower - rng.uniform(2, 12))
-    if roll < 0.57:
-        return lower + (upper - lower) * rng.uniform(0.2, 0.9)
-    return min(99.5, upper + rng.uniform(0.5, 4))
-
-
 # --- helpers ---------------------------------------------------------------------------------
 
 
@@ -251,7 +177,7 @@ def _load_deciles() -> dict[str, list[float]]:
     return {row[0]: [float(v) for v in row[1:]] for row in reader}
 
 
-def _to_csv(rows: list[tuple]) -> str:
+def to_csv(rows: list[tuple]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(EXTRACT_HEADER)

@@ -1,7 +1,7 @@
-"""Which QOF year's rules an extract needs when none is named: the year of its first row's achievement date.
+"""Which QOF year's rules to try first on an extract when none is named: the year of its first row.
 
-A file whose later rows fall in another year is still refused line by line by the reader (each row must
-be in the year of the rules), so a guess from the first row never loads anything under the wrong rules.
+Only a first guess: a file whose later rows fall in other years is read by ``central.extract_years``,
+each row under its own year's rules, so the guess never loads anything under the wrong rules.
 """
 
 from __future__ import annotations

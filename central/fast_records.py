@@ -9,6 +9,7 @@ against ``qof_record``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -19,9 +20,12 @@ from central.extract_columns import Columns
 from central.fast_calc import BANDS, QofArrays
 
 
-def qof_records(columns: Columns, rules: RuleSet) -> list[dict[str, Any]]:
-    """One QOF record per group of ``columns``, equal to ``qof_record`` of the same counts."""
-    a = QofArrays.of(columns, rules)
+def qof_records(columns: Columns, rules: RuleSet,
+                year_ends: Mapping[str, Mapping[str, Mapping[str, Fraction]]] | None = None
+                ) -> list[dict[str, Any]]:
+    """One QOF record per group of ``columns``, equal to ``qof_record`` of the same counts; ``year_ends``
+    gives, per practice code, the improvement route's baselines (``qof_record``'s ``year_ends``)."""
+    a = QofArrays.of(columns, rules, year_ends)
     layout, k = columns.layout, a.constants
     g_index, i_index = np.nonzero(a.present)
     num, den = a.num[g_index, i_index], a.den[g_index, i_index]

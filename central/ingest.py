@@ -11,6 +11,11 @@ declaration whose figures changed. A manual value counts only for an item the ru
 enters by hand, never in place of an extracted count, never as a draft, and, for a service whose
 entries need the commissioner's approval, only once approved; a stored automated count counts only for
 an item GPES extracts.
+
+A file may hold several QOF years: each row is checked and calculated under the rules of its achievement
+date's year (``central.extract_years``), the years loaded earliest first, so that the improvement route
+of a later year (VI001-VI003 in 2026/27) takes its baselines from the practice's stored 31 March results,
+including those the same file has just loaded.
 """
 
 from __future__ import annotations
@@ -19,19 +24,20 @@ import hashlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.services.calculation import IndicatorCounts
-from app.services.rules import QOF_SERVICE, RuleSet
+from app.services.rules import QOF_SERVICE, RuleSet, available_years, load_rules
 from central import allocations, feed
 from central import ingest_store as store
 from central.benchmarks import publish_benchmarks
 from central.declarations_flow import reopen_declarations
-from central.extract import Columns, ExtractError, ExtractProblem, display_name, parse_columns
+from central.extract import Columns, ExtractError, ExtractProblem, display_name
+from central.extract_years import Years, read_text_years
 from central.ingest_groups import (
     COUNT_KEY,
     achievement_records,
@@ -55,7 +61,8 @@ from central.models import (
 from central.results import claim_record, qof_record
 from central.settings import Clock
 
-__all__ = ["IngestReport", "ingest_columns", "ingest_text", "list_size_at", "merged_items", "recalculate"]
+__all__ = ["IngestReport", "ingest_columns", "ingest_text", "ingest_years", "list_size_at", "merged_items",
+           "recalculate"]
 
 LIST_SIZE = "LIST_SIZE"
 # The command that adds a practice (named in the refusal of an extract for a practice not known here).
@@ -83,15 +90,18 @@ def ingest_text(
 ) -> IngestReport:
     """Validate and store one extract, then recalculate what it touched. Raises ExtractError.
 
+    Each row is read under the rules of its own QOF year; ``rules`` (a year the caller chose) is tried
+    first, so a file of that year alone is read exactly as before.
+
     ``may_load`` says whether the uploader may load a practice; a practice it may not load is
     reported exactly like an unknown one, so uploaders learn nothing about other areas. The same bytes
     sent again are checked the same way before they are answered ``already_ingested``, so that answer
     never tells an uploader what was loaded for practices outside its area.
     """
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    columns = parse_columns(text, rules, require_caps=False, extracted_only=True)
-    return ingest_columns(session, columns, digest, rules, clock=clock, filename=filename,
-                          uploaded_by_id=uploaded_by_id, may_load=may_load)
+    years = read_text_years(text, rules.year, require_caps=False, extracted_only=True)
+    return ingest_years(session, years, digest, clock=clock, filename=filename,
+                        uploaded_by_id=uploaded_by_id, may_load=may_load)
 
 
 def ingest_columns(
@@ -105,23 +115,84 @@ def ingest_columns(
     uploaded_by_id: int | None = None,
     may_load: Callable[[Organisation], bool] | None = None,
 ) -> IngestReport:
-    """:func:`ingest_text` for an extract already checked (``digest``: SHA-256 of its text)."""
-    practices = _practices_by_code(session, sorted(set(columns.codes)), may_load)
+    """:func:`ingest_text` for an extract of one year already checked (``digest``: SHA-256 of its text)."""
+    return ingest_years(session, {rules.year: (rules, columns)}, digest, clock=clock, filename=filename,
+                        uploaded_by_id=uploaded_by_id, may_load=may_load)
+
+
+def ingest_years(
+    session: Session,
+    years: Years,
+    digest: str,
+    *,
+    clock: Clock,
+    filename: str | None = None,
+    uploaded_by_id: int | None = None,
+    may_load: Callable[[Organisation], bool] | None = None,
+) -> IngestReport:
+    """:func:`ingest_text` for an extract already checked, by QOF year (``digest``: SHA-256 of its text).
+
+    The years are loaded earliest first, so a year's improvement-route baselines (the stored 31 March
+    results of the years before) include the year ends the same file carries.
+    """
+    codes = sorted({code for _, columns in years.values() for code in columns.codes})
+    practices = _practices_by_code(session, codes, may_load)
     previous = session.scalar(select(ExtractUpload).where(ExtractUpload.sha256 == digest))
     if previous is not None:
         return IngestReport(previous.id, True, previous.rows, (), 0)
     now = clock()
+    rows = sum(columns.rows for _, columns in years.values())
     upload = ExtractUpload(
-        sha256=digest, filename=display_name(filename), rows=columns.rows, uploaded_by_id=uploaded_by_id,
+        sha256=digest, filename=display_name(filename), rows=rows, uploaded_by_id=uploaded_by_id,
         uploaded_at=now,
     )
     session.add(upload)
     session.flush()
-    ids = [practices[code].id for code in columns.codes]
+    for year in sorted(years):
+        rules, columns = years[year]
+        _ingest_year(session, rules, columns, [practices[code].id for code in columns.codes], upload,
+                     now, clock)
+    groups = sum(len(columns.codes) for _, columns in years.values())
+    groups += _recalculate_later_years(session, years, practices, clock)
+    return IngestReport(upload.id, False, rows, tuple(sorted(practices)), groups)
+
+
+def _recalculate_later_years(session: Session, years: Years, practices: dict[str, Organisation],
+                             clock: Clock) -> int:
+    """Recalculate the stored practice dates whose improvement-route baselines this file's 31 March rows
+    change (of later years, not in the file); returns how many."""
+    done = {(practices[code].id, day) for _, columns in years.values()
+            for code, day in zip(columns.codes, columns.dates, strict=True)}
+    again: dict[tuple[int, date], RuleSet] = {}
+    for year, (_, columns) in years.items():
+        year_end = date(int(year[:4]) + 1, 3, 31)
+        ids = {practices[code].id for code, day in zip(columns.codes, columns.dates, strict=True)
+               if day == year_end}
+        for later in available_years():
+            rules = load_rules(later)
+            improvement = rules.constants.improvement
+            back = max((rule.baseline_years for rule in improvement.values()), default=0)
+            if not ids or not 0 < rules.year_start() - int(year[:4]) <= back:
+                continue
+            start = date(rules.year_start(), 4, 1)
+            for group in store.stored_dates(session, ids, start, date(start.year + 1, 3, 31)):
+                if group not in done:
+                    again[group] = rules
+    by_id = {practice.id: practice for practice in practices.values()}
+    for (practice_id, day), rules in sorted(again.items()):
+        recalculate(session, rules, by_id[practice_id], day, clock=clock)
+    return len(again)
+
+
+def _ingest_year(session: Session, rules: RuleSet, columns: Columns, ids: list[int], upload: ExtractUpload,
+                 now: datetime, clock: Clock) -> None:
+    """Store one year's counts, recalculate its practice dates, publish what changed."""
+    stored_ends = store.year_end_achievements(session, ids, rules)
+    year_ends = {code: stored_ends[i] for code, i in zip(columns.codes, ids, strict=True) if i in stored_ends}
     with ThreadPoolExecutor(1) as beside:
         # The QOF records are pure arithmetic: made while the database writes the counts (it lets go
         # of the interpreter while it works).
-        prepared = beside.submit(prepared_qof, columns, rules)
+        prepared = beside.submit(prepared_qof, columns, rules, year_ends)
         store.upsert(session, AchievementCount.__table__, count_rows(columns, ids, upload.id, now),
                      COUNT_KEY, ("numerator", "denominator", "pca", "extract_id", "updated_at"))
         writer = store.FeedWriter(session)
@@ -129,11 +200,10 @@ def ingest_columns(
             writer.add(ids[g], feed.ACHIEVEMENT, columns.dates[g].isoformat(), record)
         writer.flush()
         known = recalculate_all(session, rules, columns, ids, upload.id, writer, clock=clock,
-                                prepared=prepared.result())
+                                prepared=prepared.result(), year_ends=year_ends)
     writer.flush()
     publish_benchmarks(session, set(columns.dates), known)
     _publish_rules_version(session, rules)
-    return IngestReport(upload.id, False, columns.rows, tuple(sorted(practices)), len(columns.codes))
 
 
 def recalculate(
@@ -152,7 +222,8 @@ def recalculate(
             for key, (num, den, pca) in qof.items()
             if key in rules.indicators
         ]
-        records.append(qof_record(rules, achievement_date, list_size, registers, indicator_counts))
+        year_ends = store.year_end_achievements(session, [practice.id], rules).get(practice.id)
+        records.append(qof_record(rules, achievement_date, list_size, registers, indicator_counts, year_ends))
     for service in sorted((set(automated) | set(manual) | set(commissioner)) - {QOF_SERVICE}):
         if service not in rules.services:
             continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ from central.settings import Clock
 COUNT_KEY = ("practice_id", "service", "indicator_id", "achievement_date", "source")
 RESULT_KEY = ("practice_id", "service", "indicator_id", "achievement_date")
 RESULT_COLUMNS = (*RESULT_KEY, "points", "payment", "detail")
+YearEnds = Mapping[str, Mapping[str, Mapping[str, Fraction]]]  # per practice code: calculate_qof's year_ends
 
 
 def _order(columns: Columns) -> list[int]:
@@ -91,24 +93,27 @@ def merged_items(service: Service, extracted: Mapping[str, int], commissioner: M
     return items
 
 
-def prepared_qof(columns: Columns, rules: RuleSet) -> list[tuple[dict[str, Any], store.Serialised]]:
-    """The QOF record of each group with its JSON (pure: may run beside the database writes)."""
-    return [_serialised(record) for record in qof_records(columns, rules)]
+def prepared_qof(columns: Columns, rules: RuleSet, year_ends: YearEnds | None = None
+                 ) -> list[tuple[dict[str, Any], store.Serialised]]:
+    """The QOF record of each group with its JSON (pure: may run beside the database writes);
+    ``year_ends``: per practice code, the improvement route's baselines."""
+    return [_serialised(record) for record in qof_records(columns, rules, year_ends)]
 
 
 def recalculate_all(session: Session, rules: RuleSet, columns: Columns, ids: list[int], upload_id: int,
                     writer: store.FeedWriter, *, clock: Clock,
-                    prepared: list | None = None) -> KnownResults:
+                    prepared: list | None = None, year_ends: YearEnds | None = None) -> KnownResults:
     """Recalculate every practice date of ``columns`` from what is stored now; publish what changed.
 
-    ``prepared``: :func:`prepared_qof` of ``columns``, used unless earlier extracts add counts.
+    ``prepared``: :func:`prepared_qof` of ``columns`` (with ``year_ends``), used unless earlier extracts
+    add counts.
     Returns the QOF results' counts, for the benchmarks.
     """
     groups = set(zip(ids, columns.dates, strict=True))
     earlier = store.other_automated(session, groups, upload_id)
     if earlier or prepared is None:
         columns = _with_earlier_counts(columns, ids, earlier)
-        prepared = prepared_qof(columns, rules)
+        prepared = prepared_qof(columns, rules, year_ends)
     commissioner = store.commissioner_counts(session, groups)
     manual = store.manual_counts(session, rules, groups)
     stored = store.stored_results(session, groups)

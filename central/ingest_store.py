@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.services.rules import RuleSet
+from app.services.improvement import baseline_dates
+from app.services.rules import QOF_SERVICE, RuleSet
 from central import feed
 from central.allocations import COMMISSIONER_SET
 from central.declarations_flow import REOPENABLE
@@ -196,3 +198,40 @@ def reopenable(session: Session, groups: set[Group]) -> set[tuple[int, str, date
     rows = session.execute(select(Declaration.practice_id, Declaration.service, Declaration.achievement_date)
                            .where(*where, Declaration.status.in_(REOPENABLE)))
     return {(p, s, d) for p, s, d in rows if (p, d) in groups}
+
+
+def year_end_achievements(session: Session, practice_ids: Iterable[int],
+                          rules: RuleSet) -> dict[int, dict[str, dict[str, Fraction]]]:
+    """Per practice: the stored achievement % at 31 March of the years before ``rules.year``, for each
+    indicator with an improvement route (``calculate_qof``'s ``year_ends``); empty without such a route."""
+    improvement = rules.constants.improvement
+    ids = sorted(set(practice_ids))
+    if not improvement or not ids:
+        return {}
+    ends = baseline_dates(rules)
+    result = CalculatedResult
+    rows = session.execute(select(result.practice_id, result.indicator_id, result.achievement_date,
+                                  result.detail)
+                           .where(result.practice_id.in_(ids), result.service == QOF_SERVICE,
+                                  result.indicator_id.in_(sorted(improvement)),
+                                  result.achievement_date.in_(sorted(ends))))
+    found: dict[int, dict[str, dict[str, Fraction]]] = {}
+    for practice_id, indicator_id, day, detail in rows:
+        achievement = (detail or {}).get("achievement")
+        if achievement is not None:  # an empty cohort at year end gives no baseline
+            found.setdefault(practice_id, {}).setdefault(indicator_id, {})[ends[day]] = (
+                Fraction(achievement) * 100)
+    return found
+
+
+def stored_dates(session: Session, practice_ids: Iterable[int], first: date, last: date) -> list[Group]:
+    """(practice, achievement date) of every extracted count stored between ``first`` and ``last``."""
+    ids = sorted(set(practice_ids))
+    if not ids:
+        return []
+    count = AchievementCount
+    rows = session.execute(select(count.practice_id, count.achievement_date).distinct()
+                           .where(count.practice_id.in_(ids), count.source == AUTOMATED,
+                                  count.achievement_date.between(first, last))
+                           .order_by(count.practice_id, count.achievement_date))
+    return [(p, d) for p, d in rows]

@@ -30,9 +30,11 @@ def qof_record(
     list_size: int,
     registers: Mapping[str, int],
     counts: list[IndicatorCounts],
+    year_ends: Mapping[str, Mapping[str, Fraction]] | None = None,
 ) -> dict[str, Any]:
-    """The QOF result of one practice at one achievement date."""
-    result = calculate_qof(rules, list_size, registers, counts)
+    """The QOF result of one practice at one achievement date; ``year_ends``: the practice's
+    improvement-route baselines, as ``calculate_qof`` takes them."""
+    result = calculate_qof(rules, list_size, registers, counts, year_ends)
     indicators = []
     for r in result.indicators:
         indicator = rules.indicators[r.indicator_id]

@@ -1,14 +1,15 @@
-"""``cqrs-central seed-demo``: the demo region, its users and a year of achievement (deterministic).
+"""``cqrs-central seed-demo``: the demo region, its users and three QOF years of achievement
+(deterministic).
 
 NHS Example ICB > Riverside PCN > four practices, the demo one being Riverside Medical Practice
-(Z99001). Monthly extracts April 2025 to March 2026 go in through the same ingest as real ones;
-the LD register and weight-management referrals arrive as manual entries approved by the ICB, and the
-ICB sets each practice's weight-management referral allocation, as they do on CQRS.
-Seeding twice changes nothing.
+(Z99001). Extracts go in through the same ingest as real ones, oldest first, each with its year's rules:
+the 2024/25 year end, every month of 2025/26, and April to October 2026 of 2026/27. The LD register (and,
+in 2025/26, weight-management referrals) arrive as manual entries approved by the ICB, and the ICB sets
+each practice's weight-management referral allocation, as they do on CQRS. Seeding twice changes nothing.
 
-The demo lives in early April 2026, just after the QOF year end: the March entry window, the March
-declarations and the QOF year-end entry window are open. :func:`demo_clock` gives the service
-that date, moving on in real time.
+The demo lives on 1 December 2026, in the middle of 2026/27: October's extract is in, November's is due
+on the 10th, November's manual-entry window is open, 2025/26 is declared and paid, and 2026/27's claims
+stand at every step of the cycle. :func:`demo_clock` gives the service that date, moving on in real time.
 """
 
 from __future__ import annotations
@@ -16,22 +17,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.services.rules import QOF_SERVICE, RuleSet, load_rules
 from central import allocations, audit, feed
 from central import declarations_flow as flow
 from central.db import begin_write, make_engine, make_sessionmaker, migrate
+from central.demo_curves import corrected_doses, demo_extracts
 from central.demo_data import (
     COMMISSIONER,
     PCN,
     PRACTICES,
     DemoPractice,
     commissioner_counts,
-    declaration_steps,
-    demo_extracts,
     manual_counts,
     manual_entry_times,
+    year_months,
+)
+from central.demo_declarations import (
+    RE_EXTRACTED,
+    PlannedDeclaration,
+    at,
+    monthly_declarations,
+    re_declare_deadline,
+    re_extract_time,
+    year_end_declaration,
 )
 from central.directory import create_organisation, create_user, grant_role, organisation
 from central.ingest import ingest_text, recalculate
@@ -42,11 +52,13 @@ from central.models import PRACTICE as PRACTICE_KIND
 from central.records import manual_entry_record, offer_record
 from central.security import COMMISSIONER_ROLES, EXTRACT_UPLOAD, PRACTICE_ROLES, VIEW, hash_password
 from central.settings import Clock, Settings
-from central.timetable_store import replace_year
+from central.timetable_store import add_event, replace_year
 
-YEAR = "2025-26"
+YEARS = ("2024-25", "2025-26", "2026-27")  # oldest first: each year end is stored before the next year
+YEAR = YEARS[-1]  # the year the demo lives in
 DEMO_PASSWORD = "Demo-Password-2026"
-DEMO_TODAY = datetime(2026, 4, 8, 9, 0, tzinfo=UTC)
+DEMO_TODAY = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+EXTRACTED_AFTER_DAYS = 10  # GPES extracts a month ten days after it ends (central.timetable_plan)
 
 # (email, first name, last name, work phone, organisation code, roles)
 DEMO_USERS = (
@@ -58,15 +70,35 @@ DEMO_USERS = (
     ("icb.approver@nhs.net", "Janet", "Fielding", "0113 496 0001", COMMISSIONER[0], COMMISSIONER_ROLES),
     ("gpes.extracts@nhs.net", "GPES", "Extract Service", "0113 496 0002", COMMISSIONER[0], (EXTRACT_UPLOAD,)),
 )
-# Offers to every demo practice: (service, status, participation only, response deadline)
-DEMO_OFFERS = (
-    (QOF_SERVICE, ACCEPTED, False, date(2025, 4, 30)),
-    ("LDHC", ACCEPTED, False, date(2025, 5, 12)),
-    ("FLU", ACCEPTED, False, date(2025, 8, 29)),
-    ("CFLU", ACCEPTED, False, date(2025, 8, 29)),
-    ("WM", PENDING, False, date(2026, 4, 30)),
-    ("NCD", ACCEPTED, True, None),  # Network Contract DES: participation only, via the PCN
-)
+# Offers to every demo practice, per year: (service, status, participation only, response deadline).
+# 2024/25 is there for its QOF year end only. RSV in pregnancy's 2026/27 offer was published late, on
+# 16 November, after the national specification for the year changed: practices have until 31 December
+# to answer, so on the demo's today it is still pending.
+DEMO_OFFERS = {
+    "2024-25": ((QOF_SERVICE, ACCEPTED, False, date(2024, 4, 30)),),
+    "2025-26": (
+        (QOF_SERVICE, ACCEPTED, False, date(2025, 4, 30)),
+        ("LDHC", ACCEPTED, False, date(2025, 5, 12)),
+        ("FLU", ACCEPTED, False, date(2025, 8, 29)),
+        ("CFLU", ACCEPTED, False, date(2025, 8, 29)),
+        ("WM", ACCEPTED, False, date(2025, 4, 30)),
+        ("NCD", ACCEPTED, True, None),  # Network Contract DES: participation only, via the PCN
+    ),
+    "2026-27": (
+        (QOF_SERVICE, ACCEPTED, False, date(2026, 4, 30)),
+        ("LDHC", ACCEPTED, False, date(2026, 5, 12)),
+        ("COVFLU", ACCEPTED, False, date(2026, 8, 28)),
+        ("CFLU", ACCEPTED, False, date(2026, 8, 28)),
+        ("RSVP", PENDING, False, date(2026, 12, 31)),
+        ("NCD", ACCEPTED, True, None),
+    ),
+}
+LATE_OFFER_PUBLISHED = date(2026, 11, 16)
+# Monthly claims the practices declare, per year (the rest pay without a declaration in the demo).
+DECLARED_SERVICES = {
+    "2025-26": ("MMR", "6IN1", "FLU", "LDHC", "WM"),
+    "2026-27": ("MMR", "6IN1", "COVFLU", "LDHC"),
+}
 
 
 @dataclass(frozen=True)
@@ -78,7 +110,7 @@ class SeedReport:
 
 
 def demo_clock() -> Clock:
-    """A clock that reads 8 April 2026, 09:00 UTC at the moment it is made, then keeps time."""
+    """A clock that reads 1 December 2026, 09:00 UTC at the moment it is made, then keeps time."""
     offset = DEMO_TODAY - datetime.now(UTC)
     return lambda: datetime.now(UTC) + offset
 
@@ -88,7 +120,7 @@ def seed_demo(settings: Settings) -> SeedReport:
     engine = make_engine(settings.database_url)
     migrate(engine)
     sessions = make_sessionmaker(engine)
-    rules = load_rules(YEAR)
+    rules = {year: load_rules(year) for year in YEARS}
     clock = settings.clock
     try:
         with sessions.begin() as session:
@@ -97,20 +129,53 @@ def seed_demo(settings: Settings) -> SeedReport:
                 return SeedReport(False, 0, 0, 0)
             practices = _organisations(session, clock())
             _users(session, practices, clock())
-            replace_year(session, YEAR)
+            for year in YEARS:
+                replace_year(session, year)
             _offers(session, practices, clock())
-        extracts = demo_extracts(rules)
-        for month, text in extracts.items():
-            with sessions.begin() as session:
-                begin_write(session)
-                ingest_text(session, text, rules, clock=clock, filename=f"gpes-{month:%Y-%m}.csv")
+        extracts = 0
+        for year in YEARS:
+            for month, text in demo_extracts(rules[year], months=_extracted_months(year, rules[year],
+                                                                                  clock())).items():
+                with sessions.begin() as session:
+                    begin_write(session)
+                    ingest_text(session, text, rules[year], clock=_fixed(at(month, EXTRACTED_AFTER_DAYS, 6)),
+                                filename=f"gpes-{month:%Y-%m}.csv")
+                extracts += 1
         with sessions.begin() as session:
             begin_write(session)
-            _manual_entries(session, rules, practices, clock)
-            _declarations(session, practices, clock())
+            for year in YEARS[1:]:  # 2024/25 is there for its year-end results only
+                _manual_entries(session, rules[year], practices, clock)
+            _declarations(session, rules, practices, clock())
+        extracts += _re_extract(sessions, rules[YEAR], clock())
     finally:
         engine.dispose()
-    return SeedReport(True, len(PRACTICES), len(DEMO_USERS), len(extracts))
+    return SeedReport(True, len(PRACTICES), len(DEMO_USERS), extracts)
+
+
+def _fixed(moment: datetime) -> Clock:
+    return lambda: moment
+
+
+def _extracted_months(year: str, rules: RuleSet, today: datetime) -> list[date]:
+    """The months of ``year`` GPES has extracted by ``today``; of the first year, its year end only."""
+    months = [m for m in year_months(rules) if at(m, EXTRACTED_AFTER_DAYS, 6) <= today]
+    return months[-1:] if year == YEARS[0] else months
+
+
+def _re_extract(sessions: sessionmaker[Session], rules: RuleSet, today: datetime) -> int:
+    """GPES re-extracts the current year's latest month for one service after its claim was approved:
+    the recalculation sends that claim back to the practice. Returns the extracts loaded (0 or 1)."""
+    months = _extracted_months(YEAR, rules, today)
+    if not months or re_extract_time(months[-1]) > today:
+        return 0
+    service, _, extra = RE_EXTRACTED
+    text = corrected_doses(rules, months[-1], service, extra)
+    with sessions.begin() as session:
+        begin_write(session)
+        ingest_text(session, text, rules, clock=_fixed(re_extract_time(months[-1])),
+                    filename=f"gpes-{months[-1]:%Y-%m}-re-extract.csv")
+        add_event(session, YEAR, re_declare_deadline(months[-1]))
+    return 1
 
 
 def _organisations(session: Session, now: datetime) -> dict[str, Organisation]:
@@ -146,23 +211,27 @@ def _users(session: Session, organisations: dict[str, Organisation], now: dateti
 def _offers(session: Session, organisations: dict[str, Organisation], now: datetime) -> None:
     for practice in PRACTICES:
         org = organisations[practice.ods]
-        for service, status, participation_only, deadline in DEMO_OFFERS:
-            offer = Offer(
-                practice_id=org.id,
-                service=service,
-                status=status,
-                start_date=date(2025, 4, 1),
-                end_date=date(2026, 3, 31),
-                response_deadline=deadline,
-                participation_only=participation_only,
-                created_at=now,
-                # Answered before the year began (or by the deadline), as a practice would have.
-                responded_at=None if status == PENDING else datetime.combine(
-                    min(deadline, date(2025, 3, 20)) if deadline else date(2025, 3, 20), time(10), UTC),
-            )
-            session.add(offer)
-            session.flush()
-            feed.publish(session, org.id, feed.OFFER, offer.id, offer_record(offer))
+        for year, offers in DEMO_OFFERS.items():
+            start = int(year[:4])
+            for service, status, participation_only, deadline in offers:
+                # Offers come out before the year and are answered before it begins (or by the deadline),
+                # as a practice would; a pending one came out late.
+                published = LATE_OFFER_PUBLISHED if status == PENDING else date(start, 3, 1)
+                answered = min(deadline, date(start, 3, 20)) if deadline else date(start, 3, 20)
+                offer = Offer(
+                    practice_id=org.id,
+                    service=service,
+                    status=status,
+                    start_date=date(start, 4, 1),
+                    end_date=date(start + 1, 3, 31),
+                    response_deadline=deadline,
+                    participation_only=participation_only,
+                    created_at=min(now, datetime.combine(published, time(9), UTC)),
+                    responded_at=None if status == PENDING else datetime.combine(answered, time(10), UTC),
+                )
+                session.add(offer)
+                session.flush()
+                feed.publish(session, org.id, feed.OFFER, offer.id, offer_record(offer))
 
 
 def _manual_entries(
@@ -218,32 +287,26 @@ def _manual_entries(
             recalculate(session, rules, org, month, clock=clock)
 
 
-def _declarations(session: Session, organisations: dict[str, Organisation], today: datetime) -> None:
-    """Monthly service claims April to February declared, approved and paid on the CQRS cycle, as far as
-    each has gone by ``today`` (February's is finance-approved, to be paid later in April)."""
+def _declarations(session: Session, rules: dict[str, RuleSet], organisations: dict[str, Organisation],
+                  today: datetime) -> None:
+    """Monthly service claims, and the QOF year end of 2025/26, declared, approved and paid on the CQRS
+    cycle, as far as each has gone by ``today`` (central.demo_declarations)."""
     approver = session.query(User).filter_by(email="icb.approver@nhs.net").one()
+    planned: list[PlannedDeclaration] = []
+    for year, services in DECLARED_SERVICES.items():
+        planned += monthly_declarations(services, year_months(rules[year]), today, latest_varies=year == YEAR)
+        if (year_end := year_end_declaration(QOF_SERVICE, year_months(rules[year])[-1], today)) is not None:
+            planned.append(year_end)
     for practice in PRACTICES:
         org = organisations[practice.ods]
         manager = _manager(session, practice)
-        for service in ("MMR", "6IN1", "FLU", "LDHC"):
-            for month in _months_before_march():
-                if (steps := declaration_steps(month, today)) is None:
-                    continue
-                declared, reviews = steps
-                declaration = flow.declare(session, org, service, month, manager, declared)
-                for status, at in reviews:
-                    actor = approver if status != flow.PAID else "system"
-                    flow.advance(session, declaration, status, actor, at)
+        for claim in planned:
+            declaration = flow.declare(session, org, claim.service, claim.month, manager, claim.declared)
+            for status, when in claim.steps:
+                actor = approver if status != flow.PAID else "system"
+                flow.advance(session, declaration, status, actor, when)
 
 
 def _manager(session: Session, practice: DemoPractice) -> User:
     email = next(u[0] for u in DEMO_USERS if u[4] == practice.ods and u[5] == PRACTICE_ROLES)
     return session.query(User).filter_by(email=email).one()
-
-
-def _months_before_march() -> list[date]:
-    months = []
-    for year, month in [(2025, m) for m in range(4, 13)] + [(2026, 1), (2026, 2)]:
-        following = date(year + (month == 12), month % 12 + 1, 1)
-        months.append(following - timedelta(days=1))
-    return months

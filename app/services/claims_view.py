@@ -13,7 +13,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from app.services.dashboard import QOF, IndicatorRow, indicator_rows, result_date
+from app.services.dashboard import QOF, IndicatorRow, indicator_rows, result_date, year_ends_of
 from app.services.rules import RuleSet
 
 VI_INDICATORS = ("VI001", "VI002", "VI003", "VI004")
@@ -78,7 +78,7 @@ def vaccinations(results: Sequence[Mapping[str, Any]], rules: RuleSet | None, *,
     latest_qof = max((r for r in results if r.get("service") == QOF and r.get("year") == year),
                      key=result_date, default=None)
     if latest_qof is not None and rules is not None:
-        rows = indicator_rows(latest_qof, rules, finance)
+        rows = indicator_rows(latest_qof, rules, finance, year_ends=year_ends_of(results, rules))
         qof_rows = tuple(row for row in rows if row.indicator_id in VI_INDICATORS)
     ordered = tuple(sorted(claims, key=lambda row: (row.name, row.achievement_date)))
     return VaccinationView(months, programmes, ordered, qof_rows)

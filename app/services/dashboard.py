@@ -9,13 +9,14 @@ service published, which gives the exact £ for the next patient and £ unclaime
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
 from app.services.calculation import IndicatorCounts, aspiration_plan, calculate_qof, indicator_result
 from app.services.format import uk_date
+from app.services.improvement import ImprovementResult, improvement_baseline, year_ends_from_records
 from app.services.projection import Projection, project
 from app.services.rules import RuleSet, qof_year, reporting_year
 
@@ -56,6 +57,8 @@ class IndicatorRow:
     # is or why there is none (both None where no comparison was made, as in the vaccinations panel).
     last_year: Fraction | None = None
     last_year_note: str | None = None
+    # Both routes (baseline B, the points of each, which pays) of an indicator with an improvement route.
+    improvement: ImprovementResult | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class QofDashboard:
     benchmarks: Mapping[str, Benchmark]
     finance: bool
     registers: Mapping[str, int]
+    year_ends: Mapping[str, Mapping[str, Fraction]] = field(default_factory=dict)  # improvement baselines
 
 
 def result_date(record: Mapping[str, Any]) -> date:
@@ -202,22 +206,34 @@ def counts_of(record: Mapping[str, Any]) -> list[IndicatorCounts]:
 
 
 def indicator_rows(record: Mapping[str, Any], rules: RuleSet, finance: bool,
-                   counts: Sequence[IndicatorCounts] | None = None) -> tuple[IndicatorRow, ...]:
-    """One row per indicator of a QOF result record, recalculated exactly (optionally with other counts)."""
+                   counts: Sequence[IndicatorCounts] | None = None,
+                   year_ends: Mapping[str, Mapping[str, Fraction]] | None = None) -> tuple[IndicatorRow, ...]:
+    """One row per indicator of a QOF result record, recalculated exactly (optionally with other counts).
+
+    ``year_ends`` (see :func:`year_ends_of`) are the improvement route's baselines, as the service had them.
+    """
     # Without Finance View the service sends no £ per point (nor any other £): the points stand alone.
     per_point = {i["indicator_id"]: Fraction(i.get("pounds_per_point") or 0) for i in record["indicators"]}
     rows = []
     for item in counts if counts is not None else counts_of(record):
         rule = rules.indicators[item.indicator_id]
-        result = indicator_result(rule, item, per_point[item.indicator_id])
+        route = rules.constants.improvement.get(item.indicator_id)
+        baseline = (improvement_baseline(route, rules.year, (year_ends or {}).get(item.indicator_id, {}))
+                    if route is not None else None)
+        result = indicator_result(rule, item, per_point[item.indicator_id], route, baseline)
         money = finance
         rows.append(IndicatorRow(
             rule.indicator_id, rule.group, rule.description, rule.source, result.numerator,
             result.denominator, result.pca, result.achievement, rule.lower_threshold, rule.upper_threshold,
             result.points, result.max_points, result.points_unclaimed, result.patients_to_upper_threshold,
             result.band, result.payment if money else None, result.gbp_next_patient if money else None,
-            result.gbp_unclaimed if money else None))
+            result.gbp_unclaimed if money else None, improvement=result.improvement))
     return tuple(rows)
+
+
+def year_ends_of(results: Iterable[Mapping[str, Any]], rules: RuleSet) -> dict[str, dict[str, Fraction]]:
+    """The practice's improvement-route baselines for ``rules.year`` from its cached QOF results."""
+    return year_ends_from_records((r for r in results if r.get("service") == QOF), rules)
 
 
 def _benchmarks(record: Mapping[str, Any] | None) -> dict[str, Benchmark]:
@@ -257,7 +273,9 @@ def qof_dashboard(results: Sequence[Mapping[str, Any]], benchmarks: Sequence[Map
     record = this_year[-1]
     compared = same_month_last_year(achievement_date)
     prior_month = next((r for r in qof if result_date(r) == compared), None)
-    rows = with_last_year(indicator_rows(record, rules, finance), prior_month, compared, prior_rules)
+    year_ends = year_ends_of(qof, rules)
+    rows = with_last_year(indicator_rows(record, rules, finance, year_ends=year_ends),
+                          prior_month, compared, prior_rules)
     points = sum((row.points for row in rows), ZERO)
     max_points = sum((row.max_points for row in rows), ZERO)
     points_history = tuple((result_date(r), Fraction(r["points"])) for r in this_year)
@@ -289,7 +307,8 @@ def qof_dashboard(results: Sequence[Mapping[str, Any]], benchmarks: Sequence[Map
                       and b.get("achievement_date") == achievement_date.isoformat()), None)
     groups = tuple(dict.fromkeys(row.group for row in rows))
     return QofDashboard(summary, rows, groups, {k: tuple(v) for k, v in history.items()}, points_history,
-                        points_projection, _benchmarks(benchmark), finance, dict(record["registers"]))
+                        points_projection, _benchmarks(benchmark), finance, dict(record["registers"]),
+                        year_ends)
 
 
 @dataclass(frozen=True)
@@ -301,7 +320,8 @@ class WhatIf:
 
 
 def what_if(record: Mapping[str, Any], rules: RuleSet, indicator_id: str, *, numerator: int,
-            denominator: int, registers: Mapping[str, int] | None = None, finance: bool) -> WhatIf:
+            denominator: int, registers: Mapping[str, int] | None = None, finance: bool,
+            year_ends: Mapping[str, Mapping[str, Fraction]] | None = None) -> WhatIf:
     """One indicator recalculated with other counts (and optionally other register sizes).
 
     Changing a register changes the £ per point of every indicator weighted by it, so with new
@@ -312,16 +332,17 @@ def what_if(record: Mapping[str, Any], rules: RuleSet, indicator_id: str, *, num
     if indicator_id not in counts:
         raise LookupError(f"{indicator_id} is not in this result")
     changed = IndicatorCounts(indicator_id, numerator, denominator, counts[indicator_id].pca)
-    before = indicator_rows(record, rules, finance, [counts[indicator_id]])[0]
+    before = indicator_rows(record, rules, finance, [counts[indicator_id]], year_ends)[0]
     if registers is None:
-        after = indicator_rows(record, rules, finance, [changed])[0]
+        after = indicator_rows(record, rules, finance, [changed], year_ends)[0]
     else:
         merged = {**record["registers"], **registers}
-        recalculated = calculate_qof(rules, int(record["list_size"]), merged, [changed]).indicators[0]
+        recalculated = calculate_qof(rules, int(record["list_size"]), merged, [changed],
+                                     year_ends).indicators[0]
         per_point = dict(record)
         per_point["indicators"] = [{**i, "pounds_per_point": str(recalculated.pounds_per_point)}
                                    if i["indicator_id"] == indicator_id else i for i in record["indicators"]]
-        after = indicator_rows(per_point, rules, finance, [changed])[0]
+        after = indicator_rows(per_point, rules, finance, [changed], year_ends)[0]
     payment_change = (after.payment - before.payment) if finance and after.payment is not None \
         and before.payment is not None else None
     return WhatIf(before, after, after.points - before.points, payment_change)

@@ -11,11 +11,12 @@ achievement % at 31 March of the previous years; it scores the higher of the two
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from fractions import Fraction
 
-from app.services.rules import ImprovementRule, Indicator
+from app.services.rules import ImprovementRule, Indicator, RuleSet
 from app.services.thresholds import HUNDRED, ZERO, _check_counts, patients_to_upper_threshold, points_for
 
 # Which route pays an indicator that has an improvement route.
@@ -88,3 +89,29 @@ def routes(
         patients_to_improvement_upper=(None if baseline is None
                                        else _patients_to(baseline + rule.upper_margin, num, den)),
     )
+
+
+def baseline_dates(rules: RuleSet) -> dict[date, str]:
+    """The year ends whose results give ``rules.year``'s baselines: 31 March of each earlier year any
+    improvement route looks back to, with the QOF year it ends; empty for a year without such a route."""
+    back = max((rule.baseline_years for rule in rules.constants.improvement.values()), default=0)
+    start = rules.year_start()
+    return {date(first + 1, 3, 31): f"{first}-{(first + 1) % 100:02d}"
+            for first in range(start - back, start)}
+
+
+def year_ends_from_records(records: Iterable[Mapping], rules: RuleSet) -> dict[str, dict[str, Fraction]]:
+    """``calculate_qof``'s ``year_ends`` from a practice's QOF result records (as stored and synced): per
+    indicator with an improvement route, its achievement % at each baseline year end held. An empty
+    cohort at a year end gives no baseline."""
+    ends = baseline_dates(rules)
+    found: dict[str, dict[str, Fraction]] = {}
+    for record in records:
+        year = ends.get(date.fromisoformat(record["achievement_date"]))
+        if year is None:
+            continue
+        for item in record["indicators"]:
+            if item["indicator_id"] in rules.constants.improvement and int(item["denominator"]):
+                found.setdefault(item["indicator_id"], {})[year] = (
+                    Fraction(int(item["numerator"]), int(item["denominator"])) * HUNDRED)
+    return found

@@ -28,6 +28,7 @@ from app.services import format as fmt
 from app.services import sources
 from app.services.calculation import CalculationError
 from app.services.dashboard import IndicatorRow, QofDashboard, what_if, year_end
+from app.services.improvement import IMPROVEMENT_ROUTE, ImprovementResult
 from app.services.projection import project
 from app.services.rules import RuleSet
 from app.views import fonts
@@ -51,6 +52,28 @@ def _value(text: str) -> QLabel:
 
 def _signed(text: str) -> str:
     return text if text.startswith(("−", "-")) else f"+{text}"
+
+
+def route_lines(routes: ImprovementResult, max_points: Fraction) -> str:
+    """Both routes of an indicator with an improvement route, which pays, and the next step on each."""
+    def to_reach(patients: int | None, what: str) -> str:
+        if patients is None:
+            return f"{what} is out of reach this year"
+        return f"{what} is reached" if patients == 0 else f"{fmt.count(patients)} more patients reach {what}"
+
+    standard = (f"Standard thresholds: {fmt.points(routes.standard_points)} of {fmt.points(max_points)} "
+                "points; "
+                f"{to_reach(routes.patients_to_standard_upper, 'the upper threshold')}.")
+    if routes.baseline_pct is None:
+        return (standard + "\nImprovement route: no baseline, because the results at 31 March of both "
+                "earlier years are not held, so the standard thresholds alone apply.")
+    pays = "improvement route" if routes.route == IMPROVEMENT_ROUTE else "standard thresholds"
+    improvement = (f"Improvement route: baseline {fmt.percent(routes.baseline_pct / 100)} (the mean of the "
+                   f"last two year ends); points start above {fmt.percent(routes.lower_pct / 100)} and are "
+                   "full at "
+                   f"{fmt.percent(routes.upper_pct / 100)}: {fmt.points(routes.improvement_points)} points; "
+                   f"{to_reach(routes.patients_to_improvement_upper, 'full improvement points')}.")
+    return f"{standard}\n{improvement}\nThe {pays} pay, as the higher of the two."
 
 
 class IndicatorDetail(QDialog):
@@ -77,6 +100,10 @@ class IndicatorDetail(QDialog):
         if row.payment is not None:
             now += f", {fmt.money(row.payment)}"
         facts.addRow(f"At {fmt.uk_date(dashboard.summary.achievement_date)}:", _value(f"{now} ({row.band})"))
+        if row.improvement is not None:
+            self.routes = _value(route_lines(row.improvement, rule.max_points))
+            self.routes.setAccessibleName("Improvement route")
+            facts.addRow("Two routes:", self.routes)
         found = sources.citations(rule.source)
         self.source = source = QLabel(sources.as_html(found))
         source.setTextFormat(Qt.TextFormat.RichText)
@@ -174,7 +201,7 @@ class IndicatorDetail(QDialog):
         try:
             result = what_if(self.record, self.rules, self.row.indicator_id, numerator=numerator,
                              denominator=denominator, registers=changed or None,
-                             finance=self.dashboard.finance)
+                             finance=self.dashboard.finance, year_ends=self.dashboard.year_ends)
         except CalculationError as error:
             self.result.setText(str(error))
             return

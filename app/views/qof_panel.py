@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.services import format as fmt
 from app.services.dashboard import IndicatorRow, QofDashboard
+from app.services.improvement import IMPROVEMENT_ROUTE
 from app.services.projection import METHOD
 from app.views import fonts
 from app.views.record_table import Column, Prepared, RecordTable, attr, prepare
@@ -49,6 +50,25 @@ def _last_year(value: Fraction | None) -> str:
     return "" if value is None else fmt.percent(value)  # blank, not a dash: the tooltip says why
 
 
+def _band(row: IndicatorRow) -> str:
+    band = str(row.band).capitalize()
+    paid_by_improvement = row.improvement is not None and row.improvement.route == IMPROVEMENT_ROUTE
+    return f"{band} (improvement route)" if paid_by_improvement else band
+
+
+def _points_note(row: IndicatorRow) -> str:
+    note = f"{fmt.points(row.points)} of {fmt.points(row.max_points)} points"
+    routes = row.improvement
+    if routes is None:
+        return note
+    if routes.baseline_pct is None:
+        return f"{note}, by the standard thresholds: no improvement baseline is held."
+    return (f"{note}. Standard thresholds {fmt.points(routes.standard_points)}, improvement route "
+            f"{fmt.points(routes.improvement_points)} from a baseline of "
+            f"{fmt.percent(routes.baseline_pct / 100)}"
+            "; the higher pays. Open the indicator for both routes.")
+
+
 def indicator_columns(finance: bool, *, last_year: bool = False) -> list[Column[IndicatorRow]]:
     """The worklist's columns: what is left to earn first, then where the indicator stands (with
     ``last_year``, beside the same month of the year before), counts last."""
@@ -64,10 +84,8 @@ def indicator_columns(finance: bool, *, last_year: bool = False) -> list[Column[
                tooltip=lambda row: f"Thresholds {_thresholds(row)}" if _thresholds(row) else None),
         *([Column("Last year", attr("last_year"), _last_year, numeric=True,
                   tooltip=lambda row: row.last_year_note)] if last_year else []),
-        Column("Band", attr("band"), lambda b: str(b).capitalize(),
-               background=lambda row: BAND_COLOURS.get(row.band)),
-        Column("Points", attr("points"), fmt.points, numeric=True,
-               tooltip=lambda row: f"{fmt.points(row.points)} of {fmt.points(row.max_points)} points"),
+        Column("Band", _band, background=lambda row: BAND_COLOURS.get(row.band)),
+        Column("Points", attr("points"), fmt.points, numeric=True, tooltip=_points_note),
         Column("Of", attr("max_points"), fmt.points, numeric=True),
     ]
     if finance:

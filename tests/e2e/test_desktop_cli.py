@@ -108,7 +108,7 @@ def test_the_dashboard_numbers_equal_cqrs_central_calculate_on_the_same_extract(
     from app.services import format as fmt
     from app.services.dashboard import qof_dashboard
     from app.services.rules import load_rules
-    from central.demo_data import demo_extracts
+    from central.demo_curves import demo_extracts
 
     data, _shots, first = demo_run
     assert first.returncode == 0
@@ -146,6 +146,58 @@ def test_the_dashboard_numbers_equal_cqrs_central_calculate_on_the_same_extract(
         assert fmt.money(row.gbp_unclaimed) == f"£{item['gbp_unclaimed']:,.2f}", item["indicator_id"]
         assert fmt.money(row.gbp_next_patient) == f"£{item['gbp_next_patient']:,.2f}", item["indicator_id"]
         assert row.patients_to_upper == item["patients_to_upper_threshold"], item["indicator_id"]
+
+
+def test_the_demo_dashboard_lives_on_1_december_2026(demo_run) -> None:
+    """The demo's today is 1 Dec 2026: the dashboard opens on 2026/27 at October's extract, beside the
+    same month of 2025/26, with the aspiration paid April to November from 2025/26's year end and the
+    projection to 31 March 2027."""
+    from datetime import date
+    from fractions import Fraction
+
+    from app import paths
+    from app.models import database
+    from app.services import cache_store
+    from app.services.calculation import aspiration_plan
+    from app.services.dashboard import choices, opening_year, qof_dashboard, years_held
+    from app.services.rules import load_rules
+
+    data, _shots, first = demo_run
+    assert first.returncode == 0
+    today, october = date(2026, 12, 1), date(2026, 10, 31)
+    rules, last_year = load_rules("2026-27"), load_rules("2025-26")
+    paths.configure(data)
+    paths.set_person(("cqrs-demo", DEMO_EMAIL))
+    database.open_cache()
+    try:
+        results = cache_store.records("Z99001", "result")
+        benchmarks = cache_store.records("Z99001", "benchmark")
+    finally:
+        database.close_cache()
+        paths.configure(None)
+    held = years_held(results)
+    assert held == ["2026-27", "2025-26", "2024-25"] and opening_year(held, today) == "2026-27"
+    qof = next(c for c in choices(results, "2026-27") if c.kind == "qof")
+    assert qof.dates == tuple(date(2026, m + 1, 1) - date.resolution for m in range(10, 3, -1))  # Oct-Apr
+    shown = qof_dashboard(results, benchmarks, rules, october, finance=True, today=today,
+                          prior_rules=last_year)
+    summary = shown.summary
+    assert summary.max_points == 582
+    # Achievement climbs month by month, and the worklist has indicators clearly behind.
+    history = [points for _, points in shown.points_history]
+    assert len(history) == 7 and history == sorted(history) and history[0] < history[-1]
+    assert sum(row.band == "below lower threshold" for row in shown.indicators) >= 3
+    assert shown.points_projection is not None and shown.points_projection.points[-1][0] == date(2027, 3, 31)
+    assert summary.points < summary.projected_points <= summary.max_points
+    # Last year's figure at the same month beside this year's, and a new indicator said to be new.
+    rows = {row.indicator_id: row for row in shown.indicators}
+    assert rows["DM020"].last_year is not None and rows["HYP010"].last_year is None
+    assert "New this year" in rows["HYP010"].last_year_note
+    # Aspiration: eight monthly instalments by 1 December, from 2025/26's year-end achievement £.
+    year_end = next(r for r in results if r["service"] == "QOF" and r["achievement_date"] == "2026-03-31")
+    plan = aspiration_plan(Fraction(year_end["payment"]), rules.constants)
+    assert summary.aspiration_months == 8 and summary.aspiration_total == plan.total > 0
+    assert summary.aspiration_to_date == plan.paid_after(8)
 
 
 def _copy_of(data: Path, tmp_path: Path) -> Path:

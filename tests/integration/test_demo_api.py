@@ -5,7 +5,7 @@ import requests
 
 from app.services.rules import load_rules
 from central import start_in_thread
-from central.demo_data import demo_extracts
+from central.demo_curves import demo_extracts
 from central.extract import parse_extract
 from central.results import qof_record
 from central.seed import DEMO_PASSWORD, demo_clock
@@ -167,10 +167,12 @@ def test_another_practices_data_is_not_found(demo):
 
 
 def test_a_manual_entry_recalculates_the_claim_it_caps_once_approved(demo):
+    """November's entry window is open on the demo's today (1 Dec 2026): the LD register entered for
+    November caps November's health checks once the ICB approves it."""
     manager = token(demo, "practice.manager@nhs.net")
     body = {
         "service": "LDHC",
-        "achievement_date": "2026-03-31",
+        "achievement_date": "2026-11-30",
         "values": {"LD_REG": 5},
         "notes": "Register review",
     }
@@ -180,21 +182,21 @@ def test_a_manual_entry_recalculates_the_claim_it_caps_once_approved(demo):
         "/practices/Z99001/manual-entries",
         manager,
         json=body,
-        headers={"Idempotency-Key": "ld-register-march-review"},
+        headers={"Idempotency-Key": "ld-register-november-review"},
     )
     assert response.status_code == 201, response.text
 
-    def march_claim():
+    def november_claims():
         changes, _ = whole_feed(demo, manager)
-        return [c["data"] for c in changes if c["type"] == "result" and c["id"] == "LDHC:2026-03-31"][-1]
+        return [c["data"] for c in changes if c["type"] == "result" and c["id"] == "LDHC:2026-11-30"]
 
     # LDHC entries count towards payment only once the commissioner approves them.
-    assert march_claim()["cap"] != 5
+    assert all(claim["cap"] != 5 for claim in november_claims())
     approver = token(demo, "icb.approver@nhs.net")
     entry = response.json()["id"]
     approved = call(demo, "POST", f"/practices/Z99001/manual-entries/{entry}/approve", approver)
     assert approved.status_code == 200, approved.text
-    ld = march_claim()
-    # The latest approved register (5) now caps the March health checks that can be paid.
+    ld = november_claims()[-1]
+    # The latest approved register (5) now caps November's health checks that can be paid.
     assert ld["cap"] == 5
     assert ld["paid_count"] == min(5, ld["count"])

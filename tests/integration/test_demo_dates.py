@@ -13,19 +13,20 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.services.rules import FINANCE_APPROVED, PAID
+from app.services.rules import DECLARATION_STATUSES, PAID
 from central.db import make_engine, make_sessionmaker
 from central.models import APPROVED, Base, Declaration, ManualEntry
 from central.seed import DEMO_TODAY
 
 # The seed's clock starts at DEMO_TODAY and runs on for the seconds seeding takes.
 LATEST = DEMO_TODAY + timedelta(minutes=10)
-FEBRUARY, MARCH = date(2026, 2, 28), date(2026, 3, 31)
+MARCH, OCTOBER, NOVEMBER = date(2026, 3, 31), date(2026, 10, 31), date(2026, 11, 30)
 
 # Columns that may lie after today, and why: deadlines, expiries and the planned timetable are the
 # future by nature; the feed's write time is the server's real time and is never shown as an event date.
 NOT_EVENTS = {
     "offers.response_deadline", "offers.end_date", "timetable_events.starts", "timetable_events.ends",
+    "timetable_events.achievement_date",
     "activation_tokens.expires_at", "access_tokens.expires_at", "refresh_tokens.expires_at",
     "second_person_checks.expires_at", "sign_in_throttle.blocked_until", "change_log.created_at",
 }
@@ -87,11 +88,17 @@ def test_nothing_in_the_demo_is_dated_after_its_today(session: Session) -> None:
 
 
 def test_the_demo_history_still_runs_up_to_today(session: Session) -> None:
-    """Nothing was dropped to get there: earlier months are paid, February's claims wait to be paid, and
-    March's manual entries were made and approved in early April."""
-    statuses = {(row.achievement_date, row.status) for row in session.scalars(select(Declaration))}
-    assert (date(2026, 1, 31), PAID) in statuses
-    assert {status for when, status in statuses if when == FEBRUARY} == {FINANCE_APPROVED}
-    march = list(session.scalars(select(ManualEntry).where(ManualEntry.achievement_date == MARCH)))
-    assert march and {entry.status for entry in march} == {APPROVED}
-    assert all(entry.created_at.date() > MARCH for entry in march)
+    """Nothing was dropped to get there: 2025/26 is declared and paid to its QOF year end, 2026/27's
+    claims stand at every step up to October's, and October's manual entries were made and approved in
+    early November; November's are still to make (its entry window is open)."""
+    statuses = {(row.service, row.achievement_date, row.status)
+                for row in session.scalars(select(Declaration))}
+    last_year = {status for _, when, status in statuses if when <= MARCH}
+    assert last_year == {PAID} and ("QOF", MARCH, PAID) in statuses
+    assert {status for _, when, status in statuses if when == date(2026, 9, 30)} == {PAID}
+    assert {status for _, when, status in statuses if when == OCTOBER} == set(DECLARATION_STATUSES) - {PAID}
+    assert not any(when > OCTOBER for _, when, _ in statuses)
+    october = list(session.scalars(select(ManualEntry).where(ManualEntry.achievement_date == OCTOBER)))
+    assert october and {entry.status for entry in october} == {APPROVED}
+    assert all(OCTOBER < entry.created_at.date() <= date(2026, 11, 12) for entry in october)
+    assert not list(session.scalars(select(ManualEntry).where(ManualEntry.achievement_date == NOVEMBER)))

@@ -20,7 +20,7 @@ from central.offer_gate import declaring_problem
 from central.seed import DEMO_TODAY
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "extract-2025-26.csv"
-MARCH = date(2026, 3, 31)
+OCTOBER = date(2026, 10, 31)
 HEADER = "practice_code,service,indicator_id,achievement_date,numerator,denominator,pca\n"
 
 
@@ -75,13 +75,15 @@ def test_the_demo_declares_only_services_whose_offer_is_accepted(data) -> None:
                                      declaration.achievement_date) is None, declaration.service
         accepted = {o.service for o in session.scalars(select(Offer).where(Offer.status == ACCEPTED,
                                                                             ~Offer.participation_only))}
-        assert {"LDHC", "FLU"} <= accepted
-        # The demo's WM offer is still pending (its deadline is 30 Apr 2026): WM is not declared yet.
+        assert {"LDHC", "FLU", "WM", "COVFLU"} <= accepted
+        # The demo's 2026/27 RSV-in-pregnancy offer is still pending (its deadline is 31 Dec 2026): it
+        # is not declared yet.
+        assert not [d for d in declarations if d.service == "RSVP"]
         practice = organisation(session, "Z99001")
         manager = session.scalars(select(User).where(User.email == "practice.manager@nhs.net")).one()
         with pytest.raises(ApiError) as refused:
-            flow.declare(session, practice, "WM", MARCH, manager, DEMO_TODAY)
+            flow.declare(session, practice, "RSVP", OCTOBER, manager, DEMO_TODAY)
         assert refused.value.code == "offer_not_accepted"
-        assert refused.value.message == ("Accept the offer for WM first: CQRS pays nothing until it is "
+        assert refused.value.message == ("Accept the offer for RSVP first: CQRS pays nothing until it is "
                                          "accepted.")
 

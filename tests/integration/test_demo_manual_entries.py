@@ -18,6 +18,7 @@ from central.models import AchievementCount, AuditEntry, CalculatedResult, Manua
 
 MARCH = date(2026, 3, 31)
 RULES = load_rules("2025-26")
+THIS_YEAR = load_rules("2026-27")
 
 
 @pytest.fixture(scope="module")
@@ -32,10 +33,17 @@ def test_demo_entries_are_approved_and_hold_only_what_the_practice_enters(sessio
     with sessions() as session:
         practice = organisation(session, "Z99001")
         entries = list(session.scalars(select(ManualEntry).where(ManualEntry.practice_id == practice.id)))
-    assert {e.service for e in entries} == {"LDHC", "WM"} and len(entries) == 24
+    # 2025/26: the LD register and WM referrals each month; 2026/27 (no WM): the LD register April to
+    # October, November's window being open on the demo's today.
+    last_year = [e for e in entries if e.achievement_date <= MARCH]
+    this_year = [e for e in entries if e.achievement_date > MARCH]
+    assert {e.service for e in last_year} == {"LDHC", "WM"} and len(last_year) == 24
+    assert {e.service for e in this_year} == {"LDHC"}
+    assert sorted(e.achievement_date.month for e in this_year) == list(range(4, 11))
     assert all(e.status == "approved" for e in entries)
     for entry in entries:  # every value would be accepted from the practice today
-        assert value_problems(RULES.services[entry.service], entry.values, 9812) == {}, entry.values
+        rules = RULES if entry.achievement_date <= MARCH else THIS_YEAR
+        assert value_problems(rules.services[entry.service], entry.values, 9812) == {}, entry.values
 
 
 def test_the_icb_set_each_allocation_and_it_caps_the_referrals_paid(sessions) -> None:

@@ -13,7 +13,7 @@ from app.services.rules import load_rules
 from central import declarations_flow as flow
 from central.cli import main
 from central.db import begin_write, make_engine, make_sessionmaker
-from central.demo_data import demo_extracts
+from central.demo_curves import demo_extracts
 from central.directory import organisation
 from central.extract import ExtractError, parse_extract
 from central.ingest import ingest_text
@@ -22,7 +22,8 @@ from central.seed import demo_clock, seed_demo
 from central.settings import Settings
 
 RULES = load_rules("2025-26")
-MARCH = date(2026, 3, 31)
+THIS_YEAR = load_rules("2026-27")
+MARCH, OCTOBER = date(2026, 3, 31), date(2026, 10, 31)
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +101,8 @@ def test_benchmarks_pool_the_pcn_counts(db):
     pooled = Fraction(sum(c.numerator for c in dm020), sum(c.denominator for c in dm020))
     with db() as session:
         practice = organisation(session, "Z99002")
-        record = feed_rows(session, practice.id, "benchmark")[-1].data
-    assert record["achievement_date"] == MARCH.isoformat()
+        records = [c.data for c in feed_rows(session, practice.id, "benchmark")]
+    record = [r for r in records if r["achievement_date"] == MARCH.isoformat()][-1]
     assert Fraction(record["indicators"]["DM020"]["pcn"]) == pooled
     assert record["indicators"]["DM020"]["practices"] == 4
 
@@ -134,18 +135,21 @@ def test_a_recalculation_sends_a_declared_achievement_back_to_the_practice(db):
         begin_write(session)
         practice = organisation(session, "Z99001")
         manager = session.scalars(select(User).where(User.email == "practice.manager@nhs.net")).one()
-        declaration = flow.declare(session, practice, "QOF", MARCH, manager, clock())
+        declaration = flow.declare(session, practice, "QOF", OCTOBER, manager, clock())
         assert declaration.status == flow.AWAITING_COMMISSIONER
         declared_payment = declaration.payment
-    # A corrected March extract: one more patient achieving DM020.
-    text = demo_extracts(RULES)[MARCH]
-    line = next(x for x in text.splitlines() if x.startswith("Z99001,QOF,DM020,"))
+        declared = [c.data for c in feed_rows(session, practice.id, "result")
+                    if c.entity_id == f"QOF:{OCTOBER}"]
+    # A corrected October extract: one more patient achieving an indicator between its thresholds.
+    paying = next(i["indicator_id"] for i in declared[-1]["indicators"] if i["band"] == "between thresholds")
+    text = demo_extracts(THIS_YEAR, months=[OCTOBER])[OCTOBER]
+    line = next(x for x in text.splitlines() if x.startswith(f"Z99001,QOF,{paying},"))
     code, service, ind, day, num, den, pca = line.split(",")
     assert int(num) < int(den)
     corrected = text.replace(line, ",".join([code, service, ind, day, str(int(num) + 1), den, pca]))
     with db.begin() as session:
         begin_write(session)
-        ingest_text(session, corrected, RULES, clock=clock)
+        ingest_text(session, corrected, THIS_YEAR, clock=clock)
     with db() as session:
         declaration = session.get(Declaration, declaration.id)
         assert declaration.status == flow.AWAITING_PROVIDER
@@ -153,9 +157,28 @@ def test_a_recalculation_sends_a_declared_achievement_back_to_the_practice(db):
         result = [
             c.data
             for c in feed_rows(session, declaration.practice_id, "result")
-            if c.entity_id == f"QOF:{MARCH}"
+            if c.entity_id == f"QOF:{OCTOBER}"
         ][-1]
         assert Fraction(result["payment"]) > Fraction(declared_payment)
+
+
+def test_the_demo_shows_a_claim_sent_back_by_a_re_extract(db):
+    """The seed's own recalculation: GPES re-extracted October 2026 after the ICB approved each practice's
+    COVID-19 and flu claim, and the late-recorded doses sent every one back to its practice; October's
+    other claims kept their status."""
+    with db() as session:
+        october = list(session.scalars(select(Declaration).where(Declaration.achievement_date == OCTOBER)))
+        sent_back = [d for d in october if d.status == flow.AWAITING_PROVIDER]
+        assert {d.service for d in sent_back} == {"COVFLU"} and len(sent_back) == 4
+        for declaration in sent_back:
+            assert [step["status"] for step in declaration.history] == [
+                flow.AWAITING_COMMISSIONER, flow.APPROVED, flow.AWAITING_PROVIDER]
+            assert declaration.history[-1]["reason"] == flow.RECALCULATED
+            claim = [c.data for c in feed_rows(session, declaration.practice_id, "result")
+                     if c.entity_id == f"COVFLU:{OCTOBER}"]
+            assert len(claim) == 2 and Fraction(claim[-1]["payment"]) > Fraction(declaration.payment)
+        assert {d.status for d in october if d.service != "COVFLU"} == {
+            flow.AWAITING_COMMISSIONER, flow.APPROVED, flow.FINANCE_APPROVED}
 
 
 def test_cli_ingest_refuses_a_bad_file_whole(seeded, tmp_path, capsys):

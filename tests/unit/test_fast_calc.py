@@ -158,3 +158,36 @@ def test_two_processes_write_the_same_document_as_one(month, monkeypatch) -> Non
     monkeypatch.setattr(calculate_json, "MIN_SHARE", 1)  # share out even this small month
     write_document(columns, RULES, shared.write, workers=2)
     assert shared.getvalue() == alone.getvalue()
+
+
+def test_baselines_of_the_improvement_route_match_the_reference() -> None:
+    # 2026/27 VI001-VI003 at many practices, against the reference value by value: achievement from an
+    # empty cohort to all, with both baseline years, one only, or none (the standard route alone).
+    rules = load_rules("2026-27")
+    rows, year_ends = [], {}
+    cases = [(num, den, b1, b2) for den in (0, 7, 100, 131)
+             for num in sorted({0, den // 3, den * 4 // 5, den})
+             for b1, b2 in ((60, 66), (Fraction(181, 3), 88), (None, 70), (None, None))]
+    for n, (num, den, b1, b2) in enumerate(cases):
+        code = f"A9{n:04d}"
+        rows.append(f"{code},QOF,LIST_SIZE,2026-10-31,{7000 + n},,")
+        rows += [f"{code},QOF,{i},2026-10-31,{num},{den},0" for i in ("VI001", "VI002", "VI003")]
+        ends = {year: Fraction(pct) for year, pct in (("2024-25", b1), ("2025-26", b2)) if pct is not None}
+        year_ends[code] = {i: ends for i in ("VI001", "VI002", "VI003")}
+    text = HEADER + "\n".join(rows) + "\n"
+    columns = parse_columns(text, rules)
+    practices = to_practices(columns, rules)
+    out = io.StringIO()
+    write_document(columns, rules, out.write, year_ends=year_ends)
+    reference = {"practices": [practice_result(rules, p, year_ends[p.practice_code]) for p in practices]}
+    assert out.getvalue() == json.dumps(reference, separators=(",", ":")) + "\n"
+    assert qof_records(columns, rules, year_ends) == [
+        qof_record(rules, p.achievement_date, p.list_size, p.registers, list(p.qof),
+                   year_ends[p.practice_code]) for p in practices]
+    # The improvement route pays more than the standard one at 5/7, 80/100 and 104/131 (71.4%, 80%,
+    # 79.4%: above B + 5 = 68%, below VI001's 89%) with B = 63, and at 80/100 and 104/131 with
+    # B = (60.33 + 88) / 2 = 74.17 (above 79.17%): five practices.
+    standard = qof_records(columns, rules)
+    improved = sum(Fraction(a["points"]) > Fraction(b["points"])
+                   for a, b in zip(qof_records(columns, rules, year_ends), standard, strict=True))
+    assert improved == 5
