@@ -17,9 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.services.rules import QOF_SERVICE, RuleSet, load_rules
+from app.services.rules import QOF_SERVICE, RuleSet, load_rules, qof_year
 from central import allocations, audit, feed
 from central import declarations_flow as flow
 from central.db import begin_write, make_engine, make_sessionmaker, migrate
@@ -45,7 +46,17 @@ from central.demo_declarations import (
 )
 from central.directory import create_organisation, create_user, grant_role, organisation
 from central.ingest import ingest_text, recalculate
-from central.models import ACCEPTED, APPROVED, PENDING, SUBMITTED, ManualEntry, Offer, Organisation, User
+from central.models import (
+    ACCEPTED,
+    APPROVED,
+    PENDING,
+    SUBMITTED,
+    CalculatedResult,
+    ManualEntry,
+    Offer,
+    Organisation,
+    User,
+)
 from central.models import COMMISSIONER as COMMISSIONER_KIND
 from central.models import PCN as PCN_KIND
 from central.models import PRACTICE as PRACTICE_KIND
@@ -95,10 +106,8 @@ DEMO_OFFERS = {
 }
 LATE_OFFER_PUBLISHED = date(2026, 11, 16)
 # Monthly claims the practices declare, per year (the rest pay without a declaration in the demo).
-DECLARED_SERVICES = {
-    "2025-26": ("MMR", "6IN1", "FLU", "LDHC", "WM"),
-    "2026-27": ("MMR", "6IN1", "COVFLU", "LDHC"),
-}
+# The QOF year ends declared (2024/25's results only give 2026/27's improvement baselines).
+DECLARED_YEAR_ENDS = ("2025-26", "2026-27")
 
 
 @dataclass(frozen=True)
@@ -289,12 +298,14 @@ def _manual_entries(
 
 def _declarations(session: Session, rules: dict[str, RuleSet], organisations: dict[str, Organisation],
                   today: datetime) -> None:
-    """Monthly service claims, and the QOF year end of 2025/26, declared, approved and paid on the CQRS
-    cycle, as far as each has gone by ``today`` (central.demo_declarations)."""
+    """Every monthly service claim with a result, and the QOF year ends, declared, approved and paid on the
+    CQRS cycle, as far as each has gone by ``today`` (central.demo_declarations): the practices keep up
+    with their claims, so nothing shows as missed."""
     approver = session.query(User).filter_by(email="icb.approver@nhs.net").one()
     planned: list[PlannedDeclaration] = []
-    for year, services in DECLARED_SERVICES.items():
-        planned += monthly_declarations(services, year_months(rules[year]), today, latest_varies=year == YEAR)
+    for (year, service), months in _claimed_months(session, organisations[PRACTICES[0].ods]).items():
+        planned += monthly_declarations((service,), months, today, latest_varies=year == YEAR)
+    for year in DECLARED_YEAR_ENDS:
         if (year_end := year_end_declaration(QOF_SERVICE, year_months(rules[year])[-1], today)) is not None:
             planned.append(year_end)
     for practice in PRACTICES:
@@ -305,6 +316,19 @@ def _declarations(session: Session, rules: dict[str, RuleSet], organisations: di
             for status, when in claim.steps:
                 actor = approver if status != flow.PAID else "system"
                 flow.advance(session, declaration, status, actor, when)
+
+
+def _claimed_months(session: Session, practice: Organisation) -> dict[tuple[str, str], list[date]]:
+    """(QOF year, service) -> the months with a calculated claim, oldest first (every demo practice has
+    the same services and months)."""
+    rows = session.execute(select(CalculatedResult.service, CalculatedResult.achievement_date)
+                           .where(CalculatedResult.practice_id == practice.id,
+                                  CalculatedResult.service != QOF_SERVICE)
+                           .distinct().order_by(CalculatedResult.achievement_date))
+    found: dict[tuple[str, str], list[date]] = {}
+    for service, month in rows:
+        found.setdefault((qof_year(month), service), []).append(month)
+    return found
 
 
 def _manager(session: Session, practice: DemoPractice) -> User:
