@@ -67,13 +67,13 @@ def route_lines(routes: ImprovementResult, max_points: Fraction) -> str:
     if routes.baseline_pct is None:
         return (standard + "\nImprovement route: no baseline, because the results at 31 March of both "
                 "earlier years are not held, so the standard thresholds alone apply.")
-    pays = "improvement route" if routes.route == IMPROVEMENT_ROUTE else "standard thresholds"
+    pays = "improvement route pays" if routes.route == IMPROVEMENT_ROUTE else "standard thresholds pay"
     improvement = (f"Improvement route: baseline {fmt.percent(routes.baseline_pct / 100)} (the mean of the "
                    f"last two year ends); points start above {fmt.percent(routes.lower_pct / 100)} and are "
                    "full at "
                    f"{fmt.percent(routes.upper_pct / 100)}: {fmt.points(routes.improvement_points)} points; "
                    f"{to_reach(routes.patients_to_improvement_upper, 'full improvement points')}.")
-    return f"{standard}\n{improvement}\nThe {pays} pay, as the higher of the two."
+    return f"{standard}\n{improvement}\nThe {pays}, as the higher of the two."
 
 
 class IndicatorDetail(QDialog):

@@ -72,3 +72,16 @@ def test_the_vaccinations_panel_scores_vi001_the_same_way() -> None:
     results = cache()
     view = vaccinations(results, RULES["2026-27"], year="2026-27", finance=True)
     assert {row.indicator_id: row.points for row in view.qof_indicators}["VI001"] == Fraction(162, 13)
+
+
+def test_the_indicator_detail_words_both_routes_and_the_one_that_pays() -> None:
+    from app.views.indicator_detail import route_lines
+
+    row, _ = vi001(cache())
+    text = route_lines(row.improvement, row.max_points)
+    assert "Standard thresholds: 0.00 of 18.00 points; 19 more patients reach the upper threshold." in text
+    assert "baseline 63.0%" in text and "above 68.0%" in text and "full at 81.0%" in text
+    assert "12.46 points; 4 more patients reach full improvement points." in text
+    assert text.endswith("The improvement route pays, as the higher of the two.")
+    alone, _ = vi001(cache(with_first_year_end=False))
+    assert "no baseline" in route_lines(alone.improvement, alone.max_points)
