@@ -19,23 +19,26 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated
+from functools import partial
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from central.access import MEMBER_ROLES as MEMBER_ROLES  # roles that let a caller see a practice
+from central.access import practice_and_roles
 from central.db import writer
-from central.directory import effective_roles, organisation
+from central.directory import effective_roles
 from central.errors import ApiError
 from central.models import PRACTICE, Organisation, User
-from central.security import COMMISSIONER_ROLES, PRACTICE_ROLES, bounded_source
+from central.security import bounded_source
 from central.settings import Settings
 from central.tokens import access_grant
-from central.turns import close_session, read_turn, write_turn
+from central.turns import close_session, read_turn, run_read, run_write, write_turn
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
-MEMBER_ROLES = frozenset(PRACTICE_ROLES + COMMISSIONER_ROLES)  # roles that let a caller see a practice
+T = TypeVar("T")
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -144,6 +147,11 @@ def authorise(db: Session, caller: Caller, practice: Organisation | None, requir
     """404 when the caller cannot see ``practice`` at all; 403 when they lack every role in ``required``."""
     roles = frozenset(effective_roles(db, caller.user, practice)) & MEMBER_ROLES \
         if practice and practice.kind == PRACTICE else frozenset()
+    return _checked(caller, practice, roles, required, what)
+
+
+def _checked(caller: Caller, practice: Organisation | None, roles: frozenset[str], required: tuple[str, ...],
+             what: str) -> PracticeAccess:
     if practice is None or not roles:
         raise ApiError(404, "not_found", f"No such {what}, or not one you can see.")
     caller.practice_roles.append(roles)
@@ -157,7 +165,8 @@ def practice_access(*required: str) -> Callable[..., PracticeAccess]:
     """Dependency for routes under /practices/{ods}: the practice, checked against ``required`` roles."""
 
     def dependency(ods: str, caller: CurrentCaller, db: DB) -> PracticeAccess:
-        return authorise(db, caller, organisation(db, ods), required)
+        practice, roles = practice_and_roles(db, ods, caller.user.id)  # two prebuilt queries
+        return _checked(caller, practice, roles, required, "practice")
 
     return dependency
 
@@ -168,3 +177,61 @@ def needs(*required: str) -> type[PracticeAccess]:
 
 
 Member = needs()  # anyone who can see the practice
+
+
+# --- write routes in short turns --------------------------------------------------------------------
+# A write route checks the caller first in a read slot (one worker-thread call, before the body is
+# looked at: 401, 404 and 403 come first, as for every route), then does all its work in one call in
+# the writers' turn (write_step), checking everything again there, since anything may have changed
+# in between. The turn is then held for that one call, not through every dependency's thread hop.
+
+def _in_session(sessions: Callable[[], Session], step: Callable[..., Any], *args: Any) -> Any:
+    with sessions() as session:
+        return step(session, *args)
+
+
+def _check_caller(db: Session, request: Request, credentials: HTTPAuthorizationCredentials | None,
+                  now: datetime, ods: str | None, required: tuple[str, ...]) -> None:
+    caller = current_caller(request, credentials, db, now)
+    if ods is not None:
+        practice_access(*required)(ods, caller, db)
+
+
+def checked_first(*required: str, practice: bool = True) -> Any:
+    """A write route's first dependency: the caller (and, under /practices/{ods}, their roles there
+    against ``required``) checked in a read slot; the route's write step checks them again."""
+    if practice:
+        async def at_practice(request: Request, ods: str, credentials: Bearer, now: Now) -> None:
+            await _read(request, _check_caller, request, credentials, now, ods, required)
+        return Depends(at_practice)
+
+    async def signed_in(request: Request, credentials: Bearer, now: Now) -> None:
+        await _read(request, _check_caller, request, credentials, now, None, ())
+    return Depends(signed_in)
+
+
+async def _read(request: Request, step: Callable[..., Any], *args: Any) -> Any:
+    state = request.app.state
+    return await run_read(state.engine, _in_session, state.sessionmaker, step, *args)
+
+
+async def write_step(request: Request, step: Callable[..., T], *args: Any) -> T:
+    """``step(session, *args)`` in one worker-thread call during the writers' turn; it commits."""
+    state = request.app.state
+    writers = partial(state.sessionmaker, bind=writer(state.engine))
+    answer: T = await run_write(state.engine, _in_session, writers, step, *args)
+    return answer
+
+
+def _at_practice(db: Session, request: Request, credentials: HTTPAuthorizationCredentials | None,
+                 now: datetime, ods: str, required: tuple[str, ...], work: Callable[..., T], *args: Any) -> T:
+    access = practice_access(*required)(ods, current_caller(request, credentials, db, now), db)
+    return work(db, access, *args)
+
+
+async def practice_write_step(request: Request, credentials: HTTPAuthorizationCredentials | None,
+                              now: datetime, ods: str, required: tuple[str, ...], work: Callable[..., T],
+                              *args: Any) -> T:
+    """``work(session, access, *args)`` in the writers' turn, the caller's access at ``ods`` checked
+    again there against ``required`` (after ``checked_first`` checked it in a read slot)."""
+    return await write_step(request, _at_practice, request, credentials, now, ods, required, work, *args)

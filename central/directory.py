@@ -28,7 +28,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from central import feed
@@ -56,8 +56,25 @@ INVITED = "invited"
 ACTIVATION_EXPIRED = "activation expired"
 
 
+# The lookups every authorised request makes are built once with bound values (building a statement
+# costs more than running it).
+_ORGANISATION = select(Organisation).where(Organisation.ods_code == bindparam("ods"))
+_ROLES_AT = select(RoleGrant.role).where(RoleGrant.user_id == bindparam("user_id"),
+                                         RoleGrant.organisation_id == bindparam("org_id"),
+                                         RoleGrant.pending.is_(False))
+_SUSPENDED = select(exists().where(PracticeSuspension.user_id == bindparam("user_id"),
+                                   PracticeSuspension.organisation_id == bindparam("org_id")))
+# Held at the practice unless suspended there, and held at its commissioner (None: no commissioner).
+_EFFECTIVE_ROLES = select(RoleGrant.role).where(
+    RoleGrant.user_id == bindparam("user_id"), RoleGrant.pending.is_(False),
+    ((RoleGrant.organisation_id == bindparam("practice_id"))
+     & ~exists().where(PracticeSuspension.user_id == bindparam("user_id"),
+                       PracticeSuspension.organisation_id == bindparam("practice_id")))
+    | (RoleGrant.organisation_id == bindparam("commissioner_id")))
+
+
 def organisation(session: Session, ods: str) -> Organisation | None:
-    return session.scalar(select(Organisation).where(Organisation.ods_code == ods.upper()))
+    return session.scalar(_ORGANISATION, {"ods": ods.upper()})
 
 
 def ancestor(org: Organisation, kind: str) -> Organisation | None:
@@ -109,8 +126,7 @@ def grant_at(session: Session, user_id: int, org_id: int, role: str) -> RoleGran
 
 def roles_at(session: Session, user_id: int, org_id: int) -> set[str]:
     """Roles held (confirmed) at the organisation; pending self-grants are not held."""
-    return set(session.scalars(select(RoleGrant.role).where(
-        RoleGrant.user_id == user_id, RoleGrant.organisation_id == org_id, RoleGrant.pending.is_(False))))
+    return set(session.scalars(_ROLES_AT, {"user_id": user_id, "org_id": org_id}))
 
 
 def pending_roles_at(session: Session, user_id: int, org_id: int) -> set[str]:
@@ -132,11 +148,15 @@ def organisations_of(session: Session, user_id: int) -> list[Organisation]:
 
 def effective_roles(session: Session, user: User, practice: Organisation) -> set[str]:
     """Roles held at the practice (none while suspended there) plus those held at its commissioner."""
-    roles = set() if is_suspended(session, user.id, practice.id) else roles_at(session, user.id, practice.id)
     commissioner = ancestor(practice, COMMISSIONER)
-    if commissioner is not None:
-        roles |= roles_at(session, user.id, commissioner.id)
-    return roles
+    return held_roles(session, user.id, practice.id, commissioner.id if commissioner is not None else None)
+
+
+def held_roles(session: Session, user_id: int, practice_id: int, commissioner_id: int | None) -> set[str]:
+    """``effective_roles`` by ids, in one query: the practice's roles unless suspended there, and the
+    commissioner's (``commissioner_id`` None: it has none)."""
+    return set(session.scalars(_EFFECTIVE_ROLES, {"user_id": user_id, "practice_id": practice_id,
+                                                  "commissioner_id": commissioner_id}))
 
 
 def grant_role(session: Session, user: User, org: Organisation, role: str, now: datetime,
@@ -186,8 +206,7 @@ def revoke_role(session: Session, user: User, org: Organisation, role: str,
 # --- access at one practice -----------------------------------------------------------------------
 
 def is_suspended(session: Session, user_id: int, org_id: int) -> bool:
-    return session.scalar(select(exists().where(PracticeSuspension.user_id == user_id,
-                                                PracticeSuspension.organisation_id == org_id))) or False
+    return session.scalar(_SUSPENDED, {"user_id": user_id, "org_id": org_id}) or False
 
 
 def suspend(session: Session, user: User, practice: Organisation, now: datetime, by: User) -> bool:

@@ -32,7 +32,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from central.models import AccessToken, RefreshToken, User
@@ -174,8 +174,11 @@ def revoke_user(session: Session, user_id: int, now: datetime) -> None:
     _access_cache.forget(lambda grant: grant.user_id == user_id)
 
 
+_ACCESS_TOKEN = select(AccessToken).where(AccessToken.token_hash == bindparam("digest"))  # built once
+
+
 def access_token_row(session: Session, token: str) -> AccessToken | None:
-    return session.scalar(select(AccessToken).where(AccessToken.token_hash == token_digest(token)))
+    return session.scalar(_ACCESS_TOKEN, {"digest": token_digest(token)})
 
 
 @dataclass(frozen=True)

@@ -11,20 +11,28 @@ dropped with the practice, and every reader here leaves it out.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, func, select, tuple_
 from sqlalchemy.dialects.sqlite import insert
 
+from app.models import database
 from app.models.base import utcnow
 from app.models.cache import CachedRecord, SyncState
 from app.models.database import session_scope
 
 RESERVED = "_sync"  # the record type holding this module's own bookkeeping
 _ETAG = "etag"
+# A sync that changed nothing writes its time only when the stored one is older than this; the newer
+# time is kept in memory meanwhile (and sync_info reports it), so only a crash could lose it, and then
+# the stored time shown is at most this much earlier than the real one, never later.
+SYNCED_WRITTEN_EVERY = timedelta(seconds=30)
+_synced: dict[tuple[str, str], tuple[datetime, datetime]] = {}  # (cache, practice) -> (latest, stored)
+_synced_lock = threading.Lock()
 
 
 class FeedError(ValueError):
@@ -129,13 +137,38 @@ def cursor(practice: str) -> str | None:
         return session.scalar(select(SyncState.cursor).where(SyncState.practice == practice))
 
 
-def mark_synced(practice: str, when: datetime | None = None) -> None:
-    """Record the end of a successful sync (shown in the status bar as 'last sync')."""
-    when = when or utcnow()
+def mark_synced(practice: str, when: datetime | None = None, *, changed: bool = True) -> None:
+    """Record the end of a successful sync (shown in the status bar as 'last sync').
+
+    With ``changed`` False (the sync brought nothing new) the time is written only every
+    ``SYNCED_WRITTEN_EVERY``; ``sync_info`` reports the latest time either way.
+    """
+    when = _aware(when or utcnow())
+    key = (_cache_name(), practice)
+    with _synced_lock:
+        kept = _synced.get(key)
+        if not changed and kept is not None and kept[1] <= when < kept[1] + SYNCED_WRITTEN_EVERY:
+            _synced[key] = (max(kept[0], when), kept[1])
+            return
     with session_scope() as session:
-        statement = insert(SyncState).values(practice=practice, last_sync_at=when, updated_at=when)
-        session.execute(statement.on_conflict_do_update(
-            index_elements=["practice"], set_={"last_sync_at": when, "updated_at": when}))
+        session.execute(_MARK_SYNCED, {"practice": practice, "when": when})
+    with _synced_lock:
+        _synced[key] = (when, when)
+
+
+def _mark_synced_statement() -> Any:
+    when = bindparam("when")
+    statement = insert(SyncState).values(practice=bindparam("practice"), last_sync_at=when, updated_at=when)
+    return statement.on_conflict_do_update(index_elements=["practice"],
+                                           set_={"last_sync_at": when, "updated_at": when})
+
+
+_MARK_SYNCED = _mark_synced_statement()
+
+
+def _cache_name() -> str:
+    """Which person's cache is open (each has its own file): times kept in memory are kept per cache."""
+    return str(database.engine().url)
 
 
 def sync_info(practice: str) -> SyncInfo:
@@ -143,7 +176,17 @@ def sync_info(practice: str) -> SyncInfo:
         state = session.get(SyncState, practice)
         if state is None:
             return SyncInfo(practice, None, None)
-        return SyncInfo(practice, state.cursor, state.last_sync_at)
+        stored = state.last_sync_at
+        cursor = state.cursor
+    with _synced_lock:
+        kept = _synced.get((_cache_name(), practice))
+    if kept is not None and stored is not None and kept[0] > _aware(stored):
+        return SyncInfo(practice, cursor, kept[0])
+    return SyncInfo(practice, cursor, stored)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def known_practices() -> list[str]:
@@ -192,3 +235,5 @@ def forget_practice(practice: str) -> None:
     with session_scope() as session:
         session.execute(delete(CachedRecord).where(CachedRecord.practice == practice))
         session.execute(delete(SyncState).where(SyncState.practice == practice))
+    with _synced_lock:
+        _synced.pop((_cache_name(), practice), None)

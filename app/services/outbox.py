@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from app.models.base import utcnow
 from app.models.database import session_scope
@@ -113,18 +113,34 @@ def enqueue(practice: str, kind: str, method: str, path: str, body: Mapping[str,
         return _entry(item)
 
 
+# The reads every sync makes are built once with bound values: building a statement costs more than
+# running it on a small outbox.
+_QUEUED = OutboxItem.status == OutboxStatus.QUEUED.value
+_BATCH = select(OutboxItem).where(_QUEUED, OutboxItem.owner == bindparam("owner"))
+_BATCH_OF_PRACTICE = _BATCH.where(OutboxItem.practice == bindparam("practice"))
+_BATCH, _BATCH_OF_PRACTICE = (query.order_by(OutboxItem.id).limit(bindparam("limit"))
+                              for query in (_BATCH, _BATCH_OF_PRACTICE))
+_OWNERLESS = select(func.count()).select_from(OutboxItem).where(_QUEUED, OutboxItem.owner.is_(None))
+# Queued items naming nobody, and queued items of one owner, in one read.
+_QUEUED_COUNTS = select(func.count().filter(OutboxItem.owner.is_(None)),
+                        func.count().filter(OutboxItem.owner == bindparam("owner"))).where(_QUEUED)
+_STATUSES = OutboxItem.status.in_(bindparam("statuses", expanding=True))
+_COUNT = select(func.count()).select_from(OutboxItem).where(_STATUSES)
+_COUNT_OF_PRACTICE = _COUNT.where(OutboxItem.practice == bindparam("practice"))
+
+
 def next_batch(owner: str, limit: int = 20, practice: str | None = None) -> list[OutboxEntry]:
     """``owner``'s oldest queued items, now marked "sending" with one more attempt.
 
     Someone else's items stay queued until they sign in again: a write is only ever sent in the name
     of the person who made it. Items without an owner are never handed out (see ``ownerless_count``).
     """
+    values: dict[str, Any] = {"owner": owner_key(owner), "limit": limit}
     with session_scope() as session:
-        query = select(OutboxItem).where(OutboxItem.status == OutboxStatus.QUEUED.value,
-                                         OutboxItem.owner == owner_key(owner))
-        if practice is not None:
-            query = query.where(OutboxItem.practice == practice)
-        items = list(session.scalars(query.order_by(OutboxItem.id).limit(limit)))
+        if practice is None:
+            items = list(session.scalars(_BATCH, values))
+        else:
+            items = list(session.scalars(_BATCH_OF_PRACTICE, {**values, "practice": practice}))
         for item in items:
             item.status = OutboxStatus.SENDING.value
             item.attempts += 1
@@ -135,8 +151,15 @@ def next_batch(owner: str, limit: int = 20, practice: str | None = None) -> list
 def ownerless_count() -> int:
     """Queued items that name nobody (queued before owners were kept): they are never sent."""
     with session_scope() as session:
-        return session.scalar(select(func.count()).select_from(OutboxItem).where(
-            OutboxItem.status == OutboxStatus.QUEUED.value, OutboxItem.owner.is_(None))) or 0
+        return session.scalar(_OWNERLESS) or 0
+
+
+def queued_counts(owner: str | None) -> tuple[int, int]:
+    """Queued items that name nobody (never sent) and queued items of ``owner`` (None: nobody), in one
+    read: a sync with nothing to send learns it without asking for a batch."""
+    with session_scope() as session:
+        row = session.execute(_QUEUED_COUNTS, {"owner": owner_key(owner) if owner else None}).one()
+    return row[0] or 0, row[1] or 0
 
 
 def _set(key: str, status: OutboxStatus, **fields: Any) -> OutboxEntry:
@@ -205,11 +228,11 @@ def attention_count(practice: str | None = None) -> int:
 
 
 def _count(statuses: Iterable[str], practice: str | None) -> int:
+    values: dict[str, Any] = {"statuses": list(statuses)}
     with session_scope() as session:
-        query = select(func.count()).select_from(OutboxItem).where(OutboxItem.status.in_(tuple(statuses)))
-        if practice is not None:
-            query = query.where(OutboxItem.practice == practice)
-        return session.scalar(query) or 0
+        if practice is None:
+            return session.scalar(_COUNT, values) or 0
+        return session.scalar(_COUNT_OF_PRACTICE, {**values, "practice": practice}) or 0
 
 
 def get(key: str) -> OutboxEntry | None:

@@ -25,6 +25,7 @@ at the practice and the tag of their profile, and only when either differs from 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import threading
@@ -92,6 +93,9 @@ class SyncEngine:
         self.page_size, self.retries, self.backoff, self._sleep = page_size, retries, backoff, sleep
         self._db: DbCall = db or tasks.call_db
         self._running = threading.Lock()
+        # Feed positions known to equal the cache's, read or written in this sync: each saves a trip to
+        # the database worker (a sync that changes nothing makes two: one before, one after).
+        self._positions: dict[str, tuple[str | None, str | None]] = {}
 
     def db(self, op: Callable[..., T], *args: Any) -> T:
         """``op(*args)`` on the database worker (cache and outbox work never runs on the network thread)."""
@@ -102,30 +106,48 @@ class SyncEngine:
         """Push every queued item, then pull every practice. Raises the error that stopped it, if any."""
         if not self._running.acquire(blocking=False):
             raise SyncBusy()
+        synced: list[tuple[str, bool]] = []  # practices pulled to the end, and whether pages were written
         try:
             report = SyncReport(profile=self.auth.profile)
-            self.push(report)
+            mine = self._start(report, practices)
+            self.push(report, mine)
             for ods in practices:
                 if report.profile is None or report.profile.practice(ods) is None:
                     self.refresh_profile(report)  # not in the saved profile: perhaps a new practice
                 if report.profile is not None and report.profile.practice(ods) is not None:
-                    self.pull(ods, report)
-            report.waiting = self.db(outbox.waiting_count)
+                    applied = self.pull(ods, report)
+                    if applied is not None:
+                        synced.append((ods, applied))
+        except BaseException:
+            if synced:  # the practices pulled before the error still count as synced
+                with contextlib.suppress(Exception):  # the error that stopped the sync is the one to tell
+                    self.db(_finish, synced)
+            raise
+        else:
+            report.waiting = self.db(_finish, synced)
             report.finished_at = datetime.now(UTC)
             return report
         finally:
+            self._positions.clear()
             self._running.release()
+
+    def _start(self, report: SyncReport, practices: Sequence[str]) -> int:
+        """One trip to the database worker: what the outbox holds, and where each practice's feed is."""
+        report.ownerless, mine, self._positions = self.db(_start, self.auth.email, practices)
+        return mine
 
     # --- push ------------------------------------------------------------------------------------
 
-    def push(self, report: SyncReport) -> None:
+    def push(self, report: SyncReport, mine: int | None = None) -> None:
+        """Send the signed-in person's queued items; ``mine``: how many they have queued, if known."""
         email = self.auth.email
-        report.ownerless = self.db(outbox.ownerless_count)
+        if mine is None:
+            report.ownerless, mine = self.db(outbox.queued_counts, email)
         if report.ownerless:
             log.warning("%d outbox item(s) name nobody (queued before the app kept who made each change): "
                         "they are not sent, since no one can say in whose name", report.ownerless)
-        if not email:
-            return  # nobody signed in: nothing can be sent in anyone's name
+        if not email or not mine:
+            return  # nobody signed in (nothing can be sent in anyone's name), or nothing of theirs waits
         while batch := self.db(outbox.next_batch, email):
             for position, item in enumerate(batch):
                 try:
@@ -160,9 +182,12 @@ class SyncEngine:
 
     # --- pull ------------------------------------------------------------------------------------
 
-    def pull(self, ods: str, report: SyncReport) -> None:
+    def pull(self, ods: str, report: SyncReport) -> bool | None:
+        """Pull the practice's feed to its end: True if pages were written, False if nothing was new,
+        None if it is no longer one this person may see. The caller records the sync's time."""
+        applied = False
         while True:
-            since, etag = self.db(cache_store.feed_position, ods)
+            since, etag = self._positions.pop(ods, None) or self.db(cache_store.feed_position, ods)
             since = since or "0"
             try:
                 answer = self._call_feed(ods, since, etag)
@@ -173,7 +198,7 @@ class SyncEngine:
                 self.refresh_profile(report)
                 if report.profile is not None and report.profile.practice(ods) is not None:
                     raise
-                return
+                return None
             report.pages += 1
             if answer.not_modified:
                 break
@@ -188,15 +213,18 @@ class SyncEngine:
             if self._view_changed(ods, page, report):
                 forgotten = self.refresh_profile(report)
                 if report.profile is None or report.profile.practice(ods) is None:
-                    return
+                    return None
                 if ods in forgotten:
                     continue  # its cache was dropped for the new roles: start again from the beginning
             self.db(cache_store.apply_feed_page, ods, changes, following, answer.etag)
+            applied = True
+            self._positions[ods] = (str(following), answer.etag)  # as apply_feed_page stored them
             report.records += len(changes)
             report.kinds.update(str(change.get("type")) for change in changes)
             if not (page.get("more") and changes):
                 break
-        self.db(cache_store.mark_synced, ods)
+        self._positions.pop(ods, None)
+        return applied
 
     def refresh_profile(self, report: SyncReport) -> list[str]:
         """Ask ``/me`` (once per sync); drop and return the practices whose roles changed."""
@@ -206,6 +234,8 @@ class SyncEngine:
         report.profile = self.auth.refresh_profile()
         report.profile_refreshed = True
         forgotten = self.db(forget_practices_with_new_roles, before, report.profile)
+        for ods in forgotten:
+            self._positions.pop(ods, None)  # dropped with the cache: read afresh (from the beginning)
         if forgotten:
             report.kinds.add(EVERYTHING)  # a practice's cache was dropped: every page reloads
         return forgotten
@@ -248,6 +278,21 @@ class SyncEngine:
                 log.info("%s failed (%s); again in %.1f s", what, type(error).__name__, delay)
                 self._sleep(delay)
         raise AssertionError("unreachable")
+
+
+def _start(email: str | None, practices: Sequence[str]
+           ) -> tuple[int, int, dict[str, tuple[str | None, str | None]]]:
+    """Queued items naming nobody, the signed-in person's queued items, and each practice's feed position."""
+    ownerless, mine = outbox.queued_counts(email)
+    return ownerless, mine, {ods: cache_store.feed_position(ods) for ods in practices}
+
+
+def _finish(synced: Sequence[tuple[str, bool]]) -> int:
+    """Record each practice's sync (a write only if pages were written, or the last one is old:
+    cache_store.mark_synced), then count what still waits to be sent."""
+    for ods, applied in synced:
+        cache_store.mark_synced(ods, changed=applied)
+    return outbox.waiting_count()
 
 
 def _put_back(keys: Sequence[str], message: str | None) -> None:

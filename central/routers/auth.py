@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from central import audit, security, tokens
 from central import sign_in as flow
 from central.db import writer
-from central.deps import DB, AppSettings, CurrentCaller, Now, source_address
+from central.deps import (
+    DB,
+    AppSettings,
+    Bearer,
+    CurrentCaller,
+    Now,
+    checked_first,
+    current_caller,
+    source_address,
+    write_step,
+)
 from central.errors import ApiError
 from central.me import me_answer
 from central.models import User
 from central.money import MoneyGuardedRoute
+from central.settings import Settings
 from central.turns import run_read, run_write
 
 router = APIRouter(tags=["auth"], route_class=MoneyGuardedRoute)
@@ -60,7 +73,13 @@ async def sign_in(body: SignIn, request: Request, now: Now, settings: AppSetting
 
 
 @router.post("/auth/refresh")
-def refresh(body: Refresh, request: Request, db: DB, now: Now, settings: AppSettings) -> dict[str, object]:
+async def refresh(body: Refresh, request: Request, now: Now, settings: AppSettings) -> dict[str, object]:
+    # One short step in the writers' turn (central.deps.write_step): the token is in the body.
+    return await write_step(request, _refresh, body, request, now, settings)
+
+
+def _refresh(db: Session, body: Refresh, request: Request, now: datetime,
+             settings: Settings) -> dict[str, object]:
     try:
         user, pair = tokens.rotate(db, body.refresh_token, now, settings.access_token_ttl,
                                    settings.refresh_token_ttl)
@@ -75,8 +94,13 @@ def refresh(body: Refresh, request: Request, db: DB, now: Now, settings: AppSett
     return pair.as_json()
 
 
-@router.post("/auth/logout", status_code=204)
-def logout(request: Request, caller: CurrentCaller, db: DB, now: Now) -> None:
+@router.post("/auth/logout", status_code=204, dependencies=[checked_first(practice=False)])
+async def logout(request: Request, credentials: Bearer, now: Now) -> None:
+    await write_step(request, _logout, request, credentials, now)
+
+
+def _logout(db: Session, request: Request, credentials: Bearer, now: datetime) -> None:
+    caller = current_caller(request, credentials, db, now)
     tokens.revoke_family(db, caller.family_id, now)
     audit.record(db, now=now, actor=caller.user, action="sign-out", target_type="user",
                  target_id=caller.user.id, source=source_address(request))

@@ -20,7 +20,18 @@ from sqlalchemy.orm import Session
 from central import declarations_flow as flow
 from central import idempotency
 from central.declarations_flow import reopen_declarations
-from central.deps import DB, Caller, CurrentCaller, Member, Now, authorise, needs, source_address
+from central.deps import (
+    DB,
+    Bearer,
+    Member,
+    Now,
+    authorise,
+    checked_first,
+    current_caller,
+    practice_access,
+    source_address,
+    write_step,
+)
 from central.entry_rules import service_problems
 from central.errors import ApiError, invalid
 from central.models import Declaration, Organisation
@@ -32,7 +43,6 @@ from central.windows import declaration_window_problem
 
 router = APIRouter(tags=["declarations"], route_class=MoneyGuardedRoute)
 __all__ = ["router", "reopen_declarations"]
-DeclarationManager = needs(DECLARATION_MANAGEMENT)
 OptionalIdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
 
 
@@ -49,9 +59,18 @@ def list_declarations(access: Member, db: DB) -> dict[str, Any]:
     return {"declarations": [declaration_record(d) for d in rows]}
 
 
-@router.post("/practices/{ods}/declarations", status_code=201)
-def declare(body: NewDeclaration, request: Request, access: DeclarationManager, db: DB, now: Now,
-            idempotency_key: OptionalIdempotencyKey = None) -> Any:
+# The writes check the caller first in a read slot, then everything again in one short step in the
+# writers' turn (central.deps checked_first, write_step).
+@router.post("/practices/{ods}/declarations", status_code=201,
+             dependencies=[checked_first(DECLARATION_MANAGEMENT)])
+async def declare(ods: str, body: NewDeclaration, request: Request, credentials: Bearer, now: Now,
+                  idempotency_key: OptionalIdempotencyKey = None) -> Any:
+    return await write_step(request, _declare, request, credentials, ods, body, now, idempotency_key)
+
+
+def _declare(db: Session, request: Request, credentials: Bearer, ods: str, body: NewDeclaration,
+             now: datetime, idempotency_key: str | None) -> Any:
+    access = practice_access(DECLARATION_MANAGEMENT)(ods, current_caller(request, credentials, db, now), db)
     # A client that lost the reply sends the same key again: it gets the first answer, not a refusal.
     print_ = idempotency.fingerprint("POST", request.url.path, body.model_dump(mode="json"))
     if idempotency_key is not None:
@@ -68,7 +87,7 @@ def declare(body: NewDeclaration, request: Request, access: DeclarationManager, 
     if problem:
         raise ApiError(409, "declaration_window_closed", problem)
     declaration = flow.declare(db, access.practice, body.service, body.achievement_date, access.user, now,
-                                    source_address(request))
+                               source_address(request))
     record = declaration_record(declaration)
     if idempotency_key is not None:
         idempotency.remember(db, access.user.id, idempotency_key, print_, 201, record, now)
@@ -76,26 +95,33 @@ def declare(body: NewDeclaration, request: Request, access: DeclarationManager, 
     return record
 
 
-@router.post("/declarations/{declaration_id}/approve")
-def approve(declaration_id: RecordId, request: Request,
-            caller: CurrentCaller, db: DB, now: Now) -> dict[str, Any]:
-    return _advance(db, caller, declaration_id, flow.APPROVED, (APPROVAL_MANAGEMENT,), now, request)
+SignedIn = checked_first(practice=False)
 
 
-@router.post("/declarations/{declaration_id}/finance-approve")
-def finance_approve(declaration_id: RecordId, request: Request, caller: CurrentCaller, db: DB,
+@router.post("/declarations/{declaration_id}/approve", dependencies=[SignedIn])
+async def approve(declaration_id: RecordId, request: Request, credentials: Bearer,
+                  now: Now) -> dict[str, Any]:
+    return await write_step(request, _advance, request, credentials, declaration_id, flow.APPROVED,
+                            (APPROVAL_MANAGEMENT,), now)
+
+
+@router.post("/declarations/{declaration_id}/finance-approve", dependencies=[SignedIn])
+async def finance_approve(declaration_id: RecordId, request: Request, credentials: Bearer,
+                          now: Now) -> dict[str, Any]:
+    return await write_step(request, _advance, request, credentials, declaration_id, flow.FINANCE_APPROVED,
+                            (FINANCE_MANAGEMENT,), now)
+
+
+@router.post("/declarations/{declaration_id}/mark-paid", dependencies=[SignedIn])
+async def mark_paid(declaration_id: RecordId, request: Request, credentials: Bearer,
                     now: Now) -> dict[str, Any]:
-    return _advance(db, caller, declaration_id, flow.FINANCE_APPROVED, (FINANCE_MANAGEMENT,), now, request)
+    return await write_step(request, _advance, request, credentials, declaration_id, flow.PAID,
+                            (FINANCE_MANAGEMENT,), now)
 
 
-@router.post("/declarations/{declaration_id}/mark-paid")
-def mark_paid(declaration_id: RecordId, request: Request, caller: CurrentCaller, db: DB,
-              now: Now) -> dict[str, Any]:
-    return _advance(db, caller, declaration_id, flow.PAID, (FINANCE_MANAGEMENT,), now, request)
-
-
-def _advance(db: Session, caller: Caller, declaration_id: int, to_status: str, roles: tuple[str, ...],
-             now: datetime, request: Request) -> dict[str, Any]:
+def _advance(db: Session, request: Request, credentials: Bearer, declaration_id: int, to_status: str,
+             roles: tuple[str, ...], now: datetime) -> dict[str, Any]:
+    caller = current_caller(request, credentials, db, now)
     declaration = db.get(Declaration, declaration_id)
     practice = db.get(Organisation, declaration.practice_id) if declaration else None
     authorise(db, caller, practice, roles, what="declaration")

@@ -37,7 +37,16 @@ from sqlalchemy.orm import Session
 from app.services.identifiers import free_text_problem
 from app.services.rules import Service, qof_year, rules_for
 from central import allocations, audit, feed, idempotency, offer_gate, second_person
-from central.deps import DB, Member, Now, PracticeAccess, needs, source_address
+from central.deps import (
+    DB,
+    Bearer,
+    Member,
+    Now,
+    PracticeAccess,
+    checked_first,
+    practice_write_step,
+    source_address,
+)
 from central.directory import ancestor, roles_at
 from central.entry_rules import entry_service, notes_problems, value_problems
 from central.errors import ApiError, invalid
@@ -50,11 +59,13 @@ from central.security import ACHIEVEMENT_ENTRY, APPROVAL_MANAGEMENT, COMMISSIONI
 from central.windows import entry_window_problem
 
 router = APIRouter(tags=["manual entries"], route_class=MoneyGuardedRoute)
-AchievementEntry = needs(ACHIEVEMENT_ENTRY)
-Approver = needs(APPROVAL_MANAGEMENT)
-Checker = needs(*second_person.CHECKING_ROLES)
+# The writes check the caller in a read slot first, then everything again in one short step in the
+# writers' turn (central.deps checked_first, practice_write_step).
+ENTERING, APPROVING = (ACHIEVEMENT_ENTRY,), (APPROVAL_MANAGEMENT,)
+CHECKING = tuple(second_person.CHECKING_ROLES)
 SETTERS = (COMMISSIONING_MANAGEMENT, APPROVAL_MANAGEMENT)  # at the practice's commissioner
-Setter = needs(*SETTERS)
+AchievementEntry, Approver = checked_first(*ENTERING), checked_first(*APPROVING)
+Checker, Setter = checked_first(*CHECKING), checked_first(*SETTERS)
 ServiceCode = Annotated[str, Path(max_length=10, description="The service code, such as WM.")]
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
 OptionalIdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
@@ -95,9 +106,15 @@ class Rejection(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-@router.post("/practices/{ods}/manual-entries", status_code=201)
-def create(body: NewEntry, request: Request, idempotency_key: IdempotencyKey, access: AchievementEntry,
-           db: DB, now: Now) -> Response:
+@router.post("/practices/{ods}/manual-entries", status_code=201, dependencies=[AchievementEntry])
+async def create(ods: str, body: NewEntry, request: Request, idempotency_key: IdempotencyKey,
+                 credentials: Bearer, now: Now) -> Response:
+    return await practice_write_step(request, credentials, now, ods, ENTERING, _create, body, request,
+                                     idempotency_key, now)
+
+
+def _create(db: Session, access: PracticeAccess, body: NewEntry, request: Request, idempotency_key: str,
+            now: datetime) -> Response:
     print_ = idempotency.fingerprint("POST", request.url.path, body.model_dump(mode="json"))
     replayed = idempotency.replay(db, access.user.id, idempotency_key, print_)
     if replayed is not None:
@@ -125,9 +142,16 @@ def read(entry_id: RecordId, access: Member, db: DB) -> Response:
     return JSONResponse(_record(db, entry), headers={"ETag": f'"{entry.version}"'})
 
 
-@router.put("/practices/{ods}/manual-entries/{entry_id}")
-def amend(entry_id: RecordId, body: EntryChange, request: Request, access: AchievementEntry, db: DB, now: Now,
-          if_match: IfMatch = None, idempotency_key: OptionalIdempotencyKey = None) -> Response:
+@router.put("/practices/{ods}/manual-entries/{entry_id}", dependencies=[AchievementEntry])
+async def amend(ods: str, entry_id: RecordId, body: EntryChange, request: Request, credentials: Bearer,
+                now: Now, if_match: IfMatch = None,
+                idempotency_key: OptionalIdempotencyKey = None) -> Response:
+    return await practice_write_step(request, credentials, now, ods, ENTERING, _amend, entry_id, body,
+                                     request, now, if_match, idempotency_key)
+
+
+def _amend(db: Session, access: PracticeAccess, entry_id: int, body: EntryChange, request: Request,
+           now: datetime, if_match: str | None, idempotency_key: str | None) -> Response:
     entry = _entry(db, access, entry_id)
     if if_match is None:
         raise ApiError(428, "if_match_required", "Send If-Match with the version you are amending.")
@@ -164,10 +188,16 @@ def amend(entry_id: RecordId, body: EntryChange, request: Request, access: Achie
     return JSONResponse(record, headers={"ETag": f'"{entry.version}"'})
 
 
-@router.post("/practices/{ods}/manual-entries/checks", status_code=201)
-def check(body: CheckRequest, request: Request, access: Checker, db: DB, now: Now) -> dict[str, Any]:
+@router.post("/practices/{ods}/manual-entries/checks", status_code=201, dependencies=[Checker])
+async def check(ods: str, body: CheckRequest, request: Request, credentials: Bearer,
+                now: Now) -> dict[str, Any]:
     """The second person, signed in as themselves, checks exactly these values: a single-use token
     (valid for a day) that the person submitting them sends as ``second_person_check``."""
+    return await practice_write_step(request, credentials, now, ods, CHECKING, _check, body, request, now)
+
+
+def _check(db: Session, access: PracticeAccess, body: CheckRequest, request: Request,
+           now: datetime) -> dict[str, Any]:
     _check_values(db, access, body.service, body.achievement_date, body.values, body.notes)
     token, row = second_person.issue(db, access.practice, access.user, body.service, body.achievement_date,
                                      body.values, body.notes, now)
@@ -181,10 +211,16 @@ def check(body: CheckRequest, request: Request, access: Checker, db: DB, now: No
             "checked_by": user.email, "checked_by_name": f"{user.first_name} {user.last_name}".strip()}
 
 
-@router.put("/practices/{ods}/allocations/{service}")
-def set_allocation(service: ServiceCode, body: Allocation, request: Request, access: Setter, db: DB,
-                   now: Now) -> dict[str, Any]:
+@router.put("/practices/{ods}/allocations/{service}", dependencies=[Setter])
+async def set_allocation(ods: str, service: ServiceCode, body: Allocation, request: Request,
+                         credentials: Bearer, now: Now) -> dict[str, Any]:
     """The commissioner sets the items only it may set (e.g. WM ALLOCATION) for one achievement date."""
+    return await practice_write_step(request, credentials, now, ods, SETTERS, _set_allocation, service, body,
+                                     request, now)
+
+
+def _set_allocation(db: Session, access: PracticeAccess, service: str, body: Allocation, request: Request,
+                    now: datetime) -> dict[str, Any]:
     commissioner = ancestor(access.practice, COMMISSIONER)
     if commissioner is None or not set(SETTERS) & roles_at(db, access.user.id, commissioner.id):
         raise ApiError(403, "forbidden", "Only the practice's commissioner (Commissioning Management or "
@@ -207,17 +243,30 @@ def set_allocation(service: ServiceCode, body: Allocation, request: Request, acc
             "values": body.values, "set_by": access.user.email}
 
 
-@router.post("/practices/{ods}/manual-entries/{entry_id}/approve")
-def approve(entry_id: RecordId, request: Request, access: Approver, db: DB, now: Now) -> dict[str, Any]:
+@router.post("/practices/{ods}/manual-entries/{entry_id}/approve", dependencies=[Approver])
+async def approve(ods: str, entry_id: RecordId, request: Request, credentials: Bearer,
+                  now: Now) -> dict[str, Any]:
+    return await practice_write_step(request, credentials, now, ods, APPROVING, _approve, entry_id, request,
+                                     now)
+
+
+def _approve(db: Session, access: PracticeAccess, entry_id: int, request: Request,
+             now: datetime) -> dict[str, Any]:
     entry = _entry(db, access, entry_id)
     if entry.status == SUBMITTED:  # values entered under older rules are checked again before they count
         _check_values(db, access, entry.service, entry.achievement_date, entry.values, None)
     return _review(db, access, entry_id, APPROVED, None, now, request)
 
 
-@router.post("/practices/{ods}/manual-entries/{entry_id}/reject")
-def reject(entry_id: RecordId, body: Rejection, request: Request, access: Approver, db: DB,
-           now: Now) -> dict[str, Any]:
+@router.post("/practices/{ods}/manual-entries/{entry_id}/reject", dependencies=[Approver])
+async def reject(ods: str, entry_id: RecordId, body: Rejection, request: Request, credentials: Bearer,
+                 now: Now) -> dict[str, Any]:
+    return await practice_write_step(request, credentials, now, ods, APPROVING, _reject, entry_id, body,
+                                     request, now)
+
+
+def _reject(db: Session, access: PracticeAccess, entry_id: int, body: Rejection, request: Request,
+            now: datetime) -> dict[str, Any]:
     problem = free_text_problem(body.reason)  # the reason is sent to everyone at the practice
     if problem:
         raise invalid({"reason": problem})

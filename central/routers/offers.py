@@ -13,7 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central import audit, feed
-from central.deps import DB, Member, Now, PracticeAccess, needs, source_address
+from central.deps import (
+    DB,
+    Bearer,
+    Member,
+    Now,
+    PracticeAccess,
+    checked_first,
+    practice_write_step,
+    source_address,
+)
 from central.errors import ApiError
 from central.models import ACCEPTED, PENDING, REJECTED, Offer
 from central.money import MoneyGuardedRoute
@@ -23,7 +32,7 @@ from central.security import SERVICE_MANAGEMENT
 from central.windows import local_day, uk_date
 
 router = APIRouter(tags=["offers"], route_class=MoneyGuardedRoute)
-ServiceManager = needs(SERVICE_MANAGEMENT)
+ServiceManager = checked_first(SERVICE_MANAGEMENT)
 
 
 @router.get("/practices/{ods}/offers")
@@ -32,16 +41,20 @@ def list_offers(access: Member, db: DB) -> dict[str, object]:
     return {"offers": [offer_record(o) for o in offers]}
 
 
-@router.post("/practices/{ods}/offers/{offer_id}/accept")
-def accept(offer_id: RecordId, request: Request,
-            access: ServiceManager, db: DB, now: Now) -> dict[str, object]:
-    return _respond(db, access, offer_id, ACCEPTED, now, source_address(request))
+# The caller is checked in a read slot first, then everything again in one short step in the writers'
+# turn (central.deps checked_first, practice_write_step).
+@router.post("/practices/{ods}/offers/{offer_id}/accept", dependencies=[ServiceManager])
+async def accept(ods: str, offer_id: RecordId, request: Request, credentials: Bearer,
+                 now: Now) -> dict[str, object]:
+    return await practice_write_step(request, credentials, now, ods, (SERVICE_MANAGEMENT,), _respond,
+                                     offer_id, ACCEPTED, now, source_address(request))
 
 
-@router.post("/practices/{ods}/offers/{offer_id}/reject")
-def reject(offer_id: RecordId, request: Request,
-            access: ServiceManager, db: DB, now: Now) -> dict[str, object]:
-    return _respond(db, access, offer_id, REJECTED, now, source_address(request))
+@router.post("/practices/{ods}/offers/{offer_id}/reject", dependencies=[ServiceManager])
+async def reject(ods: str, offer_id: RecordId, request: Request, credentials: Bearer,
+                 now: Now) -> dict[str, object]:
+    return await practice_write_step(request, credentials, now, ods, (SERVICE_MANAGEMENT,), _respond,
+                                     offer_id, REJECTED, now, source_address(request))
 
 
 def _respond(db: Session, access: PracticeAccess, offer_id: int, status: str, now: datetime,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from central import feed
 from central.deps import DB, Bearer, Member, current_caller, get_now, get_settings, practice_access
@@ -17,6 +19,7 @@ from central.money import MoneyGuardedRoute
 from central.params import Cursor
 from central.records import offer_record, practice_record
 from central.security import ADVANCED_USER_ADMINISTRATOR, USER_ADMINISTRATOR
+from central.turns import run_read
 
 router = APIRouter(tags=["practices"], route_class=MoneyGuardedRoute)
 
@@ -32,13 +35,14 @@ def practice(access: Member, db: DB) -> dict[str, object]:
 NOT_MODIFIED = {304: {"description": "Nothing new after `since` for the caller's view (no body)."}}
 
 
-# The commonest call of the service: the caller and the practice are resolved inside this one function,
-# on one worker thread, rather than as FastAPI dependencies (each handed to the thread pool in turn).
+# The commonest call of the service: its session is opened, used and closed, the caller and the
+# practice resolved, in one worker-thread call in a read slot, rather than through FastAPI dependencies
+# (each handed to the thread pool in turn, and the session closed in another).
 # Its answers are Responses, which FastAPI passes through without the response model.
 @router.get("/practices/{ods}/changes", response_model=dict[str, object], responses=NOT_MODIFIED)
-def changes(request: Request, ods: str, credentials: Bearer, db: DB, since: Cursor = 0,
-            limit: Annotated[int, Query(ge=1, le=feed.MAX_LIMIT)] = 500,
-            if_none_match: Annotated[str | None, Header(max_length=400)] = None) -> Any:
+async def changes(request: Request, ods: str, credentials: Bearer, since: Cursor = 0,
+                  limit: Annotated[int, Query(ge=1, le=feed.MAX_LIMIT)] = 500,
+                  if_none_match: Annotated[str | None, Header(max_length=400)] = None) -> Any:
     """Changes after ``since``, oldest first. Pass ``next`` back as ``since``; ``more``: another page waits.
 
     Users and their roles are included only for User Administrators (of the practice or, Advanced, of
@@ -50,6 +54,19 @@ def changes(request: Request, ods: str, credentials: Bearer, db: DB, since: Curs
     at ``next`` (central.feed.view_tag); sent back as ``If-None-Match`` with ``since=next``, it gets a
     304 with no body while nothing is new and the caller's roles and profile are unchanged.
     """
+    state = request.app.state
+    return await run_read(state.engine, _changes, state.sessionmaker, request, ods, credentials, since, limit,
+                          if_none_match)
+
+
+def _changes(sessions: Callable[[], Session], request: Request, ods: str, credentials: Bearer, since: int,
+             limit: int, if_none_match: str | None) -> Response:
+    with sessions() as db:
+        return _feed_answer(db, request, ods, credentials, since, limit, if_none_match)
+
+
+def _feed_answer(db: Session, request: Request, ods: str, credentials: Bearer, since: int, limit: int,
+                 if_none_match: str | None) -> Response:
     now = get_now(get_settings(request))
     access = practice_access()(ods, current_caller(request, credentials, db, now), db)
     include_admin = access.has(USER_ADMINISTRATOR, ADVANCED_USER_ADMINISTRATOR)

@@ -38,7 +38,17 @@ from sqlalchemy.orm import Session
 
 from app.services.identifiers import free_text_problem
 from central import audit, directory, mail, tokens
-from central.deps import DB, AppSettings, Now, PracticeAccess, needs, source_address
+from central.deps import (
+    DB,
+    AppSettings,
+    Bearer,
+    Now,
+    PracticeAccess,
+    checked_first,
+    needs,
+    practice_write_step,
+    source_address,
+)
 from central.errors import ApiError, invalid
 from central.models import COMMISSIONER, PRACTICE, Organisation, User
 from central.money import MoneyGuardedRoute
@@ -50,9 +60,14 @@ from central.security import (
     new_user_email_problem,
     uk_phone_problem,
 )
+from central.settings import Settings
 
 router = APIRouter(tags=["users"], route_class=MoneyGuardedRoute)
 Admins = needs(USER_ADMINISTRATOR, ADVANCED_USER_ADMINISTRATOR)
+# The writes check the caller in a read slot first, then everything again in one short step in the
+# writers' turn (central.deps checked_first, practice_write_step).
+ADMINISTRATORS = (USER_ADMINISTRATOR, ADVANCED_USER_ADMINISTRATOR)
+Administrators = checked_first(*ADMINISTRATORS)
 RoleName = Path(max_length=60)
 LAST_ADMIN = ("The practice must keep at least one active User Administrator. Give the role to someone "
               "else first.")
@@ -82,9 +97,15 @@ def list_users(access: Admins, db: DB, now: Now) -> dict[str, Any]:
     return {"users": directory.member_records(db, access.practice, now)}
 
 
-@router.post("/practices/{ods}/users", status_code=201)
-def add_user(body: NewUser, request: Request, access: Admins, db: DB, now: Now,
-             settings: AppSettings) -> dict[str, Any]:
+@router.post("/practices/{ods}/users", status_code=201, dependencies=[Administrators])
+async def add_user(ods: str, body: NewUser, request: Request, now: Now, settings: AppSettings,
+                   credentials: Bearer) -> dict[str, Any]:
+    return await practice_write_step(request, credentials, now, ods, ADMINISTRATORS, _add_user, body,
+                                     request, now, settings)
+
+
+def _add_user(db: Session, access: PracticeAccess, body: NewUser, request: Request, now: datetime,
+              settings: Settings) -> dict[str, Any]:
     problems = _new_user_problems(body)
     if problems:
         raise invalid(problems)
@@ -121,9 +142,15 @@ def add_user(body: NewUser, request: Request, access: Admins, db: DB, now: Now,
                                      f"{practice.name}."}
 
 
-@router.post("/practices/{ods}/users/{user_id}/roles")
-def grant(user_id: RecordId, body: RoleChange, request: Request, access: Admins, db: DB,
-          now: Now) -> dict[str, Any]:
+@router.post("/practices/{ods}/users/{user_id}/roles", dependencies=[Administrators])
+async def grant(ods: str, user_id: RecordId, body: RoleChange, request: Request, now: Now,
+                credentials: Bearer) -> dict[str, Any]:
+    return await practice_write_step(request, credentials, now, ods, ADMINISTRATORS, _grant, user_id,
+                                     body, request, now)
+
+
+def _grant(db: Session, access: PracticeAccess, user_id: int, body: RoleChange, request: Request,
+           now: datetime) -> dict[str, Any]:
     user = _member(db, access, user_id)
     if body.role not in PRACTICE_ROLES:
         raise invalid({"role": "Choose one of: " + ", ".join(PRACTICE_ROLES) + "."})
@@ -135,9 +162,15 @@ def grant(user_id: RecordId, body: RoleChange, request: Request, access: Admins,
     return directory.member_record(db, access.practice, user, now)
 
 
-@router.post("/practices/{ods}/users/{user_id}/roles/{role}/confirm")
-def confirm(user_id: RecordId, request: Request, access: Admins, db: DB, now: Now,
-            role: str = RoleName) -> dict[str, Any]:
+@router.post("/practices/{ods}/users/{user_id}/roles/{role}/confirm", dependencies=[Administrators])
+async def confirm(ods: str, user_id: RecordId, request: Request, now: Now, credentials: Bearer,
+                  role: str = RoleName) -> dict[str, Any]:
+    return await practice_write_step(request, credentials, now, ods, ADMINISTRATORS, _confirm, user_id,
+                                     request, now, role)
+
+
+def _confirm(db: Session, access: PracticeAccess, user_id: int, request: Request, now: datetime,
+             role: str) -> dict[str, Any]:
     user = _member(db, access, user_id)
     pending = directory.grant_at(db, user.id, access.practice.id, role)
     if pending is None or not pending.pending:
@@ -152,9 +185,15 @@ def confirm(user_id: RecordId, request: Request, access: Admins, db: DB, now: No
     return directory.member_record(db, access.practice, user, now)
 
 
-@router.delete("/practices/{ods}/users/{user_id}/roles/{role}")
-def revoke(user_id: RecordId, request: Request, access: Admins, db: DB, now: Now,
-           role: str = RoleName) -> dict[str, Any]:
+@router.delete("/practices/{ods}/users/{user_id}/roles/{role}", dependencies=[Administrators])
+async def revoke(ods: str, user_id: RecordId, request: Request, now: Now, credentials: Bearer,
+                 role: str = RoleName) -> dict[str, Any]:
+    return await practice_write_step(request, credentials, now, ods, ADMINISTRATORS, _revoke, user_id,
+                                     request, now, role)
+
+
+def _revoke(db: Session, access: PracticeAccess, user_id: int, request: Request, now: datetime,
+            role: str) -> dict[str, Any]:
     user = _member(db, access, user_id)
     grant_row = directory.grant_at(db, user.id, access.practice.id, role)
     if grant_row is None:
@@ -167,9 +206,15 @@ def revoke(user_id: RecordId, request: Request, access: Admins, db: DB, now: Now
     return directory.member_record(db, access.practice, user, now)
 
 
-@router.post("/practices/{ods}/users/{user_id}/disable")
-def disable(user_id: RecordId, request: Request, access: Admins, db: DB, now: Now,
-            body: Scope | None = None) -> dict[str, Any]:
+@router.post("/practices/{ods}/users/{user_id}/disable", dependencies=[Administrators])
+async def disable(ods: str, user_id: RecordId, request: Request, now: Now, credentials: Bearer,
+                  body: Scope | None = None) -> dict[str, Any]:
+    return await practice_write_step(request, credentials, now, ods, ADMINISTRATORS, _disable, user_id,
+                                     request, now, body)
+
+
+def _disable(db: Session, access: PracticeAccess, user_id: int, request: Request, now: datetime,
+             body: Scope | None) -> dict[str, Any]:
     user = _member(db, access, user_id)
     _not_oneself(access, user, "disable")
     if body is not None and body.scope == "account":
@@ -193,9 +238,15 @@ def disable(user_id: RecordId, request: Request, access: Admins, db: DB, now: No
     return directory.member_record(db, access.practice, user, now)
 
 
-@router.post("/practices/{ods}/users/{user_id}/enable")
-def enable(user_id: RecordId, request: Request, access: Admins, db: DB, now: Now,
-           body: Scope | None = None) -> dict[str, Any]:
+@router.post("/practices/{ods}/users/{user_id}/enable", dependencies=[Administrators])
+async def enable(ods: str, user_id: RecordId, request: Request, now: Now, credentials: Bearer,
+                 body: Scope | None = None) -> dict[str, Any]:
+    return await practice_write_step(request, credentials, now, ods, ADMINISTRATORS, _enable, user_id,
+                                     request, now, body)
+
+
+def _enable(db: Session, access: PracticeAccess, user_id: int, request: Request, now: datetime,
+            body: Scope | None) -> dict[str, Any]:
     user = _member(db, access, user_id)
     _not_oneself(access, user, "enable")
     if body is not None and body.scope == "account":
@@ -210,9 +261,15 @@ def enable(user_id: RecordId, request: Request, access: Admins, db: DB, now: Now
     return directory.member_record(db, access.practice, user, now)
 
 
-@router.post("/practices/{ods}/users/{user_id}/resend-activation")
-def resend_activation(user_id: RecordId, request: Request, access: Admins, db: DB, now: Now,
-                      settings: AppSettings) -> dict[str, Any]:
+@router.post("/practices/{ods}/users/{user_id}/resend-activation", dependencies=[Administrators])
+async def resend_activation(ods: str, user_id: RecordId, request: Request, now: Now,
+                            settings: AppSettings, credentials: Bearer) -> dict[str, Any]:
+    return await practice_write_step(request, credentials, now, ods, ADMINISTRATORS, _resend_activation,
+                                     user_id, request, now, settings)
+
+
+def _resend_activation(db: Session, access: PracticeAccess, user_id: int, request: Request,
+                       now: datetime, settings: Settings) -> dict[str, Any]:
     user = _member(db, access, user_id)
     practice = access.practice
     linked = directory.linked_member(db, user.id, practice.id)

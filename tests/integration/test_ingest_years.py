@@ -154,7 +154,7 @@ def test_a_year_not_shipped_is_refused_naming_the_line_and_nothing_is_loaded(ses
 def _practice(world: World) -> str:
     with world.session() as session:
         pcn = session.get_one(Organisation, world.practice.parent_id)
-        org = create_organisation(session, PRACTICE, f"Z96{next(_codes):03d}", "Years Surgery",
+        org = create_organisation(session, PRACTICE, f"Z87{next(_codes):03d}", "Years Surgery",
                                   world.server.app.state.settings.clock(), parent=pcn)
         session.commit()
         return org.ods_code
