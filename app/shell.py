@@ -57,7 +57,7 @@ class Shell(SigningInAndOut, QObject):
         self.profile: Profile | None = None  # who is signed in (their cache is the one open)
         self.person: people.Person | None = None
         self.offline_session = False  # signed in against this PC's verifier: nothing is sent until online
-        self.ca_from_site = False  # the site configuration (a later issue) sets the trusted CA itself
+        self.ca_from_site = store.locked(settings.CA_FILE)  # the practice's site file sets the trusted CA
         self._typed = ("", "")  # server and email typed in a cancelled sign-in form
         self.window = MainWindow(store)
         self.window.sync_requested.connect(self.sync_now)

@@ -49,11 +49,13 @@ class SigningInAndOut:
         self.window.busy.stop()
         # What was typed in a form cancelled earlier wins over what was saved.
         saved_server = self.auth.server_url if self.auth else self.store.get(settings.SERVER_URL)
-        server = self._typed[0] or saved_server
+        from_site = self.store.locked(settings.SERVER_URL)  # the practice's site file names the server
+        server = self.store.get(settings.SERVER_URL) if from_site else self._typed[0] or saved_server
         who = self.profile or self.saved
         email = self._typed[1] or (who.email if who else "")
         self.dialog = SignInDialog(self._sign_in_with, server_url=server, email=email, message=message,
-                                   server_editable=not self.demo,
+                                   server_editable=not self.demo and not from_site,
+                                   server_from_site=from_site and not self.demo,
                                    use_ca_file=None if self.demo else self._trust_ca_file,
                                    ca_from_site=self.ca_from_site, activate=self._activate_with,
                                    parent=self.window)

@@ -40,7 +40,8 @@ def confirm_second_person(ods: str, email: str, password: str, *, service: str, 
 
     Raises SecondPersonRefused with a plain-English reason.
     """
-    from app import settings
+    from app import settings, site_settings
+    from app.services import site_config
     from app.services.api_client import Forbidden, Unauthorized, ValidationFailed
     from app.services.auth import SIGN_IN_MESSAGES, Auth
     from app.services.profile import load_profile, profile_from_me
@@ -55,7 +56,7 @@ def confirm_second_person(ods: str, email: str, password: str, *, service: str, 
     if signed_in_email and email == signed_in_email.strip().lower():
         raise SecondPersonRefused("The second person must be someone other than you.")
     if ca_file is None:
-        ca_file = settings.load().get(settings.CA_FILE)
+        ca_file = site_settings.load(site_config.current()).get(settings.CA_FILE)  # the site's CA wins
     auth = Auth(server_url, TokenStore(), ca_file=ca_file)
     try:
         try:

@@ -36,6 +36,8 @@ WHERE_THE_ADDRESS_COMES_FROM = ("Your practice's IT team gives you the server ad
                                 "you by your site's configuration.")
 CA_SET_BY_SITE = ("Your site's configuration chooses which certificates are trusted, so it cannot be "
                   "changed here: ask your practice's IT team.")
+SERVER_SET_BY_SITE = ("Set by your practice: your site's configuration chooses the CQRS server, so it cannot "
+                      "be changed here. Ask your practice's IT team.")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MIN_WIDTH_CHARS, MIN_WIDTH_PX = 60, 420
 
@@ -45,6 +47,7 @@ class SignInDialog(QDialog):
     def __init__(self, sign_in: SignIn, *, server_url: str = "", email: str = "", message: str = "",
                  server_editable: bool = True, use_ca_file: UseCaFile | None = None,
                  ca_from_site: bool = False, activate: Activate | None = None,
+                 server_from_site: bool = False,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Sign in to CQRS")
@@ -64,6 +67,9 @@ class SignInDialog(QDialog):
         self.server = QLineEdit(server_url)
         self.server.setPlaceholderText("https://cqrs.example.nhs.uk")
         self.server.setEnabled(server_editable)
+        if server_from_site:
+            self.server.setToolTip(SERVER_SET_BY_SITE)
+            self.server.setAccessibleDescription(SERVER_SET_BY_SITE)
         self.email = QLineEdit(email)
         self.email.setPlaceholderText("name@nhs.net")
         guard(self.email)

@@ -308,3 +308,25 @@ def test_a_kept_sign_in_the_service_no_longer_accepts_takes_the_data_off_screen(
     assert tasks.wait_for_idle(5)
     assert offers_shown(shell) == 0 and paths.person() is None
     assert tokens.load(url, profile.email) is None
+
+
+def test_a_server_and_ca_set_by_the_site_cannot_be_changed_in_the_sign_in_form(
+        qtbot, fresh_hub: None, shells: list[Shell], memory_keyring, tmp_path) -> None:
+    from app import site_settings
+    from app.services import site_config
+
+    ca = tmp_path / "practice-ca.pem"
+    ca.write_text("pem", encoding="utf-8")
+    site_file = tmp_path / "site.toml"
+    site_file.write_text(f'server_url = "https://cqrs.example.nhs.uk"\nca_file = "{ca}"\n', encoding="utf-8")
+    store = site_settings.load(site_config.load(site_file))
+    store.set(settings.SERVER_URL, "https://typed-by-the-user.example")  # refused: the site's wins
+    shell = Shell(store, TokenStore())
+    shells.append(shell)
+    with qtbot.waitSignal(shell.settled, timeout=5_000):
+        shell.start()
+    dialog = shell.dialog
+    assert dialog is not None and shell.ca_from_site
+    assert dialog.server.text() == "https://cqrs.example.nhs.uk" and not dialog.server.isEnabled()
+    assert "Set by your practice" in dialog.server.toolTip()
+    assert not dialog.import_ca.isEnabled()
