@@ -62,6 +62,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="describe the demo's installation")
     bundle.add_argument("--data-dir", metavar="DIR", type=Path, default=argparse.SUPPRESS,
                         help="the folder given to --data-dir when the app runs")
+    from app import ics_cli, report_cli
+
+    report_cli.add_parser(commands)
+    ics_cli.add_parser(commands)
     return parser.parse_args(argv)
 
 
@@ -85,6 +89,10 @@ def _main(args: argparse.Namespace) -> int:
     site_config.use(site)
     if args.command == "support-bundle":
         return support_bundle(args.out, site, demo=args.demo)
+    if args.command == "export-ics":
+        from app import ics_cli
+
+        return ics_cli.run(args, site)
     log.info("CQRS Desktop %s starting; data in %s", app_version(), paths.data_dir())
     for problem in site.problems:
         log.warning("%s", problem)
@@ -99,6 +107,10 @@ def _main(args: argparse.Namespace) -> int:
     except settings.SettingError as error:
         print(f"cqrs-desktop: {error}", file=sys.stderr)
         return 2
+    if args.command == "report":
+        from app import report_cli
+
+        return report_cli.run(args, store)
     person = last_person(args.demo)
     try:
         database.adopt_shared_cache(person)  # an older version's one cache for everyone

@@ -167,8 +167,8 @@ def _ods_code(value: str) -> str | None:
 
 
 # The settings screen's groups, in the order it shows them.
-DISPLAY, SYNC = "Display", "Sync"
-GROUPS = (DISPLAY, SYNC)
+DISPLAY, SYNC, REMINDERS = "Display", "Sync", "Deadlines and reminders"
+GROUPS = (DISPLAY, SYNC, REMINDERS)
 
 SERVER_URL: Setting[str] = declare("server_url", str, "", "CQRS server address", check=_https_url)
 CA_FILE: Setting[str | None] = declare(
@@ -189,6 +189,12 @@ SCREEN_SHARE_TEXT_SCALE: Setting[float] = declare(
     "screen_share_text_scale", float, 1.25, "Text size in screen-share mode", group=DISPLAY,
     choices=TEXT_SCALE.choices,
     help="The text size while screen-share mode is on (Ctrl+Shift+S); your own text size comes back after.")
+REMINDERS_ON: Setting[bool] = declare(
+    "reminders_on", bool, True, "Remind me of deadlines", group=REMINDERS,
+    help="A desktop notification, at most once a day for each, when a deadline is close.")
+REMINDER_DAYS: Setting[int] = declare(
+    "reminder_days", int, 3, "Remind me this many days before", group=REMINDERS, minimum=1, maximum=30,
+    unit="days", help="For the desktop reminders and the reminders in an exported calendar (.ics).")
 
 
 def _lookup(setting: Setting[T] | str) -> Setting[T]:
@@ -227,6 +233,10 @@ class Settings:
         with self._lock:
             pending = set(self._pending)
         return not wait(pending, timeout).not_done
+
+    def locked(self, setting: Setting[Any] | str) -> bool:
+        """Whether ``setting`` is fixed by the practice's site configuration (app.site_settings)."""
+        return False
 
     def get(self, setting: Setting[T] | str) -> T:
         setting = _lookup(setting)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import (
@@ -33,6 +33,7 @@ from app.services.rules import RuleSet
 from app.views import fonts
 from app.views.claims_panels import EnhancedPanel, VaccinationPanel, latest_first
 from app.views.indicator_detail import IndicatorDetail
+from app.views.needs_doing_panel import NeedsDoingPanel
 from app.views.page import Page
 from app.views.provisional_note import ProvisionalNote
 from app.views.qof_panel import QofPanel, indicator_columns
@@ -172,6 +173,13 @@ class DashboardPage(Page):
         self.body_layout.addLayout(self._pickers)
         self.body_layout.addWidget(self.provisional)
         self.body_layout.addWidget(self.stack, 1)
+        # Above the body, so it shows even before any achievement has been calculated; with large text on
+        # a small screen, as one line beside the heading.
+        self.needs_doing = NeedsDoingPanel()
+        page_layout = cast(QVBoxLayout, self.layout())
+        page_layout.insertWidget(2, self.needs_doing)
+        cast(QHBoxLayout, page_layout.itemAt(0).layout()).insertWidget(1, self.needs_doing.compact_row, 1)
+        self.needs_doing.watch(self)
 
     def _arrange_pickers(self) -> None:
         """Each label and its picker side by side, as many pairs to a line as fit the page's width."""
@@ -221,6 +229,7 @@ class DashboardPage(Page):
         return lambda: _read_all(ods, keep_year, keep_key, keep_date, finance, today)
 
     def practice_shown(self, access: PracticeAccess | None) -> None:
+        self.needs_doing.show_practice(access, self.today())
         if access is not None and (access.ods, access.sees_money) != self._shown_for:
             self._show_loading(access.name, "Loading the dashboard…")
 
@@ -304,6 +313,25 @@ class DashboardPage(Page):
         else:
             self.enhanced.show_rows(view, self.finance, shown.when)
             self.stack.setCurrentWidget(self.enhanced)
+
+    # --- printing ------------------------------------------------------------------------------------
+
+    def printable(self, printed_by: str) -> Callable[[], Any] | None:
+        """The QOF achievement summary of the year and date shown (other services print nothing yet)."""
+        view, access = self.view, self.access
+        if not isinstance(view, QofDashboard) or access is None or self.stack.currentWidget() is not self.qof:
+            return None  # not QOF, or another view is still loading
+        from app.views.achievement_summary import SummaryRequest, make_summary
+
+        request = SummaryRequest(access.ods, access.name, printed_by, self.finance, view.summary.year,
+                                 view.summary.achievement_date, self.today())
+        return lambda: make_summary(request)
+
+    def print_name(self) -> str:
+        view = self.view
+        if not isinstance(view, QofDashboard) or self.access is None:
+            return super().print_name()
+        return f"QOF summary {self.access.ods} {view.summary.achievement_date.isoformat()}"
 
     # --- one indicator -------------------------------------------------------------------------------
 

@@ -33,6 +33,8 @@ from app.signals import hub
 from app.views import fonts
 from app.views.busy_note import BusyNote
 from app.views.page import Page, Today, local_today
+from app.views.print_actions import PrintActions
+from app.views.reminders import Reminders
 from app.views.screen_share_banner import ScreenShareBanner
 from app.views.screen_share_window import ScreenShareMixin
 from app.views.sections import SECTION_PAGES, SECTIONS, Pages, import_pages, page_class  # noqa: F401  (import_pages re-exported)
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
     from app.views.manual_entry_page import ManualEntryPage, SecondPersonConfirmer
     from app.views.offers_page import OffersPage
     from app.views.settings_page import SettingsPage
+    from app.views.timetable_page import TimetablePage
 
 MINIMUM_SIZE = (1000, 700)  # fits a 1024×768 screen with the taskbar
 DEFAULT_SIZE = (1280, 800)
@@ -121,6 +124,9 @@ class MainWindow(ScreenShareMixin, GeometryMixin, QMainWindow):
         left = QVBoxLayout()
         left.setContentsMargins(0, 0, 0, 0)
         left.addWidget(self.nav, 1)
+        self.print_actions = PrintActions(self, lambda: self.pages[self.current_section()], self._printed_by,
+                                          self.show_message)  # Ctrl+P prints the page on screen
+        left.addWidget(self.print_actions.button)
         left.addWidget(self._screen_share_toggle())
         columns.addLayout(left)
         columns.addWidget(self.stack, 1)
@@ -157,6 +163,8 @@ class MainWindow(ScreenShareMixin, GeometryMixin, QMainWindow):
         self._offline = self._message_offline = False
         hub().online_changed.connect(self._online_changed)
         hub().screen_share_changed.connect(self._screen_share_changed)
+        self.reminders = Reminders(store, self)  # deadlines close: a tray notification, once a day each
+        self.reminders.open_requested.connect(self.open_resolving)
         self._watch_text_sizes()
         self.restore_geometry(store)
         if problems := store.problems():  # e.g. a hand-edited settings file: say what is used instead
@@ -238,6 +246,7 @@ class MainWindow(ScreenShareMixin, GeometryMixin, QMainWindow):
             built[key].today, built[key].owner = self._today, self._owner
             built[key].show_practice(access)
         self._awaiting_load.clear()
+        self.reminders.check(self._own_access, self._today())
 
     def show_facts(self, facts: InstallationFacts) -> None:
         self._facts = facts
@@ -263,6 +272,10 @@ class MainWindow(ScreenShareMixin, GeometryMixin, QMainWindow):
 
         show_help(self.current_section(), self)
 
+    def _printed_by(self) -> str:
+        """Who prints, as the window shows them (masked in screen-share mode)."""
+        return screen_share.shown(self.profile.display_name) if self.profile else "Not signed in"
+
     def current_section(self) -> str:
         return SECTIONS[max(0, self.nav.currentRow())][0]
 
@@ -271,6 +284,14 @@ class MainWindow(ScreenShareMixin, GeometryMixin, QMainWindow):
 
     def show_section(self, key: str) -> None:
         self.nav.setCurrentRow([k for k, _title in SECTIONS].index(key))
+
+    def open_resolving(self, key: str) -> None:
+        """Open the screen that resolves a "What needs doing" item or reminder ("sync": sync now)."""
+        if key == "sync":
+            self.sync_requested.emit()
+        elif key in dict(SECTIONS):
+            self.show_section(key)
+            self.activateWindow()
 
     # --- the pages (built on first use) ------------------------------------------------------------
 
@@ -309,6 +330,10 @@ class MainWindow(ScreenShareMixin, GeometryMixin, QMainWindow):
         self._slots[key].addWidget(page)
         if key == "settings":
             cast("SettingsPage", page).use_store(self.store)
+        if key == "dashboard":
+            cast("DashboardPage", page).needs_doing.open_requested.connect(self.open_resolving)
+        if key == "timetable":
+            cast("TimetablePage", page).reminder_days = lambda: self.store.get(settings.REMINDER_DAYS)
         if key == "help" and self._facts is not None:
             cast("HelpPage", page).show_facts(self._shown_facts(self._facts))
         if key == "manual-entry" and self._second_person is not None:
@@ -357,6 +382,8 @@ class MainWindow(ScreenShareMixin, GeometryMixin, QMainWindow):
         self.sync_button.setEnabled(True)
         if not ok:  # a good sync shows as "Last sync: just now" in the status bar
             self.show_message(message)
+        else:
+            self.reminders.check(self._own_access, self._today())
 
     def _page_loaded(self, key: str) -> None:
         self._pending.discard(key)

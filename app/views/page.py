@@ -121,6 +121,16 @@ class Page(QWidget):
         """The key that identifies ``row`` across reloads (select by key); rows' "key" by default."""
         return row.get("key") if isinstance(row, Mapping) else getattr(row, "key", None)
 
+    def printable(self, printed_by: str) -> Callable[[], Any] | None:
+        """What Print (Ctrl+P), Print preview and Export PDF print for this page: a function run on the task
+        runner that returns an ``app.services.report_html.Report`` (see ``app.views.print_document``), or
+        None when the page has nothing to print. ``printed_by`` names who prints it (masked when sharing)."""
+        return None
+
+    def print_name(self) -> str:
+        """The file name (without ".pdf") Export PDF suggests."""
+        return self.title or self.key
+
     # --- the page contract ---------------------------------------------------------------------------
 
     @property

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from app.services import screen_share
 from app.signals import hub
+from app.views.table_export import TableExport
 from app.views.table_rows import Column, Prepared, R, SortKey, attr, field, prepare, sort_key
 
 __all__ = ["Column", "Prepared", "RecordSortProxy", "RecordTable", "RecordTableModel", "attr", "field",
@@ -242,9 +243,15 @@ class RecordTable(QWidget, Generic[R]):
         self._stack.addWidget(self._view)
         self._stack.addWidget(message_page)
 
+        # "Export CSV…" beside the filter and on the right-click menu: every table has it, from here.
+        self.export = TableExport(self, name)
+        top = QHBoxLayout()
+        top.addWidget(self._filter, 1)
+        top.addWidget(self.export.button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self._filter)
+        layout.addLayout(top)
+        layout.addWidget(self.export.note)
         layout.addWidget(self._stack, 1)
         self._update_state()
 
@@ -372,6 +379,7 @@ class RecordTable(QWidget, Generic[R]):
     def _update_state(self) -> None:
         has_rows = self._model.rowCount() > 0
         self._filter.setVisible(has_rows)  # nothing to filter otherwise
+        self.export.set_available(has_rows)
         if not has_rows:
             self._show_message(self._empty_message)
         elif self._proxy.rowCount() == 0:

@@ -1,6 +1,7 @@
-"""``--screenshot DIR``: a PNG of every main view, for checking the screens and for the help desk, of
-the Add user dialog filled in (add-user.png), and of the Users page in screen-share mode
-(screen-share.png)."""
+"""``--screenshot DIR``: a PNG of every main view (income.png among them: the income statement), for
+checking the screens and for the help desk, of
+the Add user dialog filled in (add-user.png), of the Users page in screen-share mode
+(screen-share.png), and of the dashboard's "What needs doing" panel (needs-doing.png)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ def save_all(window: MainWindow, folder: Path) -> list[Path]:
         saved.append(path)
     saved.append(save_add_user(window, folder))
     saved.append(save_screen_share(window, folder))
+    saved.append(save_needs_doing(window, folder))
     window.show_section(SECTIONS[0][0])
     return saved
 
@@ -84,4 +86,19 @@ def save_screen_share(window: MainWindow, folder: Path) -> Path:
         if not was_on:
             window.toggle_screen_share()
             _settle()
+    return path
+
+
+def save_needs_doing(window: MainWindow, folder: Path) -> Path:
+    """The dashboard's "What needs doing" panel on its own."""
+    from app.views.dashboard_page import DashboardPage
+
+    window.show_section("dashboard")
+    _settle()
+    page = window.pages["dashboard"]
+    path = folder / "needs-doing.png"
+    panel = page.needs_doing if isinstance(page, DashboardPage) else None
+    shown = panel if panel is not None and panel.isVisible() else window  # one line beside the heading
+    if not shown.grab().save(str(path)):
+        raise OSError(f"could not save {path}")
     return path

@@ -6,6 +6,8 @@ import importlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
+from app.services.profile import PracticeAccess
+from app.services.rules import FINANCE_VIEW
 from app.views.page import Page
 
 
@@ -14,14 +16,16 @@ class Section:
     key: str
     title: str
     page: str  # "module:Class" of its Page, imported when the section is first shown
+    needs_role: str | None = None  # listed, and shown, only to people with this role at the practice
 
 
 SECTION_PAGES = (
     Section("dashboard", "Dashboard", "app.views.dashboard_page:DashboardPage"),
     Section("manual-entry", "Manual entry", "app.views.manual_entry_page:ManualEntryPage"),
     Section("declarations", "Declarations", "app.views.declarations_page:DeclarationsPage"),
+    Section("income", "Income", "app.views.income_page:IncomePage", needs_role=FINANCE_VIEW),
     Section("offers", "Offers", "app.views.offers_page:OffersPage"),
-    Section("timetable", "Timetable", "app.views.record_pages:TimetablePage"),
+    Section("timetable", "Timetable", "app.views.timetable_page:TimetablePage"),
     Section("users", "Users", "app.views.users_page:UsersPage"),
     Section("settings", "Settings", "app.views.settings_page:SettingsPage"),
     Section("help", "Help", "app.views.help_page:HelpPage"),
@@ -29,6 +33,12 @@ SECTION_PAGES = (
 SECTIONS = tuple((section.key, section.title) for section in SECTION_PAGES)
 # The pages' modules, e.g. to import in the background after the first paint (importing creates no widget).
 PAGE_MODULES = tuple(dict.fromkeys(section.page.split(":")[0] for section in SECTION_PAGES))
+
+
+def hidden_sections(access: PracticeAccess | None) -> frozenset[str]:
+    """The keys of the sections not listed for ``access`` (signed out: every section that needs a role)."""
+    return frozenset(section.key for section in SECTION_PAGES if section.needs_role is not None
+                     and (access is None or not access.has(section.needs_role)))
 
 
 def import_pages() -> None:

@@ -13,9 +13,11 @@ import pytest
 from PySide6.QtGui import QImage
 
 BIN = Path(sys.executable).parent / "cqrs-desktop"
-VIEWS = ("dashboard", "manual-entry", "declarations", "offers", "timetable", "users", "settings", "help",
+VIEWS = ("dashboard", "manual-entry", "declarations", "income", "offers", "timetable", "users", "settings",
+         "help",
          "add-user",  # the Add user dialog, filled in
-         "screen-share")  # the Users page in screen-share mode
+         "screen-share",  # the Users page in screen-share mode
+         "needs-doing")  # the dashboard's "What needs doing" panel
 
 
 DEMO_EMAIL = "practice.manager@nhs.net"
