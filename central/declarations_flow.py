@@ -7,7 +7,8 @@ The practice declares (Declaration Management), which takes a snapshot of the ca
 and £ and moves the declaration to "Awaiting Commissioning Organisation Approval". The commissioner
 approves (Approval Management), then finance-approves (Finance Management) and marks it paid.
 No payment without acceptance: a service offered to the practice is declared only once its offer is
-accepted (central.offer_gate), whoever calls :func:`declare`.
+accepted (central.offer_gate), whoever calls :func:`declare`; and only a claim is declared: QOF for its
+year end (31 March) only, the monthly QOF results tracking progress (app.services.windows).
 A recalculation of declared-but-unpaid achievement sends it back to the first status
 (:func:`reopen_declarations`); a paid declaration stays paid (an adjustment is a new matter).
 """
@@ -21,6 +22,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from app.services.format import uk_date
 from app.services.rules import (  # noqa: F401  (the statuses are used as flow.PAID etc. elsewhere)
     APPROVED,
     AWAITING_COMMISSIONER,
@@ -29,6 +31,7 @@ from app.services.rules import (  # noqa: F401  (the statuses are used as flow.P
     FINANCE_APPROVED,
     PAID,
 )
+from app.services.windows import not_declarable_reason, qof_year_end
 from central import audit, feed
 from central.errors import ApiError
 from central.models import DONE, PENDING, CalculatedResult, Declaration, Organisation, Recalculation, User
@@ -87,12 +90,23 @@ def find(session: Session, practice_id: int, service: str, achievement_date: dat
                                                     Declaration.achievement_date == achievement_date))
 
 
+def check_claim(service: str, achievement_date: date) -> None:
+    """Refuse (422 ``not_declarable``) a result that is not a claim, naming what can be declared and when."""
+    reason = not_declarable_reason(service, achievement_date)
+    if reason is not None:
+        year_end = uk_date(qof_year_end(achievement_date))
+        raise ApiError(422, "not_declarable", reason,
+                       fields={"achievement_date": f"QOF is declared for its year end only: {year_end}."})
+
+
 def declare(session: Session, practice: Organisation, service: str, achievement_date: date, user: User,
             now: datetime, source: str | None = None) -> Declaration:
     """The practice declares its calculated achievement (checks of roles and windows are the caller's).
 
-    Refused (409 ``offer_not_accepted``) for a service whose offer covering the date is not accepted.
+    Refused (422 ``not_declarable``) for a result that is not a claim (a monthly QOF result), and (409
+    ``offer_not_accepted``) for a service whose offer covering the date is not accepted.
     """
+    check_claim(service, achievement_date)
     check_declaring(session, practice.id, service, achievement_date)
     results = list(session.scalars(select(CalculatedResult).where(
         CalculatedResult.practice_id == practice.id, CalculatedResult.service == service,

@@ -3,7 +3,9 @@ result or a declaration, with its status, history, and whether it can be declare
 
 What can still be declared (its window open today) is kept apart from what was missed (the window closed
 before it was declared); a service whose offer is not accepted cannot be declared, because CQRS pays
-nothing for it until then (app.services.offer_rules, the same rule the service applies).
+nothing for it until then (app.services.offer_rules, the same rule the service applies). Only claims are
+listed: a monthly QOF result tracks progress and is never declared (app.services.windows), so it shows
+here only if something was declared or queued for it in the past.
 
 No Qt: run these through the task runner (database work). Declaring only queues the request in the
 outbox; the sync engine sends it. The central service checks the same rules (role, window, status), so
@@ -34,7 +36,14 @@ from app.services.rules import (
     QOF_SERVICE,
     service_name,
 )
-from app.services.windows import DECLARATION_DEADLINE, declaration_window, event_spans
+from app.services.windows import (
+    DECLARATION_DEADLINE,
+    WindowState,
+    declaration_window,
+    event_spans,
+    not_declarable_reason,
+    not_declarable_short,
+)
 
 KIND = DECLARATION  # the outbox kind of a declaration is its feed type
 
@@ -106,6 +115,8 @@ class DeclarationRow:
     nothing_to_pay: bool = False  # what Declare would send pays nothing (£0.00), whoever may see £
     item_key: str | None = None  # the newest outbox item for it (its Idempotency-Key), sent ones included
     item_status: OutboxStatus | None = None  # that item's status
+    claim: bool = True  # False: a result that is never declared (a monthly QOF result), shown for its past
+
 
     @property
     def key(self) -> str:
@@ -132,6 +143,8 @@ class DeclarationRow:
             return SENT_NOT_PULLED
         if self.waiting in _PROBLEM and self.status in DECLARABLE:
             return f"Not accepted by CQRS: {self.problem or 'no reason was given.'}"
+        if not self.claim and self.status in DECLARABLE:
+            return self.window  # what it is for, in a few words; why_not says it in full
         if self.offer_block and self.status in DECLARABLE and (self.window_open or self.offer_final):
             return self.offer_block if self.offer_final else f"{self.offer_block} {self.window}"
         if not self.sent_back:
@@ -207,17 +220,23 @@ def _row(service: str, when: date, result: Mapping[str, Any] | None, record: Map
          finance: bool, today: date) -> DeclarationRow:
     status = str(record.get("status") or AWAITING_PROVIDER) if record else NOT_DECLARED
     history = _history(record)
-    sent_back = is_sent_back(status, history)
+    not_claim = not_declarable_reason(service, when)
+    sent_back = is_sent_back(status, history) and not_claim is None  # not to be declared again
     waiting = item.status if item is not None and item.status is not OutboxStatus.SENT else None
     window = declaration_window(events, service, when, today)
+    if not_claim is not None:  # never declarable, so no window is open and none was missed
+        window = WindowState(False, not_declarable_short(service, when))
     name = _name(service, when, result)
-    block = declaring_block(offers, service, when, name) if status in DECLARABLE else None
+    open_claim = status in DECLARABLE and not_claim is None
+    block = declaring_block(offers, service, when, name) if open_claim else None
     if waiting in _PENDING:
         why_not = WAITING_TO_BE_SENT
     elif record is None and item is not None and item.status is OutboxStatus.SENT:
         why_not = SENT_NOT_PULLED  # CQRS has it; the pull that brings it back has not happened yet
     elif status not in DECLARABLE:
         why_not = _DECLARED_NOTES.get(status, f"Already declared ({status}).")
+    elif not_claim is not None:
+        why_not = not_claim
     elif result is None:
         why_not = f"There is no calculated achievement for {uk_date(when)} to declare."
     elif block is not None and (block.final or window.open):
@@ -226,7 +245,7 @@ def _row(service: str, when: date, result: Mapping[str, Any] | None, record: Map
         why_not = window.message
     else:
         why_not = ""
-    missed = (status in DECLARABLE and result is not None and not (block and block.final)
+    missed = (open_claim and result is not None and not (block and block.final)
               and _closed(events, service, when, today))
     # A row declarable now shows what Declare would send (the calculation); a declared one what was declared
     # (and approved, and paid), even if a later extract changed the calculation.
@@ -247,7 +266,7 @@ def _row(service: str, when: date, result: Mapping[str, Any] | None, record: Map
         offer_final=bool(block and block.final),
         nothing_to_pay=status in DECLARABLE and _pays_nothing(source),
         item_key=item.key if item is not None else None,
-        item_status=item.status if item is not None else None)
+        item_status=item.status if item is not None else None, claim=not_claim is None)
 
 
 def _rows(ods: str, *, finance: bool, today: date,
@@ -259,7 +278,10 @@ def _rows(ods: str, *, finance: bool, today: date,
     items = _declaration_items(ods)
     events = cache_store.records(ods, TIMETABLE_EVENT)
     offers = cache_store.records(ods, OFFER)
-    keys = set(results) | set(declared)
+    # A result that is not a claim (a monthly QOF result) is left out, unless declared or queued before.
+    keys = {key for key in results
+            if key in items or not_declarable_reason(key[0], date.fromisoformat(key[1])) is None}
+    keys |= set(declared)
     if only is not None:
         keys &= {(only[0], only[1].isoformat())}
     rows = [_row(service, date.fromisoformat(day), results.get((service, day)), declared.get((service, day)),
@@ -336,6 +358,8 @@ def commissioner(ods: str) -> str | None:
 
 
 def _check(row: DeclarationRow | None, service: str, achievement_date: date) -> None:
+    if row is None and (reason := not_declarable_reason(service, achievement_date)) is not None:
+        raise DeclarationRefused(reason)
     if row is None:
         raise DeclarationRefused(f"There is no calculated achievement for {service} on "
                                  f"{uk_date(achievement_date)} to declare.")

@@ -7,6 +7,11 @@ so a form can tell when its window opens or closed and never queues what would b
 - Entry window: an "entry window" event for the achievement date whose first-last days cover today.
 - Declaration window: from the day after the achievement date up to the latest "declaration deadline"
   event for that achievement date.
+- Only a claim is declared at all: QOF for its year end (31 March) only. CQRS calculates the QOF
+  achievement payment from the year-end extract; the monthly QOF results track progress through the year
+  (the dashboard) and are not used for payment, and aspiration is paid monthly without a declaration.
+  Other services (enhanced services, V&I) are declared per period. The service refuses the rest (422
+  ``not_declarable``); the desktop neither lists them as declarable or missed nor queues them.
 A window event with no service applies to every service. Days are counted in England (Europe/London),
 whatever the machine's zone; dates are worded by app.services.format, never by the machine's locale.
 """
@@ -19,12 +24,14 @@ from datetime import date, datetime
 from typing import Any
 
 from app.services.format import to_london, uk_date
+from app.services.rules import QOF_SERVICE, qof_year
 
 # Timetable event kinds that open and close windows.
 ENTRY_WINDOW = "entry window"
 DECLARATION_DEADLINE = "declaration deadline"
 
 Span = tuple[date, date]  # an event's first and last day
+YEAR_END_MONTH, YEAR_END_DAY = 3, 31  # 31 March, the QOF year's last day
 
 
 @dataclass(frozen=True)
@@ -91,3 +98,33 @@ def declaration_window(events: Iterable[Mapping[str, Any]], service: str, achiev
     """Whether ``service`` at ``achievement_date`` can be declared ``today``, and why not."""
     spans = event_spans(events, DECLARATION_DEADLINE, service, achievement_date)
     return declaration_state((starts for starts, _ends in spans), achievement_date, today)
+
+
+# --- what is a claim -------------------------------------------------------------------------------------
+
+def qof_year_end(day: date) -> date:
+    """31 March at the end of the QOF year ``day`` falls in (1 April to 31 March)."""
+    return date(int(qof_year(day)[:4]) + 1, YEAR_END_MONTH, YEAR_END_DAY)
+
+
+def is_declarable(service: str, achievement_date: date) -> bool:
+    """Whether ``service`` at ``achievement_date`` is a claim at all (whether it can be declared today is
+    for the timetable and the offers to say)."""
+    return service != QOF_SERVICE or achievement_date == qof_year_end(achievement_date)
+
+
+def not_declarable_reason(service: str, achievement_date: date) -> str | None:
+    """Why ``service`` at ``achievement_date`` is never declared, with what can be declared and when;
+    None when it is a claim."""
+    if is_declarable(service, achievement_date):
+        return None
+    year_end = qof_year_end(achievement_date)
+    return (f"QOF is declared once a year, for the year end ({uk_date(year_end)}). The result for "
+            f"{uk_date(achievement_date)} shows progress through the year and is not a claim, so there is "
+            f"nothing to declare for it. Declare QOF for {uk_date(year_end)} once that result is in, "
+            "within the declaration window in the timetable.")
+
+
+def not_declarable_short(service: str, achievement_date: date) -> str:
+    """A few words for a table cell: what a result that is not a claim is for."""
+    return f"Progress only: QOF is declared for {uk_date(qof_year_end(achievement_date))}."

@@ -1,8 +1,9 @@
 """Declarations: the practice declares (Declaration Management); the commissioner approves
 (Approval Management), finance-approves and marks paid (Finance Management).
 
-Declaring is refused while a recalculation of the practice is pending, outside the declaration
-window in the timetable, and for a service whose offer for that date is not accepted (409
+Declaring is refused for a result that is not a claim (422 ``not_declarable``: QOF is declared for its
+year end only, app.services.windows), while a recalculation of the practice is pending, outside the
+declaration window in the timetable, and for a service whose offer for that date is not accepted (409
 ``offer_not_accepted``: no payment without acceptance, central.offer_gate). The status flow lives in
 central.declarations_flow; :func:`reopen_declarations` is what a recalculation calls.
 """
@@ -80,6 +81,7 @@ def _declare(db: Session, request: Request, credentials: Bearer, ods: str, body:
     problems = service_problems(body.service, body.achievement_date)
     if problems:
         raise invalid(problems)
+    flow.check_claim(body.service, body.achievement_date)  # before the window: a monthly QOF never opens
     if flow.recalculation_pending(db, access.practice.id, body.service):
         raise ApiError(409, "recalculation_pending",
                        "Achievement is being recalculated. Declare once the new figures are in.")

@@ -49,6 +49,9 @@ from .conftest import START, Api, FakeClock, World
 OWN, NEIGHBOUR, ELSEWHERE = "Z97001", "Z97002", "Z97501"  # NEIGHBOUR: same PCN; ELSEWHERE: other ICB
 ICB, OTHER_ICB = "Q7M", "Q8M"
 MONTH = date(2025, 10, 31)  # START lies in this month's entry and declaration windows
+# What the practice declares for MONTH: a V&I month is a claim (a monthly QOF result is not: QOF is declared
+# for its year end only).
+DECLARED_SERVICE = "6IN1"
 EXAMPLE_EXTRACT = "resources/examples/extract-2025-26.csv"
 
 # Where a caller holds their one role, seen from the practice every cell asks about (OWN).
@@ -170,9 +173,9 @@ class MatrixWorld:
         return {"key": f"matrix-{next(self.serial)}"}
 
     def reset_declaring(self) -> dict[str, Any]:
-        """OWN's QOF declaration for MONTH back where the practice may declare it again."""
+        """OWN's declaration of DECLARED_SERVICE for MONTH back where the practice may declare it again."""
         with self.world.session() as session:
-            session.query(Declaration).filter_by(practice_id=self.practice.id, service="QOF",
+            session.query(Declaration).filter_by(practice_id=self.practice.id, service=DECLARED_SERVICE,
                                                  achievement_date=MONTH).delete()
             session.commit()
         return {}

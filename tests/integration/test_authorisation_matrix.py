@@ -47,6 +47,7 @@ from central.security import (
 
 from .authorisation_world import (
     CALLERS,
+    DECLARED_SERVICE,
     MONTH,
     OWN,
     OWN_COMMISSIONER,
@@ -164,7 +165,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/practices/{ods}/declarations", money=True, target=MatrixWorld.declaration),
     Endpoint("POST", "/practices/{ods}/declarations", allowed=(DECLARATION_MANAGEMENT,), success=201,
              fresh=MatrixWorld.reset_declaring,
-             request=_json({"service": "QOF", "achievement_date": MONTH.isoformat()}),
+             request=_json({"service": DECLARED_SERVICE, "achievement_date": MONTH.isoformat()}),
              state=lambda w, p: w.rows(Declaration, practice_id=w.practice.id)),
     *(Endpoint("POST", f"/declarations/{{declaration_id}}/{step}", allowed=roles, money=True,
                target=lambda w, before=before: w.declaration(before),

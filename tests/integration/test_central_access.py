@@ -61,7 +61,7 @@ def test_seeing_a_practice_without_the_role_is_403(api: Api, world: World) -> No
     for method, path, body in (("GET", "/practices/Z91001/users", None),
                                ("POST", "/practices/Z91001/offers/1/accept", None),
                                ("POST", "/practices/Z91001/declarations",
-                                {"service": "QOF", "achievement_date": "2025-10-31"}),
+                                {"service": "QOF", "achievement_date": "2026-03-31"}),  # the year end
                                ("POST", "/practices/Z91001/manual-entries",
                                 {"service": "QOF", "achievement_date": "2025-10-31", "values": {"X": 1}})):
         response = api.call(method, path, token, json=body, headers={"Idempotency-Key": "k"})
@@ -112,9 +112,9 @@ def test_the_extract_service_account_is_no_member_of_any_practice(api: Api, worl
                          ("GET", "/offers"), ("GET", f"/manual-entries/{entry_id}"),
                          ("POST", "/declarations"), ("POST", f"/manual-entries/{entry_id}/approve")):
         theirs = api.call(method, f"/practices/Z91120{path}", uploader,
-                          json={"service": "QOF", "achievement_date": "2025-10-31"})
+                          json={"service": "QOF", "achievement_date": "2026-03-31"})
         missing = api.call(method, f"/practices/Z99999{path}", uploader,
-                           json={"service": "QOF", "achievement_date": "2025-10-31"})
+                           json={"service": "QOF", "achievement_date": "2026-03-31"})
         assert theirs.status_code == missing.status_code == 404, path
         assert theirs.json() == missing.json()
     assert api.post(f"/declarations/{declaration_id}/approve", uploader).status_code == 404

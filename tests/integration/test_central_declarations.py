@@ -1,25 +1,42 @@
 """Declarations: declared by the practice, approved and finance-approved by the commissioner, paid;
-refused while a recalculation is pending or outside the window; reopened by a recalculation."""
+refused while a recalculation is pending or outside the window, and for a monthly QOF result (QOF is
+declared for its year end only); reopened by a recalculation.
+
+QOF is declared here for its year end (31 Mar 2026), with the service's clock inside that window."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select
 
 from central.declarations_flow import finish_recalculation, request_recalculation
-from central.models import CalculatedResult, Organisation
+from central.models import AuditEntry, CalculatedResult, Change, Declaration, IdempotencyRecord, Organisation
 from central.routers.declarations import reopen_declarations
 from central.security import DECLARATION_MANAGEMENT, FINANCE_VIEW, VIEW
 
 from .conftest import START, Api, FakeClock, World
 
-DECLARE = {"service": "QOF", "achievement_date": "2025-10-31"}
+YEAR_END = date(2026, 3, 31)
+DECLARE = {"service": "QOF", "achievement_date": YEAR_END.isoformat()}
+YEAR_END_OPEN = datetime(2026, 4, 8, 10, 0, tzinfo=UTC)  # the year end can be declared until 24 Jun 2026
+OCTOBER = date(2025, 10, 31)  # a monthly QOF result, inside October's window at START
 
 
-def _results(world: World, practice: Organisation, service: str = "QOF") -> None:
+@pytest.fixture(autouse=True)
+def _year_end_window(clock: FakeClock) -> Iterator[None]:
+    clock.now = YEAR_END_OPEN
+    yield
+    clock.now = START
+
+
+def _results(world: World, practice: Organisation, service: str = "QOF", when: date = YEAR_END) -> None:
     with world.session() as session:
         for indicator, points, payment in (("DM020", "12.5", "2801.37"), ("AST007", "41/3", "1000.1")):
             session.add(CalculatedResult(practice_id=practice.id, service=service, indicator_id=indicator,
-                                         achievement_date=date(2025, 10, 31), points=points, payment=payment,
+                                         achievement_date=when, points=points, payment=payment,
                                          calculated_at=START))
         session.commit()
 
@@ -99,13 +116,42 @@ def test_declaring_waits_for_a_pending_recalculation(api: Api, world: World) -> 
 def test_declaring_only_inside_the_declaration_window(api: Api, world: World, clock: FakeClock) -> None:
     practice = _practice(world, "Z91105")
     _results(world, practice)
-    clock.advance(days=20)  # 25 Nov: October's deadline was the 24th
+    clock.now = datetime(2026, 6, 25, 10, 0, tzinfo=UTC)  # the year end's deadline was 24 Jun 2026
     late = api.post("/practices/Z91105/declarations", api.token(world.manager(practice)), json=DECLARE)
     assert late.status_code == 409 and late.json()["error"]["code"] == "declaration_window_closed"
-    assert "24 Nov 2025" in late.json()["error"]["message"]
+    assert "24 Jun 2026" in late.json()["error"]["message"]
     early = api.post("/practices/Z91105/declarations", api.token(world.manager(practice)),
-                     json={"service": "QOF", "achievement_date": "2025-11-30"})
-    assert early.status_code == 409
+                     json={"service": "QOF", "achievement_date": "2027-03-31"})  # the next year end
+    assert early.status_code == 409 and early.json()["error"]["code"] == "declaration_window_closed"
+
+
+def test_a_monthly_qof_result_is_not_declared_and_nothing_is_written(api: Api, world: World,
+                                                                     clock: FakeClock) -> None:
+    practice = _practice(world, "Z91112")
+    _results(world, practice, when=OCTOBER)
+    clock.now = START  # inside October's declaration window: the refusal is not about the window
+
+    def written() -> tuple[int, ...]:
+        with world.session() as session:
+            return tuple(session.scalar(select(func.count()).select_from(table)) or 0
+                         for table in (Declaration, AuditEntry, Change, IdempotencyRecord))
+
+    token = api.token(world.manager(practice))
+    before = written()
+    refused = api.post("/practices/Z91112/declarations", token,
+                       json={"service": "QOF", "achievement_date": OCTOBER.isoformat()},
+                       headers={"Idempotency-Key": "declare-z91112-october"})
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "not_declarable"
+    assert error["message"].startswith("QOF is declared once a year, for the year end (31 Mar 2026).")
+    assert "31 Oct 2025 shows progress" in error["message"]
+    assert error["fields"] == {"achievement_date": "QOF is declared for its year end only: 31 Mar 2026."}
+    assert written() == before  # nothing written: no declaration, audit line, feed change or stored reply
+    # The same date of an enhanced service is a claim, declared as before.
+    _results(world, practice, service="LDHC", when=OCTOBER)
+    assert api.post("/practices/Z91112/declarations", token,
+                    json={"service": "LDHC", "achievement_date": OCTOBER.isoformat()}).status_code == 201
 
 
 def test_a_recalculation_sends_the_declaration_back_to_the_practice(api: Api, world: World) -> None:
@@ -117,7 +163,7 @@ def test_a_recalculation_sends_the_declaration_back_to_the_practice(api: Api, wo
     cursor = api.get("/practices/Z91106/changes?limit=1000", manager).json()["next"]
 
     with world.session() as session:
-        reopened = reopen_declarations(session, practice.id, "QOF", date(2025, 10, 31))
+        reopened = reopen_declarations(session, practice.id, "QOF", YEAR_END)
         session.commit()
     assert [d.id for d in reopened] == [declared["id"]]
 

@@ -130,23 +130,21 @@ def test_the_same_extract_again_changes_nothing(db):
 
 
 def test_a_recalculation_sends_a_declared_achievement_back_to_the_practice(db):
+    """October's 6-in-1 claim, declared and approved by the ICB in the seed (a monthly QOF result is not a
+    claim: QOF is declared for its year end only), goes back to the practice when October is recalculated."""
     clock = demo_clock()
-    with db.begin() as session:
-        begin_write(session)
+    with db() as session:
         practice = organisation(session, "Z99001")
-        manager = session.scalars(select(User).where(User.email == "practice.manager@nhs.net")).one()
-        declaration = flow.declare(session, practice, "QOF", OCTOBER, manager, clock())
-        assert declaration.status == flow.AWAITING_COMMISSIONER
+        declaration = session.scalars(select(Declaration).where(
+            Declaration.practice_id == practice.id, Declaration.service == "6IN1",
+            Declaration.achievement_date == OCTOBER)).one()
+        assert declaration.status == flow.APPROVED
         declared_payment = declaration.payment
-        declared = [c.data for c in feed_rows(session, practice.id, "result")
-                    if c.entity_id == f"QOF:{OCTOBER}"]
-    # A corrected October extract: one more patient achieving an indicator between its thresholds.
-    paying = next(i["indicator_id"] for i in declared[-1]["indicators"] if i["band"] == "between thresholds")
+    # A corrected October extract: one more dose given.
     text = demo_extracts(THIS_YEAR, months=[OCTOBER])[OCTOBER]
-    line = next(x for x in text.splitlines() if x.startswith(f"Z99001,QOF,{paying},"))
-    code, service, ind, day, num, den, pca = line.split(",")
-    assert int(num) < int(den)
-    corrected = text.replace(line, ",".join([code, service, ind, day, str(int(num) + 1), den, pca]))
+    line = next(x for x in text.splitlines() if x.startswith("Z99001,6IN1,DOSES,"))
+    code, service, item, day, doses, *rest = line.split(",")
+    corrected = text.replace(line, ",".join([code, service, item, day, str(int(doses) + 1), *rest]))
     with db.begin() as session:
         begin_write(session)
         ingest_text(session, corrected, THIS_YEAR, clock=clock)
@@ -157,7 +155,7 @@ def test_a_recalculation_sends_a_declared_achievement_back_to_the_practice(db):
         result = [
             c.data
             for c in feed_rows(session, declaration.practice_id, "result")
-            if c.entity_id == f"QOF:{OCTOBER}"
+            if c.entity_id == f"6IN1:{OCTOBER}"
         ][-1]
         assert Fraction(result["payment"]) > Fraction(declared_payment)
 

@@ -61,9 +61,10 @@ def _declaration(number: int, service: str, when: date, status: str, history: li
             "history": history, "declared_at": history[0]["at"], "updated_at": history[-1]["at"]}
 
 
-# February's QOF and LD health checks are paid; March's QOF was declared, then sent back by a
-# recalculation (in British Summer Time, so the history shows 11:02 for 10:02 UTC); March's flu is with the
-# commissioner; the rest are not declared.
+# February's QOF (declared before QOF was declared for its year end only: old data, shown as it is) and LD
+# health checks are paid; March's QOF was declared, then sent back by a recalculation (in British Summer
+# Time, so the history shows 11:02 for 10:02 UTC); March's flu is with the commissioner; the rest are not
+# declared. January's QOF result tracks progress and is not a claim, so it is not listed.
 PAID_HISTORY = [_step(AWAITING_COMMISSIONER, "2026-03-10T10:12:00+00:00", PRACTICE_MANAGER),
                 _step("Approved", "2026-03-16T14:30:00+00:00", APPROVER),
                 _step("Finance Approved", "2026-03-20T16:05:00+00:00", FINANCE),
@@ -192,7 +193,8 @@ def every_text(page: DeclarationsPage) -> list[str]:
 
 def test_no_money_anywhere_for_a_user_without_finance_view(open_page) -> None:
     page = open_page(VIEW_ONLY)
-    assert len(shown_rows(page)) == 15  # QOF, flu, shingles, LD checks, weight management x 3 months
+    # Flu, shingles, LD checks, weight management x 3 months, QOF's year end and February's old declaration.
+    assert len(shown_rows(page)) == 14
     texts = every_text(page)
     assert [text for text in texts if "£" in text] == []
     assert "Payment" not in headers(page)
@@ -327,7 +329,7 @@ def test_the_status_filter(open_page) -> None:
     page = open_page(MANAGER)
     # March can still be declared (until 24 Apr); January's and February's windows have closed.
     assert [page.filter.itemText(i) for i in range(page.filter.count())] == [
-        "Needs declaring (4)", "Missed (8)", "With the commissioner (1)", "Paid (2)", "All (15)"]
+        "Needs declaring (4)", "Missed (7)", "With the commissioner (1)", "Paid (2)", "All (14)"]
 
     def choose(name: str) -> list[declarations.DeclarationRow]:
         page.filter.setCurrentIndex(declarations.FILTERS.index(name))
@@ -339,12 +341,13 @@ def test_the_status_filter(open_page) -> None:
     assert {row.achievement_date for row in needs} == {MARCH}
     assert [row.service for row in needs if row.sent_back] == ["QOF"]
     missed = choose(declarations.MISSED)
-    assert len(missed) == 8 and {row.achievement_date for row in missed} == {JANUARY, FEBRUARY}
+    assert len(missed) == 7 and {row.achievement_date for row in missed} == {JANUARY, FEBRUARY}
+    assert "QOF" not in {row.service for row in missed}  # January's QOF result is not a claim
     assert all(row.next_step.startswith("Declaring closed on") for row in missed)
     assert [(row.service, row.status) for row in choose(declarations.WITH_COMMISSIONER)] == [
         ("FLU", AWAITING_COMMISSIONER)]
     assert {row.service for row in choose(declarations.PAID_STAGE)} == {"QOF", "LDHC"}
-    assert len(choose(declarations.ALL)) == 15
+    assert len(choose(declarations.ALL)) == 14
     choose(declarations.NEEDS_DECLARING)  # the text filter narrows what the status filter shows
     text_filter = next(edit for edit in page.table.findChildren(QLineEdit)
                        if edit.accessibleName() == "Filter declarations")

@@ -71,9 +71,10 @@ def test_needs_declaring_is_only_what_is_open_today_and_closed_ones_are_missed(c
     missed = [row for row in rows if row.stage == declarations.MISSED]
     assert {row.achievement_date for row in needs} == {MARCH} and len(needs) == 5
     assert all(row.window_open and row.can_declare for row in needs)
-    assert {row.achievement_date for row in missed} == {JANUARY, FEBRUARY} and len(missed) == 10
+    # January's and February's claims (four services each; their QOF results are not claims) were missed.
+    assert {row.achievement_date for row in missed} == {JANUARY, FEBRUARY} and len(missed) == 8
     assert all(not row.window_open and row.missed and not row.can_declare for row in missed)
-    assert _row("QOF", FEBRUARY).why_not == "Declaring closed on 24 Mar 2026."
+    assert _row("LDHC", FEBRUARY).why_not == "Declaring closed on 24 Mar 2026."
     # Before March's window opens, March is neither: it is listed under "All" only.
     early = declarations.load(ODS, finance=True, today=MARCH)
     assert {row.stage for row in early if row.achievement_date == MARCH} == {declarations.OTHER_STAGE}
@@ -127,16 +128,18 @@ def test_declaring_several_queues_one_item_each_and_a_refused_one_stops_none(cac
                    {"service": "FLU", "achievement_date": MARCH.isoformat()}, owner=OWNER)  # another window
     heard: list[frozenset[str]] = []
     hub().data_changed.connect(heard.append)
-    keys = [f"QOF:{MARCH}", f"WM:{MARCH}", f"FLU:{MARCH}", f"QOF:{FEBRUARY}", "LDHC:not-a-date",
-            f"LDHC:{MARCH}"]
+    keys = [f"QOF:{MARCH}", f"WM:{MARCH}", f"FLU:{MARCH}", f"LDHC:{FEBRUARY}", "LDHC:not-a-date",
+            f"LDHC:{MARCH}", f"QOF:{FEBRUARY}"]
     outcomes = declarations.declare_many(ODS, keys, TODAY, owner=OWNER)
 
     assert [outcome.key for outcome in outcomes] == keys
-    assert [outcome.entry is not None for outcome in outcomes] == [True, False, False, False, False, True]
+    assert [outcome.entry is not None for outcome in outcomes] == [True, False, False, False, False, True,
+                                                                    False]
     refused = {outcome.key: outcome.refused for outcome in outcomes if outcome.refused}
     assert "Not paid until the offer" in refused[f"WM:{MARCH}"]
     assert "already declared on this PC and waiting to be sent" in refused[f"FLU:{MARCH}"]
-    assert "Declaring closed on 24 Mar 2026." in refused[f"QOF:{FEBRUARY}"]
+    assert "Declaring closed on 24 Mar 2026." in refused[f"LDHC:{FEBRUARY}"]
+    assert refused[f"QOF:{FEBRUARY}"].startswith("QOF is declared once a year, for the year end (31 Mar")
     assert "LDHC:not-a-date" in refused
     queued = [item for item in outbox.items(ODS) if item.body["service"] in ("QOF", "LDHC")]
     assert [(item.body["service"], item.body["achievement_date"], item.owner, item.status)
