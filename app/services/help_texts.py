@@ -16,8 +16,8 @@ HELP_DIR = Path(__file__).resolve().parents[2] / "resources" / "help"
 # (file name without .md, the title in the contents), in the order the contents list them.
 SCREEN_TOPICS = (
     ("dashboard", "Dashboard"), ("manual-entry", "Manual entry"), ("declarations", "Declarations"),
-    ("offers", "Offers"), ("timetable", "Timetable"), ("users", "Users"), ("settings", "Settings"),
-    ("help", "Help"),
+    ("income", "Income"), ("offers", "Offers"), ("timetable", "Timetable"), ("users", "Users"),
+    ("settings", "Settings"), ("help", "Help"),
 )
 GENERAL_TOPICS = (
     ("guide", "Using CQRS Desktop"), ("qof-points", "QOF points and pounds"),

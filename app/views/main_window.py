@@ -37,7 +37,14 @@ from app.views.print_actions import PrintActions
 from app.views.reminders import Reminders
 from app.views.screen_share_banner import ScreenShareBanner
 from app.views.screen_share_window import ScreenShareMixin
-from app.views.sections import SECTION_PAGES, SECTIONS, Pages, import_pages, page_class  # noqa: F401  (import_pages re-exported)
+from app.views.sections import (  # noqa: F401  (import_pages re-exported)
+    SECTION_PAGES,
+    SECTIONS,
+    Pages,
+    hidden_sections,
+    import_pages,
+    page_class,
+)
 from app.views.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -108,6 +115,7 @@ class MainWindow(ScreenShareMixin, GeometryMixin, QMainWindow):
             self._slots[key] = slot_layout
             self.stack.addWidget(slot)
 
+        self.hidden: frozenset[str] = frozenset()  # sections the signed-in roles may not see
         self.nav = QListWidget()
         self.nav.setObjectName("sections")
         self.nav.setAccessibleName("Sections")
@@ -156,6 +164,7 @@ class MainWindow(ScreenShareMixin, GeometryMixin, QMainWindow):
         self.status.attention_clicked.connect(self.show_section)  # "1 needs your attention: Manual entry"
         self.setStatusBar(self.status)
         self.nav.setCurrentRow(0)
+        self._hide_sections(hidden_sections(None))
 
         hub().sync_started.connect(lambda: self.sync_button.setEnabled(False))
         hub().sync_finished.connect(self._sync_finished)
@@ -236,6 +245,7 @@ class MainWindow(ScreenShareMixin, GeometryMixin, QMainWindow):
         self.practice_picker.setVisible(profile is not None and len(profile.practices) > 1)
         self.practice_name.setText(access.label if access else "Not signed in")
         self._show_who()
+        self._hide_sections(hidden_sections(self._own_access))  # by the roles held, not as shown
         current = self.current_section()
         self._pending = {current}
         self.pages[current]  # noqa: B018  (built now if it was not: it is on screen)
@@ -283,7 +293,17 @@ class MainWindow(ScreenShareMixin, GeometryMixin, QMainWindow):
         self.message.hide()
 
     def show_section(self, key: str) -> None:
-        self.nav.setCurrentRow([k for k, _title in SECTIONS].index(key))
+        """Open section ``key``; one the signed-in roles may not see opens the dashboard instead."""
+        shown = key if key not in self.hidden else "dashboard"
+        self.nav.setCurrentRow([k for k, _title in SECTIONS].index(shown))
+
+    def _hide_sections(self, hidden: frozenset[str]) -> None:
+        """Sections a role may not see are not listed (the Income page without Finance View)."""
+        self.hidden = hidden
+        for row, (key, _title) in enumerate(SECTIONS):
+            self.nav.setRowHidden(row, key in hidden)
+        if self.current_section() in hidden:
+            self.show_section("dashboard")
 
     def open_resolving(self, key: str) -> None:
         """Open the screen that resolves a "What needs doing" item or reminder ("sync": sync now)."""
@@ -344,6 +364,9 @@ class MainWindow(ScreenShareMixin, GeometryMixin, QMainWindow):
 
     def _section_changed(self, row: int) -> None:
         key = SECTIONS[row][0]
+        if key in self.hidden:
+            self.show_section("dashboard")
+            return
         if key in self.pages.built() or not self.isVisible():
             self.pages[key]  # noqa: B018  (built, and loading, the first time it is asked for)
             self._show_row(row)

@@ -38,6 +38,8 @@ def save_all(window: MainWindow, folder: Path) -> list[Path]:
     _settle()  # pages reload after a sync: let them finish first
     saved = []
     for key, _title in SECTIONS:
+        if key in window.hidden:
+            continue  # not listed for the signed-in roles
         window.show_section(key)
         _settle()
         path = folder / f"{key}.png"

@@ -116,7 +116,7 @@ def visit(qtbot, window: MainWindow, key: str) -> Page:
 
 def visit_all(qtbot, window: MainWindow) -> dict[str, Page]:
     """Every section in turn (each page built and loaded), then back to the first."""
-    pages = {key: visit(qtbot, window, key) for key, _title in SECTIONS}
+    pages = {key: visit(qtbot, window, key) for key, _title in SECTIONS if key not in window.hidden}
     window.show_section(SECTIONS[0][0])
     return pages
 
@@ -529,3 +529,14 @@ def test_a_page_left_before_its_first_read_still_reads_it(qtbot, window) -> None
     offers = window.pages["offers"]
     qtbot.waitUntil(lambda: offers.table.model.rowCount() == 1, timeout=3000)
     assert not offers.isVisible()
+
+
+def test_the_income_page_is_listed_only_for_finance_view(make_window) -> None:
+    window = make_window()
+    income = [key for key, _title in SECTIONS].index("income")
+    assert window.nav.isRowHidden(income)  # signed out
+    for roles, listed in ((("View",), False), (ALL_ROLES, True)):
+        window.show_profile(profile(roles), ODS)
+        assert window.nav.isRowHidden(income) is not listed
+        window.show_section("income")
+        assert window.current_section() == ("income" if listed else "dashboard")
