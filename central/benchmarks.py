@@ -1,7 +1,8 @@
 """Peer benchmarks: achievement per QOF indicator across the PCN, the ICB and every practice here.
 
 Each average pools the counts (sum of numerators ÷ sum of denominators), so a large practice
-weighs more than a small one, as in NHS England's published national achievement. "All practices"
+weighs more than a small one, as in NHS England's published national achievement. The PCA rates pool the
+same way: sum of PCAs ÷ sum of (denominator + PCAs), the patients the indicator applied to. "All practices"
 means every practice this service holds: for a regional service that is the region, which is the
 closest national figure we have. Published to each practice as one record per achievement date.
 """
@@ -36,6 +37,7 @@ class KnownResults:
     present: np.ndarray  # bool [groups, indicators]
     numerator: np.ndarray
     denominator: np.ndarray
+    pca: np.ndarray | None = None  # None: no PCAs known (read back from the stored results instead)
 
 
 def publish_benchmarks(session: Session, dates: Iterable[date], known: KnownResults | None = None) -> int:
@@ -61,26 +63,46 @@ def publish_benchmarks(session: Session, dates: Iterable[date], known: KnownResu
         index = {i: n for n, i in enumerate(indicators)}
         practice, indicator = np.array(rows[0], np.int64), np.array([index[i] for i in rows[1]], np.int64)
         num, den = np.array(rows[2], np.int64), np.array(rows[3], np.int64)
-        counted = den > 0
-        practice, indicator, num, den = practice[counted], indicator[counted], num[counted], den[counted]
-        pools = {}
-        for n, kind in enumerate(("pcn", "icb")):
-            orgs = sorted({scopes[p][n] for p in order if scopes[p][n] is not None})
-            org_index = {o: k for k, o in enumerate(orgs)}
-            of = _lookup({p: org_index.get(scopes[p][n], -1) for p in order}, practice)
-            pools[kind] = (org_index, _pool(of, indicator, num, den, len(orgs), len(indicators)))
-        everyone = _pool(np.zeros_like(indicator), indicator, num, den, 1, len(indicators))
+        pca = np.array(rows[4], np.int64)
+        pools, everyone = _pools(order, scopes, practice, indicator, num, den, len(indicators))
+        # PCA rates: PCAs of everyone the indicator applied to (a practice may have PCAs and no denominator).
+        pca_pools, pca_everyone = _pools(order, scopes, practice, indicator, pca, den + pca, len(indicators))
         cache: dict[tuple[int | None, int | None], Serialised] = {}
         averages: dict = {}
         for practice_id in order:
             key = scopes[practice_id]
             if key not in cache:
                 record = _record(day, indicators, key, pools, everyone, averages)
+                _add_pca_rates(record, day, indicators, key, pca_pools, pca_everyone, averages)
                 cache[key] = Serialised(encode_json(record), record)
             writer.add(practice_id, feed.BENCHMARK, f"{QOF_SERVICE}:{day.isoformat()}", cache[key])
             published += 1
     writer.flush()
     return published
+
+
+def _pools(order: list[int], scopes: dict, practice: np.ndarray, indicator: np.ndarray, num: np.ndarray,
+           den: np.ndarray, indicators: int) -> tuple[dict, tuple[list, list, list]]:
+    """Pooled sums per PCN and ICB, and over everyone, of the rows whose ``den`` is above 0."""
+    counted = den > 0
+    practice, indicator, num, den = practice[counted], indicator[counted], num[counted], den[counted]
+    pools = {}
+    for n, kind in enumerate(("pcn", "icb")):
+        orgs = sorted({scopes[p][n] for p in order if scopes[p][n] is not None})
+        org_index = {o: k for k, o in enumerate(orgs)}
+        of = _lookup({p: org_index.get(scopes[p][n], -1) for p in order}, practice)
+        pools[kind] = (org_index, _pool(of, indicator, num, den, len(orgs), indicators))
+    return pools, _pool(np.zeros_like(indicator), indicator, num, den, 1, indicators)
+
+
+def _add_pca_rates(record: dict[str, Any], day: date, indicators: list[str],
+                   key: tuple[int | None, int | None], pools: dict, everyone: tuple[list, list, list],
+                   done: dict) -> None:
+    """Each indicator's pooled PCA rates (PCN, ICB, all) as ``"pca": {...}``, where anyone was counted."""
+    rates = _record(day, indicators, key, pools, everyone, done)["indicators"]
+    for indicator_id, found in record["indicators"].items():
+        if indicator_id in rates:
+            found["pca"] = {scope: rates[indicator_id][scope] for scope in ("pcn", "icb", "all")}
 
 
 def _lookup(mapping: dict[int, int], keys: np.ndarray) -> np.ndarray:
@@ -104,7 +126,7 @@ def _pool(org: np.ndarray, indicator: np.ndarray, num: np.ndarray, den: np.ndarr
 
 def _rows_at(session: Session, day: date, known: KnownResults | None):
     """The practices with QOF results at ``day``, in the order their results were first stored, and
-    (practice, indicator, numerator, denominator) columns of those results."""
+    (practice, indicator, numerator, denominator, pca) columns of those results."""
     result = CalculatedResult
     at_day = (result.service == QOF_SERVICE, result.achievement_date == day)
     summary = session.execute(select(result.practice_id, func.count(), func.min(result.id)).where(*at_day)
@@ -114,11 +136,11 @@ def _rows_at(session: Session, day: date, known: KnownResults | None):
     if known is not None:
         for g in np.flatnonzero(np.array([d == day for d in known.dates], bool)).tolist():
             held[int(known.practice_ids[g])] = g
-    columns: tuple[list, list, list, list] = ([], [], [], [])
+    columns: tuple[list, list, list, list, list] = ([], [], [], [], [])
     read = []
     for practice_id, rows, _ in summary:
         g = held.get(practice_id)
-        if g is None or int(known.present[g].sum()) != rows:
+        if g is None or known.pca is None or int(known.present[g].sum()) != rows:
             read.append(practice_id)
             continue
         where = np.flatnonzero(known.present[g])
@@ -126,10 +148,13 @@ def _rows_at(session: Session, day: date, known: KnownResults | None):
         columns[1].extend(known.indicators[i] for i in where.tolist())
         columns[2].extend(known.numerator[g, where].tolist())
         columns[3].extend(known.denominator[g, where].tolist())
+        columns[4].extend(known.pca[g, where].tolist())
     numerator = result.detail["numerator"].as_integer()
     denominator = result.detail["denominator"].as_integer()
+    pca = result.detail["pca"].as_integer()
     for start in range(0, len(read), 10_000):
-        for row in session.execute(select(result.practice_id, result.indicator_id, numerator, denominator)
+        wanted = select(result.practice_id, result.indicator_id, numerator, denominator, pca)
+        for row in session.execute(wanted
                                    .where(*at_day, result.practice_id.in_(read[start:start + 10_000]))):
             for column, value in zip(columns, row, strict=True):
                 column.append(value if value is not None else 0)

@@ -11,8 +11,8 @@ refuses it with every problem named by line, or accepts an unusual but valid fil
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 from typing import Any
@@ -73,13 +73,16 @@ class Columns:
     denominator: np.ndarray
     pca: np.ndarray
     rows: int
+    # (practice code, date, indicator) -> PCA code -> count, when the file gives PCAs by reason
+    # (NHS England's INDICATOR_VALUES layout); empty for our own layout.
+    pca_reasons: Mapping[tuple[str, date, str], Mapping[str, int]] = field(default_factory=dict)
 
     def rows_between(self, start: int, stop: int) -> Columns:
         """The groups from ``start`` up to ``stop`` (views, not copies)."""
         part = slice(start, stop)
         return Columns(self.year, self.layout, self.codes[part], self.dates[part], self.present[part],
                        self.numerator[part], self.denominator[part], self.pca[part],
-                       int(self.present[part].sum()))
+                       int(self.present[part].sum()), self.pca_reasons)
 
     @property
     def list_size(self) -> np.ndarray:

@@ -22,15 +22,17 @@ def year_of_text(head: str) -> str | None:
     header = next(rows, None)
     if not header:
         return None
-    names = [name.strip().lower() for name in header]
-    if "achievement_date" not in names:
+    names = [name.strip().lower().removeprefix("\ufeff") for name in header]
+    # Our layout's achievement_date (YYYY-MM-DD), or ACH_DATE (YYYYMMDD) of NHS England's INDICATOR_VALUES.
+    column = next((names.index(name) for name in ("achievement_date", "ach_date") if name in names), None)
+    if column is None:
         return None
-    column = names.index("achievement_date")
     first = next(rows, None)
     if first is None or len(first) <= column:
         return None
+    text = first[column].strip()
     try:
-        return qof_year(date.fromisoformat(first[column].strip()))
+        return qof_year(date.fromisoformat(text if "-" in text else f"{text[:4]}-{text[4:6]}-{text[6:]}"))
     except ValueError:
         return None
 

@@ -11,6 +11,7 @@ refused by line, and problems of every year are reported together: nothing is lo
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
@@ -19,6 +20,7 @@ from app.services.rules import RuleSet, available_years, load_rules, qof_year
 from central import extract_check as check
 from central.extract import MAX_BYTES, MAX_PROBLEMS, parse_columns, parse_lines
 from central.extract_columns import Columns, from_practices, read_columns, split_text
+from central.extract_indicator_values import convert, is_indicator_values
 from central.extract_input import ExtractError, ExtractProblem, extract_lines, read_extract_text
 from central.extract_parallel import read_columns_shared
 
@@ -68,8 +70,11 @@ def read_lines_years(lines: list[str], year: str, *, require_caps: bool = True,
     """The extract given line by line (header first), each row under the rules of its own year.
 
     A line whose date cannot be read is left to ``year``'s reader (or the newest shipped year's, when
-    ``year`` is not shipped), which names what is wrong with it.
+    ``year`` is not shipped), which names what is wrong with it. A file in NHS England's INDICATOR_VALUES
+    layout (known by its header) is read into ours first (``central.extract_indicator_values``).
     """
+    if lines and is_indicator_values(lines[0]):
+        return _indicator_values_years(lines, year, require_caps=require_caps, extracted_only=extracted_only)
     shipped = available_years()
     line_years, dates = _line_years(lines, year if year in shipped else max(shipped))
     years = sorted(set(line_years)) or [year]  # a file of only a header: its year's reader says so
@@ -98,6 +103,24 @@ def read_lines_years(lines: list[str], year: str, *, require_caps: bool = True,
             problems += [p for p in exc.problems if p.line is not None or p not in problems]
     if problems:
         raise ExtractError(_in_line_order(problems))
+    return found
+
+
+def _indicator_values_years(lines: list[str], year: str, *, require_caps: bool,
+                            extracted_only: bool) -> Years:
+    """:func:`read_lines_years` of an INDICATOR_VALUES file: its rows in our layout, checked by our rules
+    with every problem named by its line in this file; each year's columns keep their PCA reasons."""
+    converted = convert(lines)
+    try:
+        years = read_lines_years(converted.lines, year, require_caps=require_caps,
+                                 extracted_only=extracted_only)
+    except ExtractError as exc:
+        raise ExtractError(_in_line_order([converted.line_of(p) for p in exc.problems])) from None
+    found: Years = {}
+    for each, (rules, columns) in years.items():
+        groups = set(zip(columns.codes, columns.dates, strict=True))
+        kept = {key: value for key, value in converted.pca_reasons.items() if key[:2] in groups}
+        found[each] = (rules, replace(columns, pca_reasons=kept))
     return found
 
 

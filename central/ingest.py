@@ -194,7 +194,8 @@ def _ingest_year(session: Session, rules: RuleSet, columns: Columns, ids: list[i
         # of the interpreter while it works).
         prepared = beside.submit(prepared_qof, columns, rules, year_ends)
         store.upsert(session, AchievementCount.__table__, count_rows(columns, ids, upload.id, now),
-                     COUNT_KEY, ("numerator", "denominator", "pca", "extract_id", "updated_at"))
+                     COUNT_KEY, ("numerator", "denominator", "pca", "pca_reasons", "extract_id",
+                                 "updated_at"))
         writer = store.FeedWriter(session)
         for g, record in enumerate(achievement_records(columns, upload)):
             writer.add(ids[g], feed.ACHIEVEMENT, columns.dates[g].isoformat(), record)
@@ -210,7 +211,7 @@ def recalculate(
     session: Session, rules: RuleSet, practice: Organisation, achievement_date: date, *, clock: Clock
 ) -> list[dict[str, Any]]:
     """Recalculate one practice at one achievement date from stored counts; publish what changed."""
-    automated, manual = _stored_counts(session, rules, practice.id, achievement_date)
+    automated, manual, reasons = _stored_counts(session, rules, practice.id, achievement_date)
     commissioner = allocations.counts_at(session, practice.id, achievement_date)
     records = []
     qof = automated.get(QOF_SERVICE, {})
@@ -223,7 +224,8 @@ def recalculate(
             if key in rules.indicators
         ]
         year_ends = store.year_end_achievements(session, [practice.id], rules).get(practice.id)
-        records.append(qof_record(rules, achievement_date, list_size, registers, indicator_counts, year_ends))
+        records.append(qof_record(rules, achievement_date, list_size, registers, indicator_counts, year_ends,
+                                  reasons.get(QOF_SERVICE)))
     for service in sorted((set(automated) | set(manual) | set(commissioner)) - {QOF_SERVICE}):
         if service not in rules.services:
             continue
@@ -312,11 +314,13 @@ def list_size_at(session: Session, practice_id: int, day: date) -> int | None:
 
 
 def _stored_counts(session: Session, rules: RuleSet, practice_id: int, day: date):
-    """Automated counts {service: {item: (num, den, pca)}} and manual items {service: {item: count}}.
+    """Automated counts {service: {item: (num, den, pca)}}, manual items {service: {item: count}} and the
+    automated PCA counts by reason {service: {item: {code: count}}} where the extract gave them.
 
     Drafts never count; entries of a service needing approval count once approved.
     """
     automated: dict[str, dict[str, tuple[int, int | None, int | None]]] = {}
+    reasons: dict[str, dict[str, dict[str, int]]] = {}
     for row in session.scalars(
         select(AchievementCount).where(
             AchievementCount.practice_id == practice_id,
@@ -325,6 +329,8 @@ def _stored_counts(session: Session, rules: RuleSet, practice_id: int, day: date
         )
     ):
         automated.setdefault(row.service, {})[row.indicator_id] = (row.numerator, row.denominator, row.pca)
+        if row.pca_reasons:
+            reasons.setdefault(row.service, {})[row.indicator_id] = row.pca_reasons
     manual: dict[str, dict[str, int]] = {}
     entries = session.scalars(
         select(ManualEntry)
@@ -342,7 +348,7 @@ def _stored_counts(session: Session, rules: RuleSet, practice_id: int, day: date
         manual.setdefault(entry.service, {}).update(
             {k: int(v) for k, v in entry.values.items() if isinstance(v, int) and not isinstance(v, bool)}
         )
-    return automated, manual
+    return automated, manual, reasons
 
 
 def _store_result(session: Session, practice_id: int, record: dict[str, Any], now) -> bool:

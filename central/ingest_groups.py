@@ -25,7 +25,7 @@ from central.declarations_flow import reopen_declarations
 from central.extract_columns import EMPTY, Columns
 from central.fast_records import qof_records
 from central.models import AUTOMATED, CalculatedResult, ExtractUpload
-from central.results import claim_record
+from central.results import claim_record, with_pca_reasons
 from central.settings import Clock
 
 COUNT_KEY = ("practice_id", "service", "indicator_id", "achievement_date", "source")
@@ -54,10 +54,15 @@ def count_rows(columns: Columns, ids: list[int], extract_id: int, now: datetime)
         picked[picked == EMPTY] = None
         return picked.tolist()
 
+    reasons = columns.pca_reasons
+    by_reason = ([reasons.get((columns.codes[g], columns.dates[g], keys[c][1]))
+                  for g, c in zip(g_index.tolist(), c_index.tolist(), strict=True)]
+                 if reasons else [None] * len(g_index))
     return {"practice_id": practice[g_index].tolist(), "service": service[c_index].tolist(),
             "indicator_id": item[c_index].tolist(), "achievement_date": dates[g_index].tolist(),
             "numerator": columns.numerator[g_index, c_index].tolist(),
             "denominator": counts(columns.denominator), "pca": counts(columns.pca),
+            "pca_reasons": by_reason,
             "source": [AUTOMATED] * len(g_index), "extract_id": [extract_id] * len(g_index),
             "updated_at": [now] * len(g_index)}
 
@@ -97,7 +102,14 @@ def prepared_qof(columns: Columns, rules: RuleSet, year_ends: YearEnds | None = 
                  ) -> list[tuple[dict[str, Any], store.Serialised]]:
     """The QOF record of each group with its JSON (pure: may run beside the database writes);
     ``year_ends``: per practice code, the improvement route's baselines."""
-    return [_serialised(record) for record in qof_records(columns, rules, year_ends)]
+    records = qof_records(columns, rules, year_ends)
+    if columns.pca_reasons:
+        grouped: dict[tuple[str, date], dict[str, Mapping[str, int]]] = {}
+        for (code, day, indicator_id), reasons in columns.pca_reasons.items():
+            grouped.setdefault((code, day), {})[indicator_id] = reasons
+        for code, day, record in zip(columns.codes, columns.dates, records, strict=True):
+            with_pca_reasons(record["indicators"], grouped.get((code, day)))
+    return [_serialised(record) for record in records]
 
 
 def recalculate_all(session: Session, rules: RuleSet, columns: Columns, ids: list[int], upload_id: int,
@@ -150,7 +162,7 @@ def recalculate_all(session: Session, rules: RuleSet, columns: Columns, ids: lis
     width = len(columns.layout.indicators)
     return KnownResults(np.array(ids, np.int64), columns.dates, columns.layout.indicators,
                         columns.present[:, :width], columns.numerator[:, :width],
-                        columns.denominator[:, :width])
+                        columns.denominator[:, :width], columns.pca[:, :width])
 
 
 def _extracted(columns: Columns, g: int, rules: RuleSet) -> dict[str, dict[str, int]]:
@@ -204,11 +216,15 @@ def _with_earlier_counts(columns: Columns, ids: list[int], rows: list) -> Column
     group_of = {(p, d): g for g, (p, d) in enumerate(zip(ids, columns.dates, strict=True))}
     present, arrays = columns.present.copy(), [a.copy() for a in (columns.numerator, columns.denominator,
                                                                   columns.pca)]
+    reasons = dict(columns.pca_reasons)
     for r in rows:
         c, g = index.get((r.service, r.indicator_id)), group_of[(r.practice_id, r.achievement_date)]
         if c is None or present[g, c]:
             continue
         present[g, c] = True
+        if r.pca_reasons:
+            reasons[(columns.codes[g], r.achievement_date, r.indicator_id)] = r.pca_reasons
         for array, value in zip(arrays, (r.numerator, r.denominator, r.pca), strict=True):
             array[g, c] = EMPTY if value is None else value
-    return Columns(columns.year, columns.layout, columns.codes, columns.dates, present, *arrays, columns.rows)
+    return Columns(columns.year, columns.layout, columns.codes, columns.dates, present, *arrays, columns.rows,
+                   reasons)

@@ -137,7 +137,8 @@ def other_automated(session: Session, groups: set[Group], upload_id: int) -> lis
     count = AchievementCount
     earlier = (count.extract_id != upload_id) | count.extract_id.is_(None)
     rows = session.execute(select(count.practice_id, count.achievement_date, count.service,
-                                  count.indicator_id, count.numerator, count.denominator, count.pca)
+                                  count.indicator_id, count.numerator, count.denominator, count.pca,
+                                  count.pca_reasons)
                            .where(*where, count.source == AUTOMATED, earlier).order_by(count.id))
     return [r for r in rows if (r.practice_id, r.achievement_date) in groups]
 

@@ -346,6 +346,8 @@ class AchievementCount(Base):
     numerator: Mapped[int] = mapped_column(Integer)
     denominator: Mapped[int | None] = mapped_column(Integer)
     pca: Mapped[int | None] = mapped_column(Integer)
+    # PCA code -> count, when the extract gave the PCAs by reason (INDICATOR_VALUES); their sum is ``pca``.
+    pca_reasons: Mapped[dict[str, int] | None] = mapped_column(JSON(none_as_null=True))
     source: Mapped[str] = mapped_column(String(20), default=AUTOMATED)
     extract_id: Mapped[int | None] = mapped_column(ForeignKey("extract_uploads.id"))
     updated_at: Mapped[datetime]

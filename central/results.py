@@ -31,9 +31,11 @@ def qof_record(
     registers: Mapping[str, int],
     counts: list[IndicatorCounts],
     year_ends: Mapping[str, Mapping[str, Fraction]] | None = None,
+    pca_reasons: Mapping[str, Mapping[str, int]] | None = None,
 ) -> dict[str, Any]:
     """The QOF result of one practice at one achievement date; ``year_ends``: the practice's
-    improvement-route baselines, as ``calculate_qof`` takes them."""
+    improvement-route baselines, as ``calculate_qof`` takes them; ``pca_reasons``: per indicator, the PCA
+    counts by reason, when the extract gave them (see :func:`with_pca_reasons`)."""
     result = calculate_qof(rules, list_size, registers, counts, year_ends)
     indicators = []
     for r in result.indicators:
@@ -59,6 +61,7 @@ def qof_record(
                 "band": r.band,
             }
         )
+    with_pca_reasons(indicators, pca_reasons)
     return {
         "service": QOF_SERVICE,
         "year": rules.year,
@@ -73,6 +76,16 @@ def qof_record(
         "not_in_extract": sorted(set(rules.indicators) - {c.indicator_id for c in counts}),
         "indicators": indicators,
     }
+
+
+def with_pca_reasons(indicators: list[dict[str, Any]], pca_reasons: Mapping[str, Mapping[str, int]] | None
+                     ) -> None:
+    """Add ``"pca_reasons": {code: count}`` to each indicator record whose extract gave its PCAs by reason
+    (NHS England's INDICATOR_VALUES layout); others stay exactly as they were."""
+    for indicator in indicators if pca_reasons else ():
+        found = pca_reasons.get(indicator["indicator_id"])
+        if found:
+            indicator["pca_reasons"] = dict(sorted(found.items()))
 
 
 def claim_record(

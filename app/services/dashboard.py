@@ -17,6 +17,7 @@ from typing import Any
 from app.services.calculation import IndicatorCounts, aspiration_plan, calculate_qof, indicator_result
 from app.services.format import uk_date
 from app.services.improvement import ImprovementResult, improvement_baseline, year_ends_from_records
+from app.services.pca_reference import pca_rate
 from app.services.projection import Projection, project
 from app.services.rules import RuleSet, qof_year, reporting_year
 
@@ -59,6 +60,10 @@ class IndicatorRow:
     last_year_note: str | None = None
     # Both routes (baseline B, the points of each, which pays) of an indicator with an improvement route.
     improvement: ImprovementResult | None = None
+    # The PCAs by reason (code, count), largest first, when the extract gave them; the PCA rate (0-1): PCAs
+    # of everyone the indicator applied to (denominator + PCAs).
+    pca_reasons: tuple[tuple[str, int], ...] = ()
+    pca_rate: Fraction | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,10 @@ class Benchmark:
     pcn: Fraction | None
     icb: Fraction | None
     all_practices: Fraction | None
+    # Pooled PCA rates (0-1) of the same peers, where the service published them.
+    pca_pcn: Fraction | None = None
+    pca_icb: Fraction | None = None
+    pca_all: Fraction | None = None
 
 
 @dataclass(frozen=True)
@@ -214,6 +223,7 @@ def indicator_rows(record: Mapping[str, Any], rules: RuleSet, finance: bool,
     """
     # Without Finance View the service sends no £ per point (nor any other £): the points stand alone.
     per_point = {i["indicator_id"]: Fraction(i.get("pounds_per_point") or 0) for i in record["indicators"]}
+    by_reason = {i["indicator_id"]: _pca_reasons(i) for i in record["indicators"]}
     rows = []
     for item in counts if counts is not None else counts_of(record):
         rule = rules.indicators[item.indicator_id]
@@ -227,8 +237,17 @@ def indicator_rows(record: Mapping[str, Any], rules: RuleSet, finance: bool,
             result.denominator, result.pca, result.achievement, rule.lower_threshold, rule.upper_threshold,
             result.points, result.max_points, result.points_unclaimed, result.patients_to_upper_threshold,
             result.band, result.payment if money else None, result.gbp_next_patient if money else None,
-            result.gbp_unclaimed if money else None, improvement=result.improvement))
+            result.gbp_unclaimed if money else None, improvement=result.improvement,
+            pca_reasons=by_reason.get(item.indicator_id, ()),
+            pca_rate=pca_rate(result.pca, result.denominator)))
     return tuple(rows)
+
+
+def _pca_reasons(item: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
+    """An indicator record's PCAs by reason, largest first (then by code)."""
+    found = item.get("pca_reasons") or {}
+    return tuple(sorted(((str(code), int(count)) for code, count in found.items()),
+                        key=lambda pair: (-pair[1], pair[0])))
 
 
 def year_ends_of(results: Iterable[Mapping[str, Any]], rules: RuleSet) -> dict[str, dict[str, Fraction]]:
@@ -244,8 +263,12 @@ def _benchmarks(record: Mapping[str, Any] | None) -> dict[str, Benchmark]:
         value = Fraction(text) if isinstance(text, str) and text else None
         return value
 
+    def rates(peers: Mapping[str, Any]) -> tuple[Fraction | None, ...]:
+        pca = peers.get("pca") or {}
+        return fraction(pca.get("pcn")), fraction(pca.get("icb")), fraction(pca.get("all"))
+
     return {indicator: Benchmark(fraction(peers.get("pcn")), fraction(peers.get("icb")),
-                                 fraction(peers.get("all")))
+                                 fraction(peers.get("all")), *rates(peers))
             for indicator, peers in record.get("indicators", {}).items()}
 
 

@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.services import format as fmt
-from app.services import sources
+from app.services import pca_reference, sources
 from app.services.calculation import CalculationError
-from app.services.dashboard import IndicatorRow, QofDashboard, what_if, year_end
+from app.services.dashboard import Benchmark, IndicatorRow, QofDashboard, what_if, year_end
 from app.services.improvement import IMPROVEMENT_ROUTE, ImprovementResult
 from app.services.projection import project
 from app.services.rules import RuleSet
@@ -52,6 +52,23 @@ def _value(text: str) -> QLabel:
 
 def _signed(text: str) -> str:
     return text if text.startswith(("−", "-")) else f"+{text}"
+
+
+def pca_rates_line(row: IndicatorRow, peers: Benchmark | None) -> str:
+    """The practice's PCA rate beside its PCN's and every practice's, in plain words."""
+    def rate(value: Fraction | None) -> str:
+        return "not known" if value is None else fmt.percent(value)
+
+    text = (f"This practice {rate(row.pca_rate)} ({fmt.count(row.pca)} of "
+            f"{fmt.count(row.denominator + row.pca)} patients)")
+    if peers is None:
+        return text + "; no PCN or national rate has been published for this date yet."
+    return f"{text}; PCN {rate(peers.pca_pcn)}; national (all practices) {rate(peers.pca_all)}."
+
+
+def pca_reason_lines(row: IndicatorRow) -> list[tuple[str, str]]:
+    """(code and count, plain-English meaning) of each PCA reason, largest first."""
+    return [(f"{code}: {fmt.count(count)}", pca_reference.meaning(code)) for code, count in row.pca_reasons]
 
 
 def route_lines(routes: ImprovementResult, max_points: Fraction) -> str:
@@ -143,6 +160,7 @@ class IndicatorDetail(QDialog):
         content = QVBoxLayout(body)
         content.addWidget(heading)
         content.addLayout(facts)
+        content.addWidget(self._pca_box(dashboard.benchmarks.get(row.indicator_id)))
         # Room for two-line month labels and the y-axis at any text size, and for the what-if below.
         self.chart.setMinimumHeight(max(MINIMUM_HEIGHT, self.fontMetrics().height() * 13))
         self.chart.setMaximumHeight(self.fontMetrics().height() * 16)
@@ -163,6 +181,24 @@ class IndicatorDetail(QDialog):
         wanted = body.sizeHint()
         self.resize(min(max(wanted.width() + 40, 720), screen.width() - 40),
                     min(wanted.height() + 80, screen.height() - 60))
+
+    def _pca_box(self, peers: Benchmark | None) -> QGroupBox:
+        box = QGroupBox("Personalised care adjustments (PCAs)")
+        form = QFormLayout(box)
+        self.pca_rates = _value(pca_rates_line(self.row, peers))
+        self.pca_rates.setAccessibleName("PCA rates")
+        form.addRow("PCA rate:", self.pca_rates)
+        self.pca_reasons: list[QLabel] = []
+        for count, meaning in pca_reason_lines(self.row):
+            label = _value(meaning)
+            label.setAccessibleName(f"PCA reason {count}")
+            self.pca_reasons.append(label)
+            form.addRow(f"{count}", label)
+        if not self.row.pca_reasons:
+            none = ("No PCAs were counted." if not self.row.pca else
+                    "The extract gave the PCAs as one total, without the reasons.")
+            form.addRow(_value(none))
+        return box
 
     def _what_if_box(self, registers: tuple[str, ...]) -> QGroupBox:
         box = QGroupBox("What if… (not saved or sent anywhere)")

@@ -28,6 +28,8 @@ SHARED = (
     "app.services.format",  # UK wording of dates and amounts
     "app.services.offer_rules",  # no payment (so no declaring) without an accepted offer
     "app.services.account_rules",  # NHS email, shared mailboxes, UK phone, password policy
+    "app.services.pca_reference",  # what each PCA code means, and the registers' names in CQRS data
+    "app.resources",  # where the shipped files are, from source or from the bundle
 )
 HOLDERS = ("app", "app.services")  # the packages the shared modules live in
 # Packages a shared module may not load, even indirectly.
