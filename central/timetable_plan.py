@@ -2,7 +2,10 @@
 
 Pure. Dates follow the monthly CQRS cycle: GPES extracts month M about ten days after it ends;
 manual counts for M are entered by the 12th of M+1; achievement is declared by the 24th of M+1;
-payment follows at the end of M+2. QOF closes at year end (31 March) with its own windows.
+the commissioner approves by the end of M+1 and payment follows at the end of M+2. QOF closes at year end
+(31 March) with its own windows; its aspiration is paid at the end of each month, April to March.
+No published source gives the approval deadlines (the reference lists them as missing): the end of M+1
+is the plan's own assumption, so each is titled "expected".
 """
 
 from __future__ import annotations
@@ -11,11 +14,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from app.services.format import month_name_year
-from app.services.windows import DECLARATION_DEADLINE, ENTRY_WINDOW  # kind names both halves judge by
-
-EXTRACTION = "extraction"
-PAYMENT = "payment"
-YEAR_END = "year end"
+from app.services.windows import (  # kind names both halves use
+    APPROVAL,
+    ASPIRATION,
+    DECLARATION_DEADLINE,
+    ENTRY_WINDOW,
+    EXTRACTION,
+    PAYMENT,
+    YEAR_END,
+)
 
 
 @dataclass(frozen=True)
@@ -43,8 +50,12 @@ def national_timetable(year: str) -> list[PlannedEvent]:
                          None, month_end),
             _one_day(DECLARATION_DEADLINE, f"Declare {label} achievement by", after + timedelta(days=23),
                      None, month_end),
+            _one_day(APPROVAL, f"Commissioner approval of {label} declarations expected by",
+                     _last_working_day(after), None, month_end),
             _one_day(PAYMENT, f"Payment for {label} achievement",
                      _last_working_day(after + timedelta(days=32)), None, month_end),
+            _one_day(ASPIRATION, f"QOF aspiration payment for {month_name_year(month_end)}",
+                     _last_working_day(month_end), "QOF", month_end),
         ]
     year_end = date(start + 1, 3, 31)
     events += [

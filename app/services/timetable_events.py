@@ -14,19 +14,26 @@ from typing import Any
 from app.services.format import uk_date
 from app.services.record_types import OFFER, TIMETABLE_EVENT
 from app.services.rules import qof_year
-from app.services.windows import DECLARATION_DEADLINE, ENTRY_WINDOW
+from app.services.windows import (
+    APPROVAL,
+    ASPIRATION,
+    DECLARATION_DEADLINE,
+    ENTRY_WINDOW,
+    EXTRACTION,
+    PAYMENT,
+    YEAR_END,
+)
 
-# Event types, as the page's filter and legend name them (the feed's kinds, and two of the client's own).
-EXTRACTION = "extraction"
-PAYMENT = "payment"
-YEAR_END = "year end"
+# Event types, as the page's filter and legend name them (the feed's kinds, and one of the client's own).
 OFFER_DEADLINE = "offer deadline"
 TYPE_NAMES: dict[str, str] = {
     EXTRACTION: "GPES extraction",
     ENTRY_WINDOW: "Manual entry window",
     DECLARATION_DEADLINE: "Declaration deadline",
     OFFER_DEADLINE: "Offer response deadline",
+    APPROVAL: "Commissioner approval",
     PAYMENT: "Payment",
+    ASPIRATION: "QOF aspiration payment",
     YEAR_END: "QOF year end",
 }
 # Kinds whose last day is a deadline: a reminder goes before it (an entry window's close included).

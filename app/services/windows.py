@@ -29,6 +29,12 @@ from app.services.rules import QOF_SERVICE, qof_year
 # Timetable event kinds that open and close windows.
 ENTRY_WINDOW = "entry window"
 DECLARATION_DEADLINE = "declaration deadline"
+# The timetable's other kinds of event, named once for the service's plan and the desktop's calendar.
+EXTRACTION = "extraction"
+PAYMENT = "payment"
+YEAR_END = "year end"
+APPROVAL = "commissioner approval"
+ASPIRATION = "aspiration payment"
 
 Span = tuple[date, date]  # an event's first and last day
 YEAR_END_MONTH, YEAR_END_DAY = 3, 31  # 31 March, the QOF year's last day

@@ -20,7 +20,9 @@ MARKERS: dict[str, tuple[str, str]] = {
     ENTRY_WINDOW: ("W", "#007f3b"),
     DECLARATION_DEADLINE: ("D", "#d5281b"),
     timetable_events.OFFER_DEADLINE: ("O", "#7c2855"),
+    timetable_events.APPROVAL: ("C", "#330072"),
     timetable_events.PAYMENT: ("P", "#4c6272"),
+    timetable_events.ASPIRATION: ("A", "#006747"),
     timetable_events.YEAR_END: ("Y", "#ae2573"),
 }
 OTHER_MARKER = ("•", "#425563")

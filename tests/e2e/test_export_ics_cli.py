@@ -82,7 +82,7 @@ def test_the_signed_in_persons_synced_timetable(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert f"to {out}" in done.stdout and "Riverside Medical Practice" in done.stdout
     found = events(out)
-    assert len(found) == 52  # 12 months of 4 events, and the year end's 4
+    assert len(found) == 76  # 12 months of 6 events (approval and aspiration among them), the year end's 4
     assert all(uid.startswith(f"{ODS}/") for uid in found)
     bad = run("--data-dir", str(data), "export-ics", "--out", str(out), "--service", "NOPE", keyring=keys)
     assert bad.returncode == 2 and "no service 'NOPE'" in bad.stderr

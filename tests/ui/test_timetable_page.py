@@ -56,7 +56,8 @@ def test_opens_on_the_services_today_with_todays_frame_and_every_event_listed(pa
     assert page.selected_day() == TODAY and page.calendar.today == TODAY
     assert page.table.model.rowCount() == len(national_timetable("2025-26")) + 1  # and the offer's deadline
     assert page.calendar.kinds_by_day[date(2026, 4, 24)] == ["declaration deadline"]
-    assert set(page.calendar.kinds_by_day[date(2026, 4, 30)]) == {"entry window", "offer deadline", "payment"}
+    assert set(page.calendar.kinds_by_day[date(2026, 4, 30)]) == {"entry window", "offer deadline", "payment",
+                                                                 "commissioner approval"}  # of March's
 
 
 def test_choosing_a_day_lists_its_events(page: TimetablePage) -> None:

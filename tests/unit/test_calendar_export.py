@@ -85,3 +85,21 @@ def test_a_reminder_n_days_before_each_deadline_at_nine(tmp_path: Path) -> None:
     fires = datetime.combine(window["DTEND"].dt, datetime.min.time()) + alarm["TRIGGER"].dt
     assert fires == datetime(2026, 4, 7, 9)  # 5 days before it closes on 12 Apr
     assert alarm["TRIGGER"].dt == -timedelta(days=5, hours=15)
+
+
+def test_the_plan_holds_approval_dates_and_the_monthly_aspiration_payments() -> None:
+    from datetime import date
+
+    from app.services.windows import APPROVAL, ASPIRATION
+
+    events = national_timetable("2026-27")
+    approvals = [e for e in events if e.kind == APPROVAL]
+    aspiration = [e for e in events if e.kind == ASPIRATION]
+    assert len(approvals) == 12 and len(aspiration) == 12
+    # October 2026's declarations: approval expected by the last working day of November (Mon 30 Nov).
+    october = next(e for e in approvals if e.achievement_date == date(2026, 10, 31))
+    assert october.starts == date(2026, 11, 30) and "expected" in october.title
+    # Aspiration at the end of each month, on a working day: Sat 31 Oct 2026 -> Fri 30 Oct.
+    assert {e.service for e in aspiration} == {"QOF"}
+    paid = next(e for e in aspiration if e.achievement_date == date(2026, 10, 31))
+    assert paid.starts == date(2026, 10, 30)
