@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/rush.py                  # N = 50, 200 and 1000
     .venv/bin/python benchmarks/rush.py --sizes 50 --tree DIR   # the code of another checkout
+    .venv/bin/python benchmarks/rush.py --postgres --workers 2  # a throwaway PostgreSQL, 2 server processes
+    .venv/bin/python benchmarks/rush.py --sizes 200 --database-url postgresql+psycopg://u@host/empty_db
 
 For each N: N practices, each with its own manager (every practice role), an accepted QOF offer,
 calculated results and an open declaration window, are made in a fresh data folder; then N client
@@ -14,7 +16,7 @@ Baseline (same run, same server): one session alone, and GET /health alone; the 
 session p99 and the longest /health during the rush as ratios to them. Bounded: at most ``--threads``
 client threads (the rest of the sessions queue for a thread, counted in their session time from
 release), 30 s per request, ``--budget`` seconds per N. Loopback only: the client and the server share
-the machine's cores.
+the machine's cores (and with ``--postgres``, with the database server too: its CPU is reported apart).
 """
 
 from __future__ import annotations
@@ -32,10 +34,12 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from rush_database import Database, throwaway_postgres, tree_cpu_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Rush-Pass-2026!"
@@ -55,7 +59,7 @@ def email(index: int) -> str:
 
 # --- preparation (runs in a subprocess with the tree under test first on sys.path) -----------------
 
-def prepare(data_dir: Path, count: int, refresh: bool) -> None:
+def prepare(data_dir: Path, count: int, refresh: bool, db_url: str | None = None) -> None:
     """``count`` practices with a manager each; with ``refresh``, a refresh token per manager."""
     from datetime import UTC, date, datetime, timedelta
 
@@ -77,7 +81,7 @@ def prepare(data_dir: Path, count: int, refresh: bool) -> None:
     from central.timetable_store import replace_year
     from central.tokens import issue_pair
 
-    settings = Settings(data_dir)
+    settings = Settings(data_dir, db_url=db_url)
     engine = make_engine(settings.database_url)
     migrate(engine)
     sessions = make_sessionmaker(engine)
@@ -190,8 +194,7 @@ class Server:
     ca: str
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return tree_cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGINT)
@@ -206,18 +209,20 @@ def _env(tree: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
 
 
-def start_server(tree: Path, data_dir: Path) -> Server:
+def start_server(tree: Path, data_dir: Path, db_url: str | None = None, workers: int = 1) -> Server:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    database = ["--db", db_url] if db_url else []
     process = subprocess.Popen([sys.executable, "-m", "central.cli", "--data-dir", str(data_dir), "serve",
-                                "--port", str(port)], env=_env(tree), cwd=data_dir, text=True,
+                                "--port", str(port), "--workers", str(workers), *database],
+                               env=_env(tree), cwd=data_dir, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert process.stdout is not None
     first = process.stdout.readline()  # "Self-signed certificate; clients must trust this CA: PATH"
     ca = first.rsplit(": ", 1)[1].strip()
     base = f"https://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             requests.get(base + "/health", verify=ca, timeout=2).raise_for_status()
@@ -246,19 +251,26 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
 
 
-def run_size(tree: Path, count: int, threads: int, budget: float, refresh_from: int = REFRESH_FROM
-             ) -> dict[str, object]:
+def run_size(tree: Path, count: int, threads: int, budget: float, refresh_from: int = REFRESH_FROM,
+             database: Database | None = None, workers: int = 1) -> dict[str, object]:
     refresh = count >= refresh_from
+    database = database or Database()
+    db_url = database.for_size(count)
     with tempfile.TemporaryDirectory(prefix="cqrs-rush-") as scratch:
         data_dir = Path(scratch)
         started = time.perf_counter()
         subprocess.run([sys.executable, __file__, "--prepare", str(data_dir), str(count + 1)]
-                       + (["--refresh"] if refresh else []), env=_env(tree), check=True)
+                       + (["--refresh"] if refresh else []) + (["--database-url", db_url] if db_url else []),
+                       env=_env(tree), check=True)
         prepared = time.perf_counter() - started
         tokens = json.loads((data_dir / "rush-tokens.json").read_text())
-        server = start_server(tree, data_dir)
+        server = start_server(tree, data_dir, db_url, workers)
         try:
-            return _measure(server, count, threads, budget, tokens, refresh, prepared)
+            db_cpu = tree_cpu_seconds(database.server_pid) if database.server_pid else 0.0
+            result = _measure(server, count, threads, budget, tokens, refresh, prepared)
+            if database.server_pid:
+                result["cpu_database_s"] = round(tree_cpu_seconds(database.server_pid) - db_cpu, 1)
+            return {"database": database.name, "server_workers": workers, **result}
         finally:
             server.stop()
 
@@ -356,18 +368,32 @@ def main() -> int:
     parser.add_argument("--refresh-from", type=int, default=REFRESH_FROM,
                         help=f"sign in by refresh token from this N up (default {REFRESH_FROM})")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes (default 1; above 1 needs --postgres or --database-url)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--postgres", action="store_true",
+                       help="a throwaway PostgreSQL cluster (tests/pg_cluster.py), a new database per N")
+    where.add_argument("--database-url", metavar="URL", default=None,
+                       help="an existing, empty postgresql+psycopg:// database (one size only)")
     parser.add_argument("--prepare", nargs=2, metavar=("DIR", "COUNT"), help=argparse.SUPPRESS)
     parser.add_argument("--refresh", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.prepare:
-        prepare(Path(args.prepare[0]), int(args.prepare[1]), args.refresh)
+        prepare(Path(args.prepare[0]), int(args.prepare[1]), args.refresh, args.database_url)
         return 0
-    print(f"load before: {os.getloadavg()[0]:.2f}; tree: {args.tree}", flush=True)
-    results = []
-    for count in (int(n) for n in args.sizes.split(",")):
-        result = run_size(args.tree.resolve(), count, args.threads, args.budget, args.refresh_from)
-        results.append(result)
-        print(json.dumps(result), flush=True)
+    sizes = [int(n) for n in args.sizes.split(",")]
+    if args.database_url and len(sizes) > 1:
+        parser.error("--database-url takes one size: each size needs an empty database")
+    with ExitStack() as stack:
+        database = stack.enter_context(throwaway_postgres()) if args.postgres else Database(args.database_url)
+        print(f"load before: {os.getloadavg()[0]:.2f}; tree: {args.tree}; database: {database.name}; "
+              f"server workers: {args.workers}", flush=True)
+        results = []
+        for count in sizes:
+            result = run_size(args.tree.resolve(), count, args.threads, args.budget, args.refresh_from,
+                              database, args.workers)
+            results.append(result)
+            print(json.dumps(result), flush=True)
     print(f"load after: {os.getloadavg()[0]:.2f}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

@@ -14,6 +14,7 @@ from central.admin_cmd import run_approve, run_init_admin, run_serve
 from central.calculate_cmd import DEFAULT_MAX_BYTES, FORMATS, run_calculate
 from central.data_cmd import run_seed_demo
 from central.ingest_cmd import run_ingest
+from central.serve_cmd import run_serve_workers
 from central.setup_cmd import Person, Practice, run_add_practice, run_add_user
 
 
@@ -30,6 +31,14 @@ def list_size(text: str) -> int:
     if not (text.strip().isascii() and text.strip().isdigit()):
         raise argparse.ArgumentTypeError(f"{text!r} is not allowed (the registered list size, a whole number "
                                          "such as 8200)")
+    return int(text)
+
+
+def worker_count(text: str) -> int:
+    """A ``--workers`` value: a whole number of processes, 1 or more."""
+    if not (text.strip().isascii() and text.strip().isdigit()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed (a whole number of server processes, "
+                                         "e.g. 4; above 1 needs a PostgreSQL --db)")
     return int(text)
 
 
@@ -96,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8443, help="port to listen on (default 8443)")
     serve.add_argument(
         "--db", metavar="URL", default=None, help="database URL (default: SQLite in the data dir)"
+    )
+    serve.add_argument(
+        "--workers", metavar="N", type=worker_count, default=1,
+        help="server processes sharing the port (default 1); above 1 needs a postgresql+psycopg:// --db",
     )
     serve.add_argument("--cert", metavar="PEM", default=None, help="server certificate (with --key)")
     serve.add_argument("--key", metavar="PEM", default=None, help="server private key (with --cert)")
@@ -185,6 +198,10 @@ def _calculate(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if args.workers > 1:
+        return run_serve_workers(args.data_dir, workers=args.workers, host=args.host, port=args.port,
+                                 db_url=args.db, cert=args.cert, key=args.key, self_signed=args.self_signed,
+                                 allow_networks=args.allow_network)
     return run_serve(args.data_dir, host=args.host, port=args.port, db_url=args.db, cert=args.cert,
                      key=args.key, self_signed=args.self_signed, allow_networks=args.allow_network)
 

@@ -11,7 +11,11 @@ inside it what it read before (central.sign_in).
 The connection pool never makes a thread wait: a request holds its connection between the worker
 threads that run its dependencies and its handler, so a pool smaller than the requests in flight
 could leave a lock holder waiting for a thread held by a request waiting for a connection.
-``postgresql+psycopg://`` URLs work too (install the ``postgres`` extra).
+``postgresql+psycopg://`` URLs work too (install the ``postgres`` extra), and several server processes
+may share one database. A writer there takes a transaction-scoped advisory lock as it begins, the
+counterpart of ``BEGIN IMMEDIATE``: writers of every process take turns, so what SQLite's one write lock
+guarantees holds across processes too (feed ``seq`` order, one answer per Idempotency-Key, sign-in
+throttle counts, If-Match checks: each re-reads under the lock what it decides on). Readers never take it.
 """
 
 from __future__ import annotations
@@ -30,13 +34,27 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 WRITE = "cqrs_write"  # execution option: this transaction will write
 POOL_SIZE = 16  # connections kept open: about one per server worker thread (central.server.WORKER_THREADS)
 _PG_MIGRATION_LOCK = 7_240_001
+PG_WRITE_LOCK = 7_240_003  # held by the one PostgreSQL writer transaction of the moment, in any process
 
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get restrictive permissions, WAL and foreign keys."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
+    if url.startswith("postgresql"):
+        return _postgres_engine(url)
     return create_engine(url, pool_pre_ping=True)
+
+
+def _postgres_engine(url: str) -> Engine:
+    engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=-1)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        if connection.get_execution_options().get(WRITE):
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
+
+    return engine
 
 
 def _sqlite_engine(url: str) -> Engine:

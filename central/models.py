@@ -301,8 +301,8 @@ class Declaration(Base):
     service: Mapped[str] = mapped_column(String(20))
     achievement_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(60))
-    points: Mapped[str] = mapped_column(String(40))  # exact, at declaring
-    payment: Mapped[str] = mapped_column(String(40))  # exact £, at declaring
+    points: Mapped[str] = mapped_column(Text)  # exact, at declaring (a fraction may be long)
+    payment: Mapped[str] = mapped_column(Text)  # exact £, at declaring
     snapshot: Mapped[dict[str, Any]]  # indicator -> {"points", "payment"} at declaring
     history: Mapped[list[Any]]  # [{"status", "at", "by", "reason"?}]
     declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -361,8 +361,8 @@ class CalculatedResult(Base):
     service: Mapped[str] = mapped_column(String(20))
     indicator_id: Mapped[str] = mapped_column(String(40))
     achievement_date: Mapped[date] = mapped_column(Date)
-    points: Mapped[str] = mapped_column(String(40))
-    payment: Mapped[str] = mapped_column(String(40))
+    points: Mapped[str] = mapped_column(Text)  # exact fractions, of any length
+    payment: Mapped[str] = mapped_column(Text)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     calculated_at: Mapped[datetime]
 

@@ -11,6 +11,11 @@ for theirs there too (central.security), and the connection pool never makes a t
 (central.db). ``WORKER_THREADS`` leaves threads beyond the read slots and password checks, so the
 writer holding the turn never queues for one; more would only add contention for the GIL.
 
+Several processes (``serve(workers=N)``, PostgreSQL only): the parent migrates the database, binds the
+socket and starts N uvicorn worker processes that accept on it; each builds its own application from
+the settings handed over in the environment (``WORKER_SETTINGS``). SQLite is refused: its one write lock
+would leave the writers of N processes waiting inside the database, each holding a worker thread.
+
 The source address of a request (the network allow-list, sign-in throttling, the audit log) is the TCP
 peer, always: proxy headers (X-Forwarded-For, X-Forwarded-Proto, Forwarded) are never read, from any
 address, loopback included. Behind a load balancer, filter on the balancer itself.
@@ -18,6 +23,8 @@ address, loopback included. Behind a load balancer, filter on the balancer itsel
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import threading
 import time
@@ -29,8 +36,10 @@ import anyio.to_thread
 import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.supervisors import Multiprocess
 
 from central.api import create_app
+from central.db import make_engine, migrate
 from central.security import PASSWORD_CHECKS
 from central.settings import Clock, Settings, system_clock
 from central.tls import SERVER_CIPHERS, ensure_self_signed
@@ -39,6 +48,8 @@ from central.turns import READ_SLOTS
 STARTUP_TIMEOUT = 30.0
 GRACEFUL_SHUTDOWN = 1
 WORKER_THREADS = READ_SLOTS + PASSWORD_CHECKS + 6  # the writer's step, sync routes without a database
+WORKER_SETTINGS = "CQRS_CENTRAL_WORKER_SETTINGS"  # environment variable: the settings of worker processes
+MAX_WORKERS = 64
 
 
 @dataclass
@@ -85,14 +96,47 @@ def start_in_thread(data_dir: str | Path, *, host: str = "127.0.0.1", port: int 
     return RunningServer(f"https://{url_host}:{sock.getsockname()[1]}", tls.ca_path, app, server, thread)
 
 
+def workers_problem(settings: Settings, workers: int) -> str | None:
+    """Why ``workers`` processes cannot serve ``settings``' database, in plain English; None when they can."""
+    if workers < 1 or workers > MAX_WORKERS:
+        return f"--workers must be a whole number from 1 to {MAX_WORKERS}."
+    if workers > 1 and not settings.database_url.startswith("postgresql"):
+        return ("--workers above 1 needs a PostgreSQL database: SQLite lets one process write at a time. "
+                "Give --db postgresql+psycopg://USER@HOST/DATABASE, or serve with one worker.")
+    return None
+
+
 def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8443, cert: str | Path | None = None,
-          key: str | Path | None = None) -> None:
-    """Serve in the foreground until interrupted. Without ``cert``/``key`` the self-signed pair is used."""
+          key: str | Path | None = None, workers: int = 1) -> None:
+    """Serve in the foreground until interrupted. Without ``cert``/``key`` the self-signed pair is used.
+    ``workers`` above 1 runs that many processes on one PostgreSQL database (see :func:`workers_problem`)."""
+    problem = workers_problem(settings, workers)
+    if problem:
+        raise ValueError(problem)
     if cert is None or key is None:
         tls = ensure_self_signed(settings.data_dir)
         cert, key = tls.cert_path, tls.key_path
-    app = create_app(settings)
-    uvicorn.Server(_config(app, host, port, str(cert), str(key))).run(sockets=[_listen(host, port)])
+    if workers == 1:
+        app = create_app(settings)
+        uvicorn.Server(_config(app, host, port, str(cert), str(key))).run(sockets=[_listen(host, port)])
+        return
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine)  # once, before any worker opens the database
+    finally:
+        engine.dispose()
+    os.environ[WORKER_SETTINGS] = json.dumps({"data_dir": str(settings.data_dir), "db_url": settings.db_url,
+                                              "allow_networks": list(settings.allow_networks)})
+    config = _config("central.server:worker_app", host, port, str(cert), str(key), workers=workers)
+    Multiprocess(config, sockets=[_listen(host, port)]).run()
+
+
+def worker_app() -> ASGIApp:
+    """The application of one worker process (uvicorn's factory), from the parent's settings."""
+    given = json.loads(os.environ[WORKER_SETTINGS])
+    settings = Settings(Path(given["data_dir"]), db_url=given["db_url"],
+                        allow_networks=tuple(given["allow_networks"]))
+    return _SizedThreads(create_app(settings))
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -117,8 +161,12 @@ class _SizedThreads:
         await self.app(scope, receive, send)
 
 
-def _config(app: FastAPI, host: str, port: int, cert: str, key: str) -> uvicorn.Config:
-    return uvicorn.Config(_SizedThreads(app), host=host, port=port, ssl_certfile=cert, ssl_keyfile=key,
+def _config(app: FastAPI | str, host: str, port: int, cert: str, key: str, *,
+            workers: int = 1) -> uvicorn.Config:
+    # Worker processes get the factory's import path (a config crosses to them by pickling).
+    target: ASGIApp | str = app if isinstance(app, str) else _SizedThreads(app)
+    return uvicorn.Config(target, factory=isinstance(app, str), workers=workers, host=host, port=port,
+                          ssl_certfile=cert, ssl_keyfile=key,
                           ssl_ciphers=SERVER_CIPHERS, proxy_headers=False, forwarded_allow_ips=[],
                           timeout_graceful_shutdown=GRACEFUL_SHUTDOWN, log_level="warning",
                           access_log=False, server_header=False, lifespan="on")

@@ -11,8 +11,10 @@ Readers take one of ``READ_SLOTS`` slots for the same reason: with fewer readers
 (central.server.WORKER_THREADS), the writer holding the turn always finds a thread free at once rather
 than queueing behind every reader's next step, and fewer threads fight for the interpreter's lock.
 
-PostgreSQL locks rows, not the database, and orders the feed with its own advisory lock
-(central.feed): its writers need no turn here; its readers take slots all the same.
+PostgreSQL writers take turns the same way: in each process at this lock, then across the processes
+of ``serve --workers N`` at an advisory lock taken as their transaction begins (central.db). So at
+most one thread per process ever waits on the database's lock, and the holder's next step always finds a
+thread: the in-process turn keeps threads free, the database lock keeps the data right.
 """
 
 from __future__ import annotations
@@ -53,10 +55,7 @@ def _of(engine: Engine) -> _Turns:
 
 @asynccontextmanager
 async def write_turn(engine: Engine) -> AsyncIterator[None]:
-    """This request's turn to write to ``engine``'s database (SQLite), held until the block ends."""
-    if engine.dialect.name != "sqlite":
-        yield
-        return
+    """This request's turn (in this process) to write to ``engine``'s database, held until the block ends."""
     async with _of(engine).write:
         yield
 

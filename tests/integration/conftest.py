@@ -1,5 +1,6 @@
 """Fixtures for the central service's integration tests: one real HTTPS server on 127.0.0.1 per
-session (SQLite file in a temp dir, a clock the tests can move), organisations and users made
+session (SQLite file in a temp dir, or a PostgreSQL database of a throwaway cluster when
+``CQRS_TEST_POSTGRES=1``: tests/pg_cluster.py; a clock the tests can move), organisations and users made
 directly with the models, and a small client that always verifies against the server's own CA.
 The demo region is seeded once per session (``demo_seed``, ~5 s) and each user gets a copy (``demo_copy``).
 """
@@ -14,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pg_cluster
 import pytest
 import requests
 from app_fixtures import *  # noqa: F401,F403  (the desktop client's fixtures: data dir, cache, keyrings)
@@ -144,8 +146,25 @@ def _forget_failed_sign_ins(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, clock: FakeClock) -> Iterator[RunningServer]:
-    running = start_in_thread(tmp_path_factory.mktemp("central"), clock=clock)
+def postgres() -> Iterator[pg_cluster.Cluster | None]:
+    """The session's PostgreSQL cluster when one was asked for (``CQRS_TEST_POSTGRES=1``), else None."""
+    if not pg_cluster.wanted():
+        yield None
+        return
+    with pg_cluster.running() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def central_db_url(postgres: pg_cluster.Cluster | None) -> str | None:
+    """The session server's database: None (SQLite in its data dir) unless PostgreSQL was asked for."""
+    return postgres.create_database("central") if postgres else None
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, clock: FakeClock,
+           central_db_url: str | None) -> Iterator[RunningServer]:
+    running = start_in_thread(tmp_path_factory.mktemp("central"), clock=clock, db_url=central_db_url)
     yield running
     running.stop()
 
