@@ -49,6 +49,35 @@ system-packages:
 test: setup
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/python -m pytest
 
+# The central service's and the desktop sync's integration tests again, the session server on a throwaway
+# PostgreSQL cluster (tests/pg_cluster.py). Installs Debian's postgresql when root and missing, and the
+# `postgres` extra; where PostgreSQL cannot be had it says so and skips. Tests that never use the session
+# server are left out, and the two that read SQLite's PRAGMAs have PostgreSQL forms in test_central_postgres.
+PG_TESTS := tests/integration/test_central_*.py tests/integration/test_desktop_sync*.py \
+	tests/integration/test_authorisation_matrix.py tests/integration/test_ingest_years.py \
+	tests/integration/test_national_ingest.py
+PG_SKIP := --ignore=tests/integration/test_central_admin_cmd.py \
+	--ignore=tests/integration/test_central_setup_cmd.py --ignore=tests/integration/test_central_write_turns.py
+PG_STAMP := $(VENV)/.postgres-installed
+
+.PHONY: test-postgres
+
+$(PG_STAMP): $(STAMP)
+	@uv_bin=$$(command -v uv || echo .bootstrap/bin/uv); \
+	VIRTUAL_ENV=$(abspath $(VENV)) $$uv_bin pip install --quiet --compile-bytecode -e '.[test,postgres]'
+	@touch $(PG_STAMP)
+
+test-postgres: $(PG_STAMP)
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory system-packages SYSTEM_PKGS="postgresql" || true; \
+	fi; \
+	if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "SKIPPED: the PostgreSQL tests need Debian's postgresql package, which is not installed and could"; \
+		echo "not be installed here. Install it (sudo apt-get install -y postgresql) and run make test-postgres."; \
+		exit 0; \
+	fi; \
+	CQRS_TEST_POSTGRES=1 QT_QPA_PLATFORM=offscreen $(VENV)/bin/python -m pytest -q $(PG_TESTS) $(PG_SKIP)
+
 # The desktop app against its embedded central service, with the demo data kept in demo-data/.
 # Without a display it runs under Xvfb and saves a screenshot of every view in out/ instead.
 demo: setup
@@ -66,3 +95,33 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) .bootstrap .pytest_cache .ruff_cache demo-data out
+
+# The one-folder bundle of this OS (dist/cqrs-desktop) and the installers' checks: see installers/.
+BUNDLE_STAMP := $(VENV)/.bundle-installed
+ICON_SIZES := 16 24 32 48 64 128 256 512
+ICONS := resources/icons/cqrs-desktop.ico $(foreach size,$(ICON_SIZES),resources/icons/cqrs-desktop-$(size).png)
+BUNDLE_PKGS := nsis
+
+.PHONY: bundle test-bundle icons
+
+$(BUNDLE_STAMP): $(STAMP)
+	@uv_bin=$$(command -v uv || echo .bootstrap/bin/uv); \
+	VIRTUAL_ENV=$(abspath $(VENV)) $$uv_bin pip install --quiet --compile-bytecode -e '.[test,bundle]'
+	@touch $(BUNDLE_STAMP)
+
+# PNG sizes and the ICO, drawn from the SVG master whenever it changes.
+icons: $(ICONS)
+$(ICONS) &: resources/icons/cqrs-desktop.svg installers/make_icons.py | $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/python installers/make_icons.py
+
+bundle: $(BUNDLE_STAMP) $(ICONS)
+	LANG=C.UTF-8 $(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist \
+		--workpath build/pyinstaller installers/cqrs-desktop.spec
+	@du -sh dist/cqrs-desktop
+
+# Builds the bundle, runs it offscreen (--version, the demo's screenshots, a site file) and compiles the
+# Windows installer script with makensis, the bundle as its payload.
+test-bundle: bundle
+	@$(MAKE) --no-print-directory system-packages SYSTEM_PKGS="$(BUNDLE_PKGS)"
+	CQRS_BUNDLE=$(abspath dist/cqrs-desktop) QT_QPA_PLATFORM=offscreen $(VENV)/bin/python -m pytest -q \
+		tests/bundle

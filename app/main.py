@@ -24,7 +24,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from app import paths, preload, settings, site_settings
+from app import paths, preload, resources, settings, site_settings
 from app.logging_setup import setup_logging
 from app.models import database
 from app.services import site_config
@@ -32,7 +32,9 @@ from app.services.secrets import TokenStore
 from app.version import app_version
 
 log = logging.getLogger("app.main")
-STYLE = Path(__file__).resolve().parents[1] / "resources" / "styles" / "app.qss"
+STYLE = resources.path("styles", "app.qss")
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+DESKTOP_FILE = "cqrs-desktop"
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -239,6 +241,8 @@ def _run_gui(args: argparse.Namespace, store: settings.Settings, tokens: TokenSt
     app.setApplicationName(paths.APP_NAME)
     app.setOrganizationName(paths.ORGANISATION_NAME)
     app.setApplicationVersion(app_version())
+    app.setDesktopFileName(DESKTOP_FILE)  # matches installers/linux/cqrs-desktop.desktop
+    app.setWindowIcon(application_icon())
     _apply_text_scale(app, store.get(settings.TEXT_SCALE))
     if STYLE.is_file():
         app.setStyleSheet(STYLE.read_text(encoding="utf-8"))
@@ -351,6 +355,17 @@ def _start_shell(app: object, args: argparse.Namespace, store: settings.Settings
         shell.settled.connect(lambda: QTimer.singleShot(0, save_screenshots))
     shell.start(replacing=picture, signed_in=signed_in)  # type: ignore[arg-type]
     return shell, keeper
+
+
+def application_icon() -> Any:
+    """The app's icon at every size drawn from its SVG master (installers/make_icons.py); Qt reads each
+    PNG only when a size is first shown."""
+    from PySide6.QtGui import QIcon
+
+    icon = QIcon()
+    for size in ICON_SIZES:
+        icon.addFile(str(resources.path("icons", f"cqrs-desktop-{size}.png")))
+    return icon
 
 
 def _apply_text_scale(app: object, scale: float) -> None:

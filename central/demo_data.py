@@ -13,11 +13,11 @@ import io
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 
+from app import resources
 from app.services.rules import APPROVED, FINANCE_APPROVED, PAID, RuleSet
 
-DECILES_FILE = Path(__file__).resolve().parents[1] / "resources" / "demo" / "register-prevalence-deciles.csv"
+DECILES_FILE = resources.path("demo", "register-prevalence-deciles.csv")
 EXTRACT_HEADER = (
     "practice_code",
     "service",

@@ -9,9 +9,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from app import resources
 from app.services import site_config
 
-HELP_DIR = Path(__file__).resolve().parents[2] / "resources" / "help"
+HELP_DIR = resources.path("help")
 
 # (file name without .md, the title in the contents), in the order the contents list them.
 SCREEN_TOPICS = (

@@ -11,10 +11,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 from types import MappingProxyType
 
-RULES_ROOT = Path(__file__).resolve().parents[2] / "resources" / "rules"
+from app import resources
+
+RULES_ROOT = resources.path("rules")
 INDICATOR_COLUMNS = (
     "indicator_id",
     "group",
