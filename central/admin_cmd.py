@@ -30,10 +30,11 @@ BAD_INPUT = 2
 
 def run_serve(data_dir: Path | None, *, host: str = "127.0.0.1", port: int = 8443,
               db_url: str | None = None, cert: str | None = None, key: str | None = None,
-              self_signed: bool = False, allow_networks: Sequence[str] = (),
+              self_signed: bool = False, allow_networks: Sequence[str] = (), workers: int = 1,
               out: TextIO | None = None) -> int:
-    """Serve HTTPS in the foreground. Without --cert/--key the local self-signed pair is used."""
-    from central.server import serve  # uvicorn is needed only here
+    """Serve HTTPS in the foreground, in ``workers`` processes (above 1 on PostgreSQL only). Without
+    --cert/--key the local self-signed pair is used."""
+    from central.server import serve, workers_problem  # uvicorn is needed only here
 
     out = out or sys.stdout
     if (cert is None) != (key is None) or (cert and self_signed):
@@ -44,14 +45,19 @@ def run_serve(data_dir: Path | None, *, host: str = "127.0.0.1", port: int = 844
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return BAD_INPUT
+    problem = workers_problem(settings, workers)
+    if problem:
+        print(problem, file=sys.stderr)
+        return BAD_INPUT
     if cert is None:
         tls = ensure_self_signed(settings.data_dir)
         print(f"Self-signed certificate; clients must trust this CA: {tls.ca_path}", file=out)
         cert, key = str(tls.cert_path), str(tls.key_path)
     shown_host = f"[{host}]" if ":" in host else host
-    print(f"Serving https://{shown_host}:{port} (API under /api/v1). Press Ctrl+C to stop.", file=out,
-          flush=True)
-    serve(settings, host=host, port=port, cert=cert, key=key)
+    processes = f" with {workers} worker processes" if workers > 1 else ""
+    print(f"Serving https://{shown_host}:{port}{processes} (API under /api/v1). Press Ctrl+C to stop.",
+          file=out, flush=True)
+    serve(settings, host=host, port=port, cert=cert, key=key, workers=workers)
     return 0
 
 

@@ -14,7 +14,6 @@ from central.admin_cmd import run_approve, run_init_admin, run_serve
 from central.calculate_cmd import DEFAULT_MAX_BYTES, FORMATS, run_calculate
 from central.data_cmd import run_seed_demo
 from central.ingest_cmd import run_ingest
-from central.serve_cmd import run_serve_workers
 from central.setup_cmd import Person, Practice, run_add_practice, run_add_user
 
 
@@ -198,12 +197,9 @@ def _calculate(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    if args.workers > 1:
-        return run_serve_workers(args.data_dir, workers=args.workers, host=args.host, port=args.port,
-                                 db_url=args.db, cert=args.cert, key=args.key, self_signed=args.self_signed,
-                                 allow_networks=args.allow_network)
     return run_serve(args.data_dir, host=args.host, port=args.port, db_url=args.db, cert=args.cert,
-                     key=args.key, self_signed=args.self_signed, allow_networks=args.allow_network)
+                     key=args.key, self_signed=args.self_signed, allow_networks=args.allow_network,
+                     workers=args.workers)
 
 
 def _init_admin(args: argparse.Namespace) -> int:

@@ -36,7 +36,8 @@ class OfferBlock:
     offer: Mapping[str, Any] | None = None  # the offer that decided it (None for participation only)
 
 
-def _day(value: Any) -> date | None:
+def as_date(value: Any) -> date | None:
+    """A record's date (a date, a datetime or ISO text); None when it holds none."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -50,7 +51,7 @@ def covering(offers: Iterable[Mapping[str, Any]], service: str, day: date) -> li
     """The offers of ``service`` whose period covers ``day`` (offer records as the feed sends them)."""
     found = []
     for offer in offers:
-        starts, ends = _day(offer.get("start_date")), _day(offer.get("end_date"))
+        starts, ends = as_date(offer.get("start_date")), as_date(offer.get("end_date"))
         if offer.get("service") == service and starts and ends and starts <= day <= ends:
             found.append(offer)
     return found
@@ -74,7 +75,7 @@ def declaring_block(offers: Iterable[Mapping[str, Any]], service: str, day: date
                           reason=AWAITING_ACCEPTANCE)
     if paid:
         offer = paid[-1]
-        period = f"{uk_date(_day(offer.get('start_date')))} to {uk_date(_day(offer.get('end_date')))}"
+        period = f"{uk_date(as_date(offer.get('start_date')))} to {uk_date(as_date(offer.get('end_date')))}"
         return OfferBlock(f"The offer of {shown} ({period}) was {offer.get('status')}: CQRS pays nothing for "
                           "a service whose offer is not accepted, so there is nothing to declare. Contact "
                           "your commissioner if you think this is wrong.",

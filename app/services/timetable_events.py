@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from app.services.format import uk_date
+from app.services.offer_rules import as_date
 from app.services.record_types import OFFER, TIMETABLE_EVENT
 from app.services.rules import qof_year
 from app.services.windows import (
@@ -81,16 +82,6 @@ class CalendarEvent:
         return (not service or self.service in (None, service)) and (not kind or self.kind == kind)
 
 
-def _day(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and value.strip():
-        return date.fromisoformat(value.strip()[:10])
-    return None
-
-
 def _name(code: str | None, day: date | None) -> str:
     if not code:
         return "All services"
@@ -104,13 +95,13 @@ def build(timetable: Iterable[Mapping[str, Any]], offers: Iterable[Mapping[str, 
     """The events of the timetable records and the pending offers' response deadlines, in date order."""
     found: dict[str, CalendarEvent] = {}
     for record in timetable:
-        starts = _day(record.get("starts"))
+        starts = as_date(record.get("starts"))
         if starts is None:
             continue
-        ends = _day(record.get("ends")) or starts
+        ends = as_date(record.get("ends")) or starts
         kind = str(record.get("kind") or "")
         service = record.get("service") or None
-        when = _day(record.get("achievement_date"))
+        when = as_date(record.get("achievement_date"))
         # Kind, service and period name an event whatever its dates or wording: a moved deadline keeps it.
         period = (when or starts).isoformat()
         key = f"{kind}/{service or 'all'}/{period}".replace(" ", "-")
@@ -120,13 +111,13 @@ def build(timetable: Iterable[Mapping[str, Any]], offers: Iterable[Mapping[str, 
         found[key] = CalendarEvent(key, kind, str(record.get("title") or TYPE_NAMES.get(kind, kind)), starts,
                                    ends, service, _name(service, when or starts), when, year)
     for offer in offers:
-        deadline = _day(offer.get("response_deadline"))
+        deadline = as_date(offer.get("response_deadline"))
         if deadline is None or offer.get("status", "pending") != "pending":
             continue
         service = str(offer.get("service") or "")
-        name = _name(service, _day(offer.get("start_date")))
+        name = _name(service, as_date(offer.get("start_date")))
         key = f"{OFFER_DEADLINE}/{offer.get('id')}".replace(" ", "-")
-        year = qof_year(_day(offer.get("start_date")) or deadline)
+        year = qof_year(as_date(offer.get("start_date")) or deadline)
         found[key] = CalendarEvent(key, OFFER_DEADLINE, f"Answer the offer of {name} by", deadline, deadline,
                                    service, name, None, year)
     return sorted(found.values(), key=lambda e: (e.starts, e.ends, e.kind, e.key))
