@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -46,6 +46,7 @@ from app.views.sections import (  # noqa: F401  (import_pages re-exported)
     page_class,
 )
 from app.views.status_bar import StatusBar
+from app.views.window_geometry import GeometryMixin
 
 if TYPE_CHECKING:
     from app.services.profile import PracticeAccess
@@ -58,24 +59,7 @@ if TYPE_CHECKING:
     from app.views.timetable_page import TimetablePage
 
 MINIMUM_SIZE = (1000, 700)  # fits a 1024×768 screen with the taskbar
-DEFAULT_SIZE = (1280, 800)
 MESSAGE_MS = 12_000
-
-
-class GeometryMixin:
-    """Keeps the window's position and size in the settings between runs."""
-
-    def restore_geometry(self, store: settings.Settings) -> None:
-        saved = store.get(settings.WINDOW_GEOMETRY)
-        if saved and self.restoreGeometry(  # type: ignore[attr-defined]
-                QByteArray.fromBase64(saved.encode("ascii"))):
-            return
-        screen = self.screen().availableGeometry()  # type: ignore[attr-defined]
-        self.resize(min(DEFAULT_SIZE[0], screen.width()), min(DEFAULT_SIZE[1], screen.height()))
-
-    def save_geometry(self, store: settings.Settings) -> None:
-        data = bytes(self.saveGeometry().toBase64()).decode("ascii")  # type: ignore[attr-defined]
-        store.set(settings.WINDOW_GEOMETRY, data)
 
 
 class MainWindow(ScreenShareMixin, GeometryMixin, QMainWindow):
