@@ -150,17 +150,24 @@ def _check(path: Path) -> int:
     rules = load_rules("2025-26")
     columns = read_columns_at(path, rules)
     arrays = QofArrays.of(columns, rules)
-    pay = arrays.pence(arrays.points_n)
-    totals = arrays.total_pence(arrays.points_n)
+    left = arrays.full_n - arrays.points_n
+    after = arrays.next_n - arrays.points_n
+    pay, after, unclaimed = (arrays.pence(w) for w in (arrays.points_n, after, left))
+    totals, totals_left = arrays.total_pence(arrays.points_n), arrays.total_pence(left)
+    points = arrays.points_total()
     compared = 0
     for g, p in enumerate(to_practices(columns, rules)):
         reference = calculate_qof(rules, p.list_size, p.registers, p.qof)
         assert totals[g] == int(to_pounds(reference.payment) * 100), p.practice_code
+        assert totals_left[g] == int(to_pounds(reference.gbp_unclaimed) * 100), p.practice_code
+        assert points[g] == reference.points, p.practice_code
         for r in reference.indicators:
             i = columns.layout.indicators.index(r.indicator_id)
             assert Fraction(int(arrays.points_n[g, i]), int(arrays.points_d[g, i])) == r.points
             assert arrays.exact(arrays.points_n, g, i) == r.payment
             assert pay[g, i] == int(to_pounds(r.payment) * 100)
+            assert after[g, i] == int(to_pounds(r.gbp_next_patient) * 100)
+            assert unclaimed[g, i] == int(to_pounds(r.gbp_unclaimed) * 100)
             compared += 1
     return compared
 

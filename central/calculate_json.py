@@ -13,6 +13,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from fractions import Fraction
@@ -28,6 +29,9 @@ from central.fast_calc import QofArrays, claim_pence
 BATCH = 2048  # practices formatted at a time
 MIN_SHARE = 20_000  # practice dates worth a process of their own (a national month is 6,188)
 PIECE = 8 * 1024 * 1024
+OWN_WEIGHT = 0.82  # this process's share against another's: it copies theirs out too
+MEMORY_FOLDER = "/dev/shm"  # the other processes' parts are kept here when it has room: no disk writes
+BYTES_PER_PRACTICE = 16_000  # of JSON, a little over a national extract's
 Write = Callable[[str], object]
 YearEnds = Mapping[str, Mapping[str, Mapping[str, Fraction]]]  # per practice code: calculate_qof's year_ends
 
@@ -38,32 +42,56 @@ def write_document(columns: Columns, rules: RuleSet, write: Write, *, workers: i
 
     ``year_ends``: per practice code, the improvement route's baselines (as ``QofArrays.of`` takes them).
 
-    Each other process formats its share of the practices into a temporary file, read back in order
-    once this process has written its own share, so the output is the same as from one process.
+    Each other process formats its share of the practices into a temporary file, copied out in order
+    (while it is still being written) once this process has written its own share, so the output is the
+    same as from one process. This process's share is the smaller, as it does the copying too. The
+    parts are kept in memory (``MEMORY_FOLDER``) when it has room for them.
     """
     groups = len(columns.codes)
     workers = max(1, min(workers, groups // MIN_SHARE, len(os.sched_getaffinity(0))))
-    bounds = [groups * k // workers for k in range(workers + 1)]
+    weights = [OWN_WEIGHT] + [1.0] * (workers - 1)
+    bounds = [round(groups * sum(weights[:k]) / sum(weights)) for k in range(workers + 1)]
     write('{"practices":[')
-    with tempfile.TemporaryDirectory(prefix="cqrs-calculate-") as folder:
+    scratch = _scratch(BYTES_PER_PRACTICE * (groups - bounds[1]))
+    with tempfile.TemporaryDirectory(prefix="cqrs-calculate-", dir=scratch) as folder:
         context = multiprocessing.get_context("fork")
         others = []
         for k in range(1, workers):
             part = Path(folder) / f"part-{k}.json"
+            part.touch()
             share = (columns, rules, bounds[k], bounds[k + 1], part, year_ends)
             process = context.Process(target=_write_part, args=share)
             process.start()
             others.append((process, part))
         write_json(columns.rows_between(bounds[0], bounds[1]), rules, write, year_ends)
         for process, part in others:
-            process.join()
-            if process.exitcode != 0:
-                raise RuntimeError(f"a calculating process failed (exit status {process.exitcode})")
-            with part.open(encoding="ascii") as handle:
-                write(",")
-                while piece := handle.read(PIECE):
-                    write(piece)
+            write(",")
+            _copy_out(process, part, write)
     write("]}\n")
+
+
+def _scratch(size: int) -> str | None:
+    """The memory-backed folder when it has room for twice ``size`` bytes; else the usual temporary one."""
+    try:
+        roomy = shutil.disk_usage(MEMORY_FOLDER).free > 2 * size
+        return MEMORY_FOLDER if roomy and os.access(MEMORY_FOLDER, os.W_OK) else None
+    except OSError:
+        return None
+
+
+def _copy_out(process: multiprocessing.process.BaseProcess, part: Path, write: Write) -> None:
+    """Copy ``part`` to ``write`` as ``process`` writes it, to the end once it has exited."""
+    with part.open("rb") as handle:
+        while True:
+            done = process.exitcode is not None  # before the read: all it wrote is in the file by then
+            if done and process.exitcode != 0:
+                raise RuntimeError(f"a calculating process failed (exit status {process.exitcode})")
+            if piece := handle.read(PIECE):
+                write(piece.decode("ascii"))
+            elif done:
+                return
+            else:
+                process.join(0.02)
 
 
 def _write_part(columns: Columns, rules: RuleSet, start: int, stop: int, path: Path,
@@ -96,25 +124,29 @@ def _batch(columns: Columns, rules: RuleSet, a: QofArrays, money: dict[str, np.n
         return values[rows][g_index, i_index]
 
     num, den, pn, pd = pick(a.num), pick(a.den), pick(a.points_n), pick(a.points_d)
-    ids = np.array([f'{{"indicator_id":"{i}","numerator":' for i in columns.layout.indicators], object)
+    ids = [f'{{"indicator_id":"{i}","numerator":' for i in columns.layout.indicators]
+    openings = np.array([ids, ["," + i for i in ids]], object)  # the first of a practice, the others
     maxima = np.array([f',"max_points":{_number(rules.indicators[i].max_points)},"payment_gbp":'
                        for i in columns.layout.indicators], object)
-    pct = np.full(len(num), ',"achievement_pct":null', object)
+    # Floats are nearly all distinct, so each is written by repr itself (as json.dumps does).
+    pct = np.full(len(num), "null", object)
     some = den > 0
-    pct[some] = _strings(100 * num[some] / den[some], lambda v: f',"achievement_pct":{v!r}')
+    pct[some] = list(map(repr, (100 * num[some] / den[some]).tolist()))
     whole = pn % pd == 0
     points = np.empty(len(num), object)
-    points[whole] = _strings(pn[whole] // pd[whole], lambda v: f',"points":{v}')
-    points[~whole] = _strings(pn[~whole] / pd[~whole], lambda v: f',"points":{v!r}')
-    opening = np.where(np.r_[True, g_index[1:] != g_index[:-1]], "", ",").astype(object)
+    points[whole] = _texts(pn[whole] // pd[whole], ',"points":')
+    points[~whole] = [',"points":' + r for r in map(repr, (pn[~whole] / pd[~whole]).tolist())]
+    later = np.r_[False, g_index[1:] == g_index[:-1]].astype(np.int64)
+    counts = _records([("", num, False), (',"denominator":', den, False), (',"pca":', pick(a.pca), False)],
+                      ',"achievement_pct":')
+    gbp = _records([("", pick(money["payment"]), True),
+                    (',"patients_to_upper_threshold":', pick(a.to_upper), False),
+                    (',"gbp_next_patient":', pick(money["next"]), True),
+                    (',"gbp_unclaimed":', pick(money["unclaimed"]), True)], "}")
     pieces = list(itertools.chain.from_iterable(zip(
-        opening.tolist(), ids[i_index].tolist(), _texts(num), _texts(den, ',"denominator":'),
-        _texts(pick(a.pca), ',"pca":'), pct.tolist(), points.tolist(), maxima[i_index].tolist(),
-        _texts(pick(money["payment"]), pence=True),
-        _texts(pick(a.to_upper), ',"patients_to_upper_threshold":'),
-        _texts(pick(money["next"]), ',"gbp_next_patient":', pence=True),
-        _texts(pick(money["unclaimed"]), ',"gbp_unclaimed":', "}", pence=True), strict=True)))
-    per_cell = 12
+        openings[later, i_index].tolist(), counts, pct.tolist(), points.tolist(), maxima[i_index].tolist(),
+        gbp, strict=True)))
+    per_cell = 6
     bounds = (np.searchsorted(g_index, np.arange(len(batch) + 1)) * per_cell).tolist()
     totals_points, totals_max, totals_pay, totals_unclaimed = (t[rows] for t in totals)
     everything = present.all(axis=1)
@@ -176,48 +208,50 @@ _POWERS = 10 ** np.arange(19, dtype=np.int64)
 
 
 def _texts(values: np.ndarray, before: str = "", after: str = "", *, pence: bool = False) -> list[str]:
-    """``before`` + each whole number (negative: ``null``) + ``after``, made for the whole array at once in
-    one byte buffer. ``pence``: written as pounds the way ``repr(pence / 100)`` writes them (12.3, 12.0)."""
-    values = np.asarray(values, np.int64)
-    null = values < 0
-    whole = np.where(null, 0, values // 100 if pence else values)
-    digits = np.maximum(1, np.searchsorted(_POWERS, whole, side="right"))
-    if pence:
-        cents = np.where(null, 0, values % 100)
-        decimals = np.where(cents % 10 == 0, 1, 2)
-        length = digits + 1 + decimals
-    else:
+    """``before`` + each whole number (negative: ``null``) + ``after``; ``pence``: written as pounds the way
+    ``repr(pence / 100)`` writes them (12.3, 12.0)."""
+    return _records([(before, values, pence)], after)
+
+
+def _records(fields: list[tuple[str, np.ndarray, bool]], after: str = "") -> list[str]:
+    """Per element: for each field its text then its whole number (as ``_texts`` writes it), then ``after``;
+    made for the whole arrays at once in one byte buffer."""
+    parts = []
+    for before, values, pence in fields:
+        values = np.asarray(values, np.int64)
+        null = values < 0
+        whole = np.where(null, 0, values // 100 if pence else values)
+        digits = np.maximum(1, np.searchsorted(_POWERS, whole, side="right"))
+        cents = decimals = None
         length = digits
-    head, tail = before.encode(), after.encode()
-    length = np.where(null, 4, length) + len(head) + len(tail) + 1  # and a separator
-    start = np.cumsum(length) - length
-    buffer = np.zeros(int(length.sum()), np.uint8)
-    for k, byte in enumerate(head):
-        buffer[start + k] = byte
-    body = start + len(head)
-    for k in range(int(digits.max(initial=1))):
-        has = (digits > k) & ~null
-        buffer[body[has] + digits[has] - 1 - k] = 48 + (whole[has] // _POWERS[k]) % 10
-    if pence:
-        point = body + digits
-        buffer[point[~null]] = 46
-        buffer[point[~null] + 1] = 48 + cents[~null] // 10
-        two = (decimals == 2) & ~null
-        buffer[point[two] + 2] = 48 + cents[two] % 10
-    for k, byte in enumerate(b"null"):
-        buffer[body[null] + k] = byte
-    end = start + length - 1 - len(tail)
+        if pence:
+            cents = np.where(null, 0, values % 100)
+            decimals = np.where(cents % 10 == 0, 1, 2)
+            length = digits + 1 + decimals
+        parts.append((before.encode(), null, whole, digits, cents, decimals, np.where(null, 4, length)))
+    tail = after.encode()
+    size = sum(len(head) + length for head, *_, length in parts) + len(tail) + 1  # and a separator
+    at = np.cumsum(size) - size
+    buffer = np.zeros(int(size.sum()), np.uint8)
+    for head, null, whole, digits, cents, decimals, length in parts:
+        for k, byte in enumerate(head):
+            buffer[at + k] = byte
+        body = at + len(head)
+        for k in range(int(digits.max(initial=1))):
+            has = (digits > k) & ~null
+            buffer[body[has] + digits[has] - 1 - k] = 48 + (whole[has] // _POWERS[k]) % 10
+        if cents is not None:
+            point = body + digits
+            buffer[point[~null]] = 46
+            buffer[point[~null] + 1] = 48 + cents[~null] // 10
+            two = (decimals == 2) & ~null
+            buffer[point[two] + 2] = 48 + cents[two] % 10
+        for k, byte in enumerate(b"null"):
+            buffer[body[null] + k] = byte
+        at = body + length
     for k, byte in enumerate(tail):
-        buffer[end + k] = byte
+        buffer[at + k] = byte
     return buffer.tobytes().decode("ascii").split("\0")[:-1]
-
-
-def _strings(values: np.ndarray, form: Callable[[object], str]) -> list[str]:
-    """``form`` of each value, computed once per distinct value."""
-    if not len(values):
-        return []
-    distinct, inverse = np.unique(values, return_inverse=True)
-    return np.array([form(v) for v in distinct.tolist()], object)[inverse.ravel()].tolist()
 
 
 def _pounds(pence: int) -> str:

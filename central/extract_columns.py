@@ -183,7 +183,10 @@ class Reader:
         if not self.parts:
             raise NotPlain
         self._check_used_columns()
-        p, col, d, num, den, pca = (np.concatenate(part) for part in zip(*self.parts, strict=True))
+        # Only what relates rows is joined up; the counts go from each part straight to their cells.
+        p, col, d = (np.concatenate(part) for part in list(zip(*self.parts, strict=True))[:3])
+        stops = np.cumsum([len(part[0]) for part in self.parts]).tolist()
+        spans = [slice(stop - len(part[0]), stop) for part, stop in zip(self.parts, stops, strict=True)]
         codes = sorted(self.codes, key=lambda c: c)
         code_rank = np.empty(len(codes), np.int64)
         code_rank[[self.codes[c] for c in codes]] = np.arange(len(codes))
@@ -203,13 +206,17 @@ class Reader:
         present = np.zeros(groups * width, bool)
         present[cell] = True
         arrays = []
-        for values in (num, den, pca):
+        for k in (3, 4, 5):  # numerator, denominator, pca
             dense = np.full(groups * width, EMPTY, np.int64)
-            dense[cell] = values
+            for part, span in zip(self.parts, spans, strict=True):
+                dense[cell[span]] = part[k]
             arrays.append(dense.reshape(shape))
         present = present.reshape(shape)
         kinds = np.array(self.layout.kinds)
-        self._check_rows(num, den, pca, kinds[col])
+        # The kind of each row's column as a flag, not as a string per row.
+        qof, listed = (kinds == check.QOF)[col], (kinds == check.LIST)[col]
+        for part, span in zip(self.parts, spans, strict=True):
+            self._check_rows(*part[3:], qof[span], listed[span])
         self._check_groups(present, *arrays)
         which = np.flatnonzero(seen)
         code_names = [c.decode() for c in codes]
@@ -219,11 +226,11 @@ class Reader:
                        tuple(day_values[k % len(dates)] for k in which), present, *arrays, rows=len(p))
 
     @staticmethod
-    def _check_rows(num: np.ndarray, den: np.ndarray, pca: np.ndarray, kind: np.ndarray) -> None:
-        qof = kind == check.QOF
+    def _check_rows(num: np.ndarray, den: np.ndarray, pca: np.ndarray, qof: np.ndarray,
+                    listed: np.ndarray) -> None:
         if (num < 0).any() or (den[qof] < 0).any() or (pca[qof] < 0).any() or (num[qof] > den[qof]).any():
             raise NotPlain
-        if (den[~qof] != EMPTY).any() or (pca[~qof] != EMPTY).any() or (num[kind == check.LIST] == 0).any():
+        if (den[~qof] != EMPTY).any() or (pca[~qof] != EMPTY).any() or (num[listed] == 0).any():
             raise NotPlain
 
     def _check_groups(self, present: np.ndarray, num: np.ndarray, den: np.ndarray, pca: np.ndarray) -> None:
