@@ -97,19 +97,28 @@ def check_header(raw: str, problems: list[ExtractProblem]) -> bool:
     return False
 
 
-def check_line(number: int, raw: str, rules: RuleSet, problems: list[ExtractProblem],
-                check_fields: bool) -> Row | None:
-    fields = [f.strip() for f in split(raw)]
+def refused_fields(number: int, fields: list[str], header: tuple[str, ...] | list[str],
+                   problems: list[ExtractProblem], check_width: bool = True) -> bool:
+    """A line refused before its values are read: anything like an NHS number (named by column, never
+    echoed) or, with ``check_width``, the wrong number of fields. True when it was refused."""
     patient = [i for i, value in enumerate(fields) if contains_nhs_number(value)]
     for i in patient:
-        # Named from HEADER, never from the file's own header, which may itself be refused.
-        name = f"column {i + 1} ({HEADER[i]})" if i < len(HEADER) else f"column {i + 1}"
+        # Named from the layout's header, never from the file's own header, which may itself be refused.
+        name = f"column {i + 1} ({header[i]})" if i < len(header) else f"column {i + 1}"
         problems.append(ExtractProblem(number, f"{name} {PATIENT_IDENTIFIER}", i + 1))
-    if patient or not check_fields:
-        return None
-    if len(fields) != len(HEADER):
-        problems.append(ExtractProblem(number, f"has {len(fields)} fields; every row needs {len(HEADER)} "
-                                               f"({','.join(HEADER)})"))
+    if patient:
+        return True
+    if check_width and len(fields) != len(header):
+        problems.append(ExtractProblem(number, f"has {len(fields)} fields; every row needs {len(header)} "
+                                               f"({','.join(header)})"))
+        return True
+    return False
+
+
+def check_line(number: int, raw: str, rules: RuleSet, problems: list[ExtractProblem],
+               check_fields: bool) -> Row | None:
+    fields = [f.strip() for f in split(raw)]
+    if refused_fields(number, fields, HEADER, problems, check_width=check_fields) or not check_fields:
         return None
     before = len(problems)
 

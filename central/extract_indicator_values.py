@@ -166,15 +166,7 @@ def _check_header(raw: str, problems: list[ExtractProblem]) -> None:
 
 def _check_line(number: int, raw: str, problems: list[ExtractProblem]):
     fields = [f.strip() for f in check.split(raw)]
-    patient = [i for i, value in enumerate(fields) if contains_nhs_number(value)]
-    for i in patient:
-        name = f"column {i + 1} ({HEADER[i]})" if i < len(HEADER) else f"column {i + 1}"
-        problems.append(ExtractProblem(number, f"{name} {check.PATIENT_IDENTIFIER}", i + 1))
-    if patient:
-        return None
-    if len(fields) != len(HEADER):
-        problems.append(ExtractProblem(number, f"has {len(fields)} fields; every row needs {len(HEADER)} "
-                                               f"({','.join(HEADER)})"))
+    if check.refused_fields(number, fields, HEADER, problems):
         return None
     before = len(problems)
 

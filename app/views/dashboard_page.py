@@ -38,6 +38,7 @@ from app.views.page import Page
 from app.views.provisional_note import ProvisionalNote
 from app.views.qof_panel import QofPanel, indicator_columns
 from app.views.record_table import Prepared, prepare
+from app.views.year_picker import fill_years
 
 EMPTY = ("No achievement has been calculated for this practice yet. It appears after the first extract "
          "is loaded and the app has synced.")
@@ -240,12 +241,7 @@ class DashboardPage(Page):
             self.provisional.show_reasons(())
             self.show_empty(EMPTY)
             return
-        self.year.blockSignals(True)
-        self.year.clear()
-        for year in result.years:
-            self.year.addItem(year.replace("-", "/"), year)
-        self.year.setCurrentIndex(max(0, self.year.findData(result.year)))
-        self.year.blockSignals(False)
+        fill_years(self.year, result.years, result.year)
         self._fill_services(result.shown.choice.key)
         self._fill_dates(result.shown.when)
         self._show_view(result.shown)

@@ -25,6 +25,7 @@ from app.services.rules import FINANCE_VIEW
 from app.views import fonts
 from app.views.page import Page
 from app.views.record_table import Column, Prepared, RecordTable, attr, prepare
+from app.views.year_picker import fill_years
 
 EMPTY = "There are no results for this practice yet. Sync to fetch them."
 MONEY_HIDDEN = ("Amounts are hidden while you share your screen. To see them, tick the money box on the "
@@ -143,12 +144,7 @@ class IncomePage(Page):
         if result is None:
             self.show_empty(MONEY_HIDDEN)
             return
-        self.year.blockSignals(True)
-        self.year.clear()
-        for year in result.years:
-            self.year.addItem(year.replace("-", "/"), year)
-        self.year.setCurrentIndex(max(0, self.year.findData(result.year)))
-        self.year.blockSignals(False)
+        fill_years(self.year, result.years, result.year)
         if result.table is None:
             self.show_empty(EMPTY)
             return

@@ -39,6 +39,7 @@ from app.services.timetable_events import ALL, CalendarEvent
 from app.views.page import TablePage
 from app.views.record_table import Column, Prepared, attr, prepare
 from app.views.timetable_calendar import Legend, MarkedCalendar, marker
+from app.views.year_picker import fill_years
 
 SIDE_BY_SIDE_TABLE = 400  # the narrowest list worth putting beside the calendar (pixels)
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no fixed width"
@@ -169,12 +170,7 @@ class TimetablePage(TablePage):
         self.legend.show_kinds(timetable_events.kinds(result.events))
         first = not self.table.model.rowCount() if self.table is not None else False
         keep = self.year.currentData() or timetable_events.current_year(result.events, self._today)
-        self.year.blockSignals(True)
-        self.year.clear()
-        for year in timetable_events.years(result.events):
-            self.year.addItem(year.replace("-", "/"), year)
-        self.year.setCurrentIndex(max(0, self.year.findData(keep)))
-        self.year.blockSignals(False)
+        fill_years(self.year, timetable_events.years(result.events), keep)
         super().show_result(result.prepared)
         if self.calendar.selectedDate() == QDate.currentDate():  # not chosen yet: open on the service's today
             self.calendar.blockSignals(True)  # the year chosen above stays
