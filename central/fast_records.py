@@ -3,13 +3,18 @@
 The records are the ones the sync feed carries: exact quantities as fraction strings ("41/3"), pounds
 to the penny as strings. Here the fractions come from ``central.fast_calc``'s whole numbers, reduced
 with vectorised greatest common divisors (Python integers where the values outgrow 64 bits), so a
-national month needs no ``Fraction`` per value. ``tests/unit/test_fast_records.py`` checks every record
-against ``qof_record``.
+national month needs no ``Fraction`` per value. :func:`qof_records` gives them as dictionaries and
+:func:`qof_texts` as the JSON text ingest stores and publishes, written straight from the same values
+(byte for byte what the compact encoder writes of the record). ``tests/unit/test_fast_calc.py`` checks
+both against ``qof_record``.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
 from fractions import Fraction
 from typing import Any
 
@@ -19,12 +24,94 @@ from app.services.rules import QOF_SERVICE, RuleSet
 from central.extract_columns import Columns
 from central.fast_calc import BANDS, QofArrays
 
+YearEnds = Mapping[str, Mapping[str, Mapping[str, Fraction]]]  # per practice code: calculate_qof's year_ends
+# An indicator record's keys, in qof_record's order.
+INDICATOR_KEYS = ("indicator_id", "group", "numerator", "denominator", "pca", "achievement", "points",
+                  "max_points", "lower_threshold", "upper_threshold", "payment", "payment_gbp",
+                  "pounds_per_point", "patients_to_upper_threshold", "gbp_next_patient", "gbp_unclaimed",
+                  "band")
+COMPACT = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode
 
-def qof_records(columns: Columns, rules: RuleSet,
-                year_ends: Mapping[str, Mapping[str, Mapping[str, Fraction]]] | None = None
-                ) -> list[dict[str, Any]]:
+
+@dataclass(frozen=True)
+class _Values:
+    """Every group's QOF values: the record heads, and the indicator values one row per indicator."""
+
+    heads: list[dict[str, Any]]  # each group's record, its "indicators" still empty
+    starts: list[int]  # group g's indicators are rows starts[g]:starts[g + 1]
+    indicator: list[int]  # each row's indicator, as its column in the layout
+    constant: list[tuple[str, str, str, str | None, str | None]]  # per column: id, group, max, thresholds
+    rows: dict[str, list[Any]]  # the varying values, by key, one per row
+
+
+@dataclass(frozen=True)
+class QofText:
+    """One group's QOF record as JSON: the whole record, and each indicator's part of it."""
+
+    text: str
+    parts: list[str]  # each indicator's JSON, in the record's order
+    indicator_ids: list[str]
+    points: list[str]
+    payments: list[str]
+
+
+def qof_records(columns: Columns, rules: RuleSet, year_ends: YearEnds | None = None) -> list[dict[str, Any]]:
     """One QOF record per group of ``columns``, equal to ``qof_record`` of the same counts; ``year_ends``
     gives, per practice code, the improvement route's baselines (``qof_record``'s ``year_ends``)."""
+    v = _values(columns, rules, year_ends)
+    varying = [v.rows[key] for key in INDICATOR_KEYS if key in v.rows]
+    indicators = []
+    for i, nu, de, pca, *rest in zip(v.indicator, *varying, strict=True):
+        indicator_id, group, max_points, lower, upper = v.constant[i]
+        ach, pts, pay, gbp, per, up, nxt, unc, band = rest
+        indicators.append({
+            "indicator_id": indicator_id, "group": group, "numerator": nu, "denominator": de, "pca": pca,
+            "achievement": ach, "points": pts, "max_points": max_points, "lower_threshold": lower,
+            "upper_threshold": upper, "payment": pay, "payment_gbp": gbp, "pounds_per_point": per,
+            "patients_to_upper_threshold": up, "gbp_next_patient": nxt, "gbp_unclaimed": unc, "band": band,
+        })
+    return [{**head, "indicators": indicators[v.starts[g]:v.starts[g + 1]]} for g, head in enumerate(v.heads)]
+
+
+def qof_texts(columns: Columns, rules: RuleSet, year_ends: YearEnds | None = None) -> list[QofText]:
+    """:func:`qof_records` as JSON, with each indicator's PCA counts by reason where the extract gave them
+    (``results.with_pca_reasons``): one dictionary per record, none per indicator."""
+    v = _values(columns, rules, year_ends)
+    # What each indicator's JSON holds between its varying values (json.dumps for the names' escapes).
+    opening = [f'{{"indicator_id":{json.dumps(i)},"group":{json.dumps(group)},"numerator":'
+               for i, group, *_ in v.constant]
+    middle = [f',"max_points":{_json(m)},"lower_threshold":{_json(lo)},"upper_threshold":{_json(up)},'
+              f'"payment":"' for _, _, m, lo, up in v.constant]
+    rows = v.rows
+    achievement = [_json(a) for a in rows["achievement"]]
+    to_upper = ["null" if u is None else u for u in rows["patients_to_upper_threshold"]]
+    bands = {band: json.dumps(band) for band in BANDS}
+    parts = [
+        f'{opening[i]}{nu},"denominator":{de},"pca":{pca},"achievement":{ach},"points":"{pts}"{middle[i]}'
+        f'{pay}","payment_gbp":"{gbp}","pounds_per_point":"{per}","patients_to_upper_threshold":{up},'
+        f'"gbp_next_patient":"{nxt}","gbp_unclaimed":"{unc}","band":{bands[band]}}}'
+        for i, nu, de, pca, ach, pts, pay, gbp, per, up, nxt, unc, band in zip(
+            v.indicator, rows["numerator"], rows["denominator"], rows["pca"], achievement, rows["points"],
+            rows["payment"], rows["payment_gbp"], rows["pounds_per_point"], to_upper,
+            rows["gbp_next_patient"], rows["gbp_unclaimed"], rows["band"], strict=True)
+    ]
+    reasons = _reasons_by_group(columns)
+    ids = [v.constant[i][0] for i in v.indicator]
+    texts = []
+    for g, head in enumerate(v.heads):
+        start, stop = v.starts[g], v.starts[g + 1]
+        own = parts[start:stop]
+        found = reasons.get((columns.codes[g], columns.dates[g]))
+        if found:
+            own = [f'{part[:-1]},"pca_reasons":{COMPACT(dict(sorted(found[i].items())))}}}' if found.get(i)
+                   else part for part, i in zip(own, ids[start:stop], strict=True)]
+        text = COMPACT(head).removesuffix("[]}") + "[" + ",".join(own) + "]}"  # "indicators" is last
+        texts.append(QofText(text, own, ids[start:stop], rows["points"][start:stop],
+                             rows["payment"][start:stop]))
+    return texts
+
+
+def _values(columns: Columns, rules: RuleSet, year_ends: YearEnds | None) -> _Values:
     a = QofArrays.of(columns, rules, year_ends)
     layout, k = columns.layout, a.constants
     g_index, i_index = np.nonzero(a.present)
@@ -33,50 +120,54 @@ def qof_records(columns: Columns, rules: RuleSet,
     for n in np.flatnonzero(den == 0).tolist():
         achievement[n] = None
     pn, pd = a.points_n[g_index, i_index], a.points_d[g_index, i_index]
-    points = _fractions(pn, pd)
     x = a.x[g_index, i_index].astype(object)
     per_point_n = np.array([p.numerator for p in k.per_point], object)[i_index] * x
     per_point_d = np.array([p.denominator for p in k.per_point], object)[i_index]
-    per_point = _fractions(per_point_n, per_point_d)
-    payment = _fractions(pn.astype(object) * per_point_n, pd.astype(object) * per_point_d)
-    gbp = {name: _pence_strings(a.pence(whole)[g_index, i_index]) for name, whole in
-           (("payment", a.points_n), ("next", a.next_n - a.points_n), ("unclaimed", a.full_n - a.points_n))}
-    to_upper = a.to_upper[g_index, i_index].tolist()
-    bands = np.array(BANDS, object)[a.band[g_index, i_index]].tolist()
+    rows = {
+        "numerator": num.tolist(), "denominator": den.tolist(), "pca": a.pca[g_index, i_index].tolist(),
+        "achievement": achievement, "points": _fractions(pn, pd),
+        "payment": _fractions(pn.astype(object) * per_point_n, pd.astype(object) * per_point_d),
+        "payment_gbp": _pence_strings(a.pence(a.points_n)[g_index, i_index]),
+        "pounds_per_point": _fractions(per_point_n, per_point_d),
+        "patients_to_upper_threshold": [None if u < 0 else u for u in a.to_upper[g_index, i_index].tolist()],
+        "gbp_next_patient": _pence_strings(a.pence(a.next_n - a.points_n)[g_index, i_index]),
+        "gbp_unclaimed": _pence_strings(a.pence(a.full_n - a.points_n)[g_index, i_index]),
+        "band": np.array(BANDS, object)[a.band[g_index, i_index]].tolist(),
+    }
     constant = [(i, rules.indicators[i].group, str(rules.indicators[i].max_points),
                  _exact(rules.indicators[i].lower_threshold), _exact(rules.indicators[i].upper_threshold))
                 for i in layout.indicators]
-    indicators = []
-    pca = a.pca[g_index, i_index].tolist()
-    for n, (i, nu, de) in enumerate(zip(i_index.tolist(), num.tolist(), den.tolist(), strict=True)):
-        indicator_id, group, max_points, lower, upper = constant[i]
-        indicators.append({
-            "indicator_id": indicator_id, "group": group, "numerator": nu, "denominator": de, "pca": pca[n],
-            "achievement": achievement[n], "points": points[n], "max_points": max_points,
-            "lower_threshold": lower, "upper_threshold": upper, "payment": payment[n],
-            "payment_gbp": gbp["payment"][n], "pounds_per_point": per_point[n],
-            "patients_to_upper_threshold": None if to_upper[n] < 0 else to_upper[n],
-            "gbp_next_patient": gbp["next"][n], "gbp_unclaimed": gbp["unclaimed"][n], "band": bands[n],
-        })
     starts = np.searchsorted(g_index, np.arange(len(columns.codes) + 1)).tolist()
     total_points, total_max = a.points_total(), a.max_points_total()
     total_payment = _payment_totals(pn, pd, per_point_n, per_point_d, starts)
     pay_pence = _pence_strings(a.total_pence(a.points_n))
     unclaimed_pence = _pence_strings(a.total_pence(a.full_n - a.points_n))
     register_columns = [(r, layout.register_column(r)) for r in layout.registers]
-    records = []
+    heads = []
     for g, day in enumerate(columns.dates):
         has = columns.present[g]
-        records.append({
+        heads.append({
             "service": QOF_SERVICE, "year": rules.year, "achievement_date": day.isoformat(),
             "list_size": int(columns.list_size[g]),
             "registers": {r: int(columns.numerator[g, c]) for r, c in register_columns if has[c]},
             "points": str(total_points[g]), "max_points": str(total_max[g]), "payment": str(total_payment[g]),
             "payment_gbp": pay_pence[g], "gbp_unclaimed": unclaimed_pence[g],
             "not_in_extract": sorted(i for n, i in enumerate(layout.indicators) if not has[n]),
-            "indicators": indicators[starts[g]:starts[g + 1]],
+            "indicators": [],
         })
-    return records
+    return _Values(heads, starts, i_index.tolist(), constant, rows)
+
+
+def _reasons_by_group(columns: Columns) -> dict[tuple[str, date], dict[str, Mapping[str, int]]]:
+    grouped: dict[tuple[str, date], dict[str, Mapping[str, int]]] = {}
+    for (code, day, indicator_id), reasons in columns.pca_reasons.items():
+        grouped.setdefault((code, day), {})[indicator_id] = reasons
+    return grouped
+
+
+def _json(value: str | None) -> str:
+    """A value that is a plain string of digits, "/" and "." (or None) as JSON."""
+    return "null" if value is None else f'"{value}"'
 
 
 def _fractions(numerators: np.ndarray, denominators: np.ndarray) -> list[str]:
@@ -84,8 +175,6 @@ def _fractions(numerators: np.ndarray, denominators: np.ndarray) -> list[str]:
     common = np.gcd(numerators, denominators)
     n, d = (numerators // common).tolist(), (denominators // common).tolist()
     return [f"{a}" if b == 1 else f"{a}/{b}" for a, b in zip(n, d, strict=True)]
-
-
 def _payment_totals(pn: np.ndarray, pd: np.ndarray, per_n: np.ndarray, per_d: np.ndarray,
                     starts: list[int]) -> list[Fraction]:
     """Each group's exact sum of points × £ per point."""

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -38,12 +37,12 @@ from central.benchmarks import publish_benchmarks
 from central.declarations_flow import reopen_declarations
 from central.extract import Columns, ExtractError, ExtractProblem, display_name
 from central.extract_years import Years, read_text_years
+from central.fast_records import qof_texts
 from central.ingest_groups import (
     COUNT_KEY,
-    achievement_records,
+    achievement_texts,
     count_rows,
     merged_items,
-    prepared_qof,
     recalculate_all,
 )
 from central.models import (
@@ -189,19 +188,15 @@ def _ingest_year(session: Session, rules: RuleSet, columns: Columns, ids: list[i
     """Store one year's counts, recalculate its practice dates, publish what changed."""
     stored_ends = store.year_end_achievements(session, ids, rules)
     year_ends = {code: stored_ends[i] for code, i in zip(columns.codes, ids, strict=True) if i in stored_ends}
-    with ThreadPoolExecutor(1) as beside:
-        # The QOF records are pure arithmetic: made while the database writes the counts (it lets go
-        # of the interpreter while it works).
-        prepared = beside.submit(prepared_qof, columns, rules, year_ends)
-        store.upsert(session, AchievementCount.__table__, count_rows(columns, ids, upload.id, now),
-                     COUNT_KEY, ("numerator", "denominator", "pca", "pca_reasons", "extract_id",
-                                 "updated_at"))
-        writer = store.FeedWriter(session)
-        for g, record in enumerate(achievement_records(columns, upload)):
-            writer.add(ids[g], feed.ACHIEVEMENT, columns.dates[g].isoformat(), record)
-        writer.flush()
-        known = recalculate_all(session, rules, columns, ids, upload.id, writer, clock=clock,
-                                prepared=prepared.result(), year_ends=year_ends)
+    prepared = qof_texts(columns, rules, year_ends)
+    store.upsert(session, AchievementCount.__table__, count_rows(columns, ids, upload.id, now),
+                 COUNT_KEY, ("numerator", "denominator", "pca", "pca_reasons", "extract_id", "updated_at"))
+    writer = store.FeedWriter(session)
+    for g, text in enumerate(achievement_texts(columns, upload)):
+        writer.add(ids[g], feed.ACHIEVEMENT, columns.dates[g].isoformat(), store.Serialised(text))
+    writer.flush()
+    known = recalculate_all(session, rules, columns, ids, upload.id, writer, clock=clock, prepared=prepared,
+                            year_ends=year_ends)
     writer.flush()
     publish_benchmarks(session, set(columns.dates), known)
     _publish_rules_version(session, rules)

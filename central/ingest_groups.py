@@ -9,6 +9,7 @@ declaration they touch is sent back as ``reopen_declarations`` does.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import date, datetime
 from fractions import Fraction
@@ -23,9 +24,9 @@ from central import ingest_store as store
 from central.benchmarks import KnownResults
 from central.declarations_flow import reopen_declarations
 from central.extract_columns import EMPTY, Columns
-from central.fast_records import qof_records
+from central.fast_records import QofText, qof_texts
 from central.models import AUTOMATED, CalculatedResult, ExtractUpload
-from central.results import claim_record, with_pca_reasons
+from central.results import claim_record
 from central.settings import Clock
 
 COUNT_KEY = ("practice_id", "service", "indicator_id", "achievement_date", "source")
@@ -67,24 +68,34 @@ def count_rows(columns: Columns, ids: list[int], extract_id: int, now: datetime)
             "updated_at": [now] * len(g_index)}
 
 
-def achievement_records(columns: Columns, upload: ExtractUpload) -> list[dict[str, Any]]:
-    """The counts the extract carried for each practice and date, as received."""
-    order = _order(columns)
-    keys = columns.layout.keys
-    received = upload.uploaded_at.isoformat()
-    records = []
+def achievement_texts(columns: Columns, upload: ExtractUpload) -> list[str]:
+    """The counts the extract carried for each practice and date, as received: each feed record's JSON,
+    ``{"achievement_date", "extract", "received_at", "counts": {service: {item: [num, den, pca]}}}``
+    (items in the extract's layout order, LIST_SIZE and the registers first), written a column at a time."""
+    order, keys = _order(columns), columns.layout.keys
+    about = store.encode_json({"extract": upload.filename, "received_at": upload.uploaded_at.isoformat()})
+    cells = []  # per column of ``order``: each group's '"item":[num,den,pca]'
+    for c in order:
+        prefix = f"{json.dumps(keys[c][1])}:["
+        den, pca = (["null" if v == EMPTY else v for v in a[:, c].tolist()]
+                    for a in (columns.denominator, columns.pca))
+        cells.append([f"{prefix}{n},{d},{p}]" for n, d, p in zip(columns.numerator[:, c].tolist(), den, pca,
+                                                                   strict=True)])
+    # A service's columns are next to each other in the layout: one block each, in order.
+    services = dict.fromkeys(keys[c][0] for c in order)
+    blocks = [(json.dumps(service), [k for k, c in enumerate(order) if keys[c][0] == service])
+              for service in services]
+    present = columns.present[:, order]
+    texts = []
     for g, day in enumerate(columns.dates):
-        has = columns.present[g].tolist()
-        num, den, pca = (a[g].tolist() for a in (columns.numerator, columns.denominator, columns.pca))
-        services: dict[str, dict[str, list[int | None]]] = {}
-        for c in order:
-            if has[c]:
-                service, item = keys[c]
-                services.setdefault(service, {})[item] = [num[c], None if den[c] == EMPTY else den[c],
-                                                          None if pca[c] == EMPTY else pca[c]]
-        records.append({"achievement_date": day.isoformat(), "extract": upload.filename,
-                        "received_at": received, "counts": services})
-    return records
+        has = present[g].tolist()
+        counts = []
+        for service, block in blocks:
+            own = [cells[k][g] for k in block if has[k]]
+            if own:
+                counts.append(f"{service}:{{{','.join(own)}}}")
+        texts.append(f'{{"achievement_date":"{day.isoformat()}",{about[1:-1]},"counts":{{{",".join(counts)}}}}}')
+    return texts
 
 
 def merged_items(service: Service, extracted: Mapping[str, int], commissioner: Mapping[str, int],
@@ -98,34 +109,20 @@ def merged_items(service: Service, extracted: Mapping[str, int], commissioner: M
     return items
 
 
-def prepared_qof(columns: Columns, rules: RuleSet, year_ends: YearEnds | None = None
-                 ) -> list[tuple[dict[str, Any], store.Serialised]]:
-    """The QOF record of each group with its JSON (pure: may run beside the database writes);
-    ``year_ends``: per practice code, the improvement route's baselines."""
-    records = qof_records(columns, rules, year_ends)
-    if columns.pca_reasons:
-        grouped: dict[tuple[str, date], dict[str, Mapping[str, int]]] = {}
-        for (code, day, indicator_id), reasons in columns.pca_reasons.items():
-            grouped.setdefault((code, day), {})[indicator_id] = reasons
-        for code, day, record in zip(columns.codes, columns.dates, records, strict=True):
-            with_pca_reasons(record["indicators"], grouped.get((code, day)))
-    return [_serialised(record) for record in records]
-
-
 def recalculate_all(session: Session, rules: RuleSet, columns: Columns, ids: list[int], upload_id: int,
                     writer: store.FeedWriter, *, clock: Clock,
-                    prepared: list | None = None, year_ends: YearEnds | None = None) -> KnownResults:
+                    prepared: list[QofText] | None = None, year_ends: YearEnds | None = None) -> KnownResults:
     """Recalculate every practice date of ``columns`` from what is stored now; publish what changed.
 
-    ``prepared``: :func:`prepared_qof` of ``columns`` (with ``year_ends``), used unless earlier extracts
-    add counts.
+    ``prepared``: ``fast_records.qof_texts`` of ``columns`` (with ``year_ends``), used unless earlier
+    extracts add counts.
     Returns the QOF results' counts, for the benchmarks.
     """
     groups = set(zip(ids, columns.dates, strict=True))
     earlier = store.other_automated(session, groups, upload_id)
     if earlier or prepared is None:
         columns = _with_earlier_counts(columns, ids, earlier)
-        prepared = prepared_qof(columns, rules, year_ends)
+        prepared = qof_texts(columns, rules, year_ends)
     commissioner = store.commissioner_counts(session, groups)
     manual = store.manual_counts(session, rules, groups)
     stored = store.stored_results(session, groups)
@@ -133,8 +130,10 @@ def recalculate_all(session: Session, rules: RuleSet, columns: Columns, ids: lis
     claims: dict[tuple, dict[str, Any]] = {}
     now = clock()
     changed_rows: store.Rows = {name: [] for name in RESULT_COLUMNS}
+    changed_rows["detail"] = store.JsonTexts()
     for g, (practice_id, day) in enumerate(zip(ids, columns.dates, strict=True)):
-        records = [prepared[g]]
+        records: list[tuple[str, QofText | tuple[dict[str, Any], store.Serialised]]] = [
+            (QOF_SERVICE, prepared[g])]
         extracted = _extracted(columns, g, rules)
         group = (practice_id, day)
         for code in sorted((set(extracted) | set(manual.get(group, {})) | set(commissioner.get(group, {})))
@@ -148,14 +147,15 @@ def recalculate_all(session: Session, rules: RuleSet, columns: Columns, ids: lis
             if key not in claims:
                 claim = claim_record(rules, code, day, items)
                 claims[key] = (claim, store.Serialised(store.encode_json(claim), claim))
-            records.append(claims[key])
-        for record, text in records:
-            if not _changed(practice_id, day, record, text, stored, changed_rows):
+            records.append((code, claims[key]))
+        for service, record in records:
+            text = _changed(practice_id, day, service, record, stored, changed_rows)
+            if text is None:
                 continue
-            writer.add(practice_id, feed.RESULT, f"{record['service']}:{record['achievement_date']}", text)
-            if (practice_id, record["service"], day) in declared:
+            writer.add(practice_id, feed.RESULT, f"{service}:{day.isoformat()}", text)
+            if (practice_id, service, day) in declared:
                 writer.flush()
-                reopen_declarations(session, practice_id, record["service"], day, clock=clock)
+                reopen_declarations(session, practice_id, service, day, clock=clock)
     changed_rows["calculated_at"] = [now] * len(changed_rows["practice_id"])
     store.upsert(session, CalculatedResult.__table__, changed_rows, RESULT_KEY,
                  ("points", "payment", "detail", "calculated_at"))
@@ -178,34 +178,31 @@ def _extracted(columns: Columns, g: int, rules: RuleSet) -> dict[str, dict[str, 
     return found
 
 
-def _serialised(record: dict[str, Any]) -> tuple[dict[str, Any], store.Serialised]:
-    """A QOF record with its JSON, each indicator's JSON made once for the record and its result row."""
-    parts = [store.encode_json(i) for i in record["indicators"]]
-    head = store.encode_json({**record, "indicators": []})  # "indicators" is the last key
-    text = head.removesuffix("[]}") + "[" + ",".join(parts) + "]}"
-    record["_parts"] = parts
-    return record, store.Serialised(text, record)
-
-
-def _changed(practice_id: int, day: date, record: dict[str, Any], text: store.Serialised, stored: dict,
-             out: store.Rows) -> bool:
+def _changed(practice_id: int, day: date, service: str,
+             record: QofText | tuple[dict[str, Any], store.Serialised], stored: dict,
+             out: store.Rows) -> store.Serialised | None:
     """Add to ``out`` the result rows of ``record`` that differ from what is stored (as
-    ``ingest._store_result``); True when there are any."""
-    if record["service"] == QOF_SERVICE:
-        parts = record.pop("_parts")
-        rows = [(i["indicator_id"], i["points"], i["payment"], i, store.Serialised(part, i))
-                for i, part in zip(record["indicators"], parts, strict=True)]
+    ``ingest._store_result``); the record's JSON when there are any, else None."""
+    if isinstance(record, QofText):
+        text = store.Serialised(record.text)
+        rows = list(zip(record.indicator_ids, record.points, record.payments, record.parts, strict=True))
     else:
-        rows = [(record["item"], "0", record["payment"], record, text)]
-    service = record["service"]
+        claim, text = record
+        rows = [(claim["item"], "0", claim["payment"], text.text)]
     if stored:
-        rows = [r for r in rows if stored.get((practice_id, service, r[0], day)) != (r[1], r[2], r[3])]
+        rows = [r for r in rows if _differs(stored.get((practice_id, service, r[0], day)), r)]
     for name, values in (("practice_id", [practice_id] * len(rows)), ("service", [service] * len(rows)),
                          ("indicator_id", [r[0] for r in rows]), ("achievement_date", [day] * len(rows)),
                          ("points", [r[1] for r in rows]), ("payment", [r[2] for r in rows]),
-                         ("detail", [r[4] for r in rows])):
+                         ("detail", [r[3] for r in rows])):
         out[name] += values
-    return bool(rows)
+    return text if rows else None
+
+
+def _differs(stored: tuple | None, row: tuple) -> bool:
+    """Whether a result row (indicator, points, payment, detail's JSON) differs from the stored (points,
+    payment, detail); the JSON is read only when points and payment are the same."""
+    return stored is None or stored[:2] != row[1:3] or stored[2] != json.loads(row[3])
 
 
 def _with_earlier_counts(columns: Columns, ids: list[int], rows: list) -> Columns:

@@ -52,15 +52,15 @@ def upsert(session: Session, table: Table, rows: Rows, keys: Sequence[str], upda
 
 def write_many(session: Session, statement, rows: Rows) -> None:
     """Run one INSERT for all ``rows`` (batches of ``BATCH``): compiled once, each column's values
-    converted for the database once per column, then handed to the driver's executemany."""
+    converted for the database once per column, then handed to the driver's executemany. A column of
+    :class:`JsonTexts` goes in as the text it holds."""
     count = len(next(iter(rows.values()), []))
     if not count:
         return
     dialect = session.get_bind().dialect
     compiled = statement.compile(dialect=dialect, column_keys=list(rows))
     if not compiled.positional:  # e.g. psycopg: SQLAlchemy's own executemany is already set-based
-        plain = {k: [v.value if isinstance(v, Serialised) else v for v in column]
-                 for k, column in rows.items()}
+        plain = {k: c.values() if isinstance(c, JsonTexts) else c for k, c in rows.items()}
         for start in range(0, count, BATCH):
             batch = zip(*(column[start:start + BATCH] for column in plain.values()), strict=True)
             session.execute(statement, [dict(zip(plain, values, strict=True)) for values in batch])
@@ -72,18 +72,34 @@ def write_many(session: Session, statement, rows: Rows) -> None:
         values = []
         for name in names:
             column = rows[name][start:start + BATCH]
-            process = table.c[name].type._cached_bind_processor(dialect)
+            process = not isinstance(rows[name], JsonTexts) and table.c[name].type._cached_bind_processor(
+                dialect)
             values.append(_converted(column, process) if process else column)
         connection.exec_driver_sql(compiled.string, list(zip(*values, strict=True)))
 
 
+class JsonTexts(list):
+    """A JSON column's values already written as JSON text (so never encoded again)."""
+
+    def values(self) -> list[Any]:
+        """The values the texts stand for (for a driver that takes them as objects)."""
+        return [None if text is None else json.loads(text) for text in self]
+
+
 class Serialised:
-    """A JSON value already written as text (shared by several rows), with the value it stands for."""
+    """A JSON value already written as text (shared by several rows); the value it stands for is read
+    from the text only when something asks for it."""
 
-    __slots__ = ("text", "value")
+    __slots__ = ("_value", "text")
 
-    def __init__(self, text: str, value: Any) -> None:
-        self.text, self.value = text, value
+    def __init__(self, text: str, value: Any = None) -> None:
+        self.text, self._value = text, value
+
+    @property
+    def value(self) -> Any:
+        if self._value is None:
+            self._value = json.loads(self.text)
+        return self._value
 
 
 def _converted(column: list[Any], process) -> list[Any]:
@@ -91,8 +107,8 @@ def _converted(column: list[Any], process) -> list[Any]:
     try:
         done: dict[Any, Any] = {}
         return [done[v] if v in done else done.setdefault(v, process(v)) for v in column]
-    except TypeError:  # JSON objects: unhashable, or already written as text
-        return [v.text if isinstance(v, Serialised) else process(v) for v in column]
+    except TypeError:  # JSON objects: unhashable
+        return [process(v) for v in column]
 
 
 class FeedWriter:
@@ -100,7 +116,7 @@ class FeedWriter:
 
     def __init__(self, session: Session) -> None:
         self.session, self.first = session, True
-        self.pending: list[tuple[int | None, str, str, Serialised]] = []
+        self.pending: list[tuple[int | None, str, str, str]] = []
 
     def add(self, practice_id: int | None, type: str, id: object, data: dict[str, Any] | Serialised) -> None:
         if self.first:
@@ -109,16 +125,15 @@ class FeedWriter:
             feed.publish(self.session, practice_id, type, id, value)
             self.first = False
             return
-        if not isinstance(data, Serialised):
-            data = Serialised(encode_json(data), data)
-        self.pending.append((practice_id, type, str(id), data))
+        text = data.text if isinstance(data, Serialised) else encode_json(data)
+        self.pending.append((practice_id, type, str(id), text))
 
     def flush(self) -> None:
         if self.pending:
             practice, kind, entity, data = (list(column) for column in zip(*self.pending, strict=True))
             now = datetime.now(UTC)
             write_many(self.session, Change.__table__.insert(),
-                       {"practice_id": practice, "type": kind, "entity_id": entity, "data": data,
+                       {"practice_id": practice, "type": kind, "entity_id": entity, "data": JsonTexts(data),
                         "deleted": [False] * len(data), "created_at": [now] * len(data)})
             self.pending = []
 

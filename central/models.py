@@ -60,8 +60,8 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
 
 
-def _practice_fk() -> Mapped[int]:
-    return mapped_column(ForeignKey("organisations.id"), index=True)
+def _practice_fk(*, index: bool = True) -> Mapped[int]:
+    return mapped_column(ForeignKey("organisations.id"), index=index)
 
 
 class Organisation(Base):
@@ -339,7 +339,8 @@ class AchievementCount(Base):
     __table_args__ = (
         UniqueConstraint("practice_id", "service", "indicator_id", "achievement_date", "source"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = _practice_fk()
+    # No index of its own: the unique key above starts with it.
+    practice_id: Mapped[int] = _practice_fk(index=False)
     service: Mapped[str] = mapped_column(String(20))
     indicator_id: Mapped[str] = mapped_column(String(40))  # indicator, item, LIST_SIZE or <REGISTER>_REG
     achievement_date: Mapped[date] = mapped_column(Date)
@@ -357,7 +358,8 @@ class CalculatedResult(Base):
     __tablename__ = "calculated_results"
     __table_args__ = (UniqueConstraint("practice_id", "service", "indicator_id", "achievement_date"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = _practice_fk()
+    # No index of its own: the unique key above starts with it.
+    practice_id: Mapped[int] = _practice_fk(index=False)
     service: Mapped[str] = mapped_column(String(20))
     indicator_id: Mapped[str] = mapped_column(String(40))
     achievement_date: Mapped[date] = mapped_column(Date)

@@ -72,10 +72,15 @@ def test_records_and_results_equal_the_reference_builders(loaded) -> None:
                                                                      list(p.qof))
         for service, items in p.services.items():
             assert results[(p.practice_code, f"{service}:{day}")] == claim_record(RULES, service, day, items)
-        received = achievements[(p.practice_code, day.isoformat())]["counts"]
-        assert received[QOF_SERVICE]["LIST_SIZE"] == [p.list_size, None, None]
-        assert {i: v for i, v in received[QOF_SERVICE].items() if i in RULES.indicators} == {
-            c.indicator_id: [c.numerator, c.denominator, c.pca] for c in p.qof}
+        record = achievements[(p.practice_code, day.isoformat())]
+        assert list(record) == ["achievement_date", "extract", "received_at", "counts"]
+        assert record["achievement_date"] == day.isoformat() and record["extract"] == "national.csv"
+        qof_counts = {"LIST_SIZE": [p.list_size, None, None],
+                      **{f"{r}_REG": [n, None, None] for r, n in sorted(p.registers.items())},
+                      **{c.indicator_id: [c.numerator, c.denominator, c.pca] for c in p.qof}}
+        assert record["counts"] == {QOF_SERVICE: qof_counts, **{
+            service: {item: [n, None, None] for item, n in items.items()} for service, items in p.services.items()}}
+        assert list(record["counts"][QOF_SERVICE])[:2] == ["LIST_SIZE", f"{min(p.registers)}_REG"]
         expected_rows += len(p.qof) + len(p.services)
         for c in p.qof:
             if c.denominator:

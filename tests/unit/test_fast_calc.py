@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 
@@ -24,8 +25,8 @@ from central.calculate_json import write_document
 from central.extract import parse_columns, parse_extract
 from central.extract_columns import to_practices
 from central.fast_calc import BANDS, QofArrays
-from central.fast_records import qof_records
-from central.results import qof_record
+from central.fast_records import COMPACT, qof_records, qof_texts
+from central.results import qof_record, with_pca_reasons
 
 RULES = load_rules("2025-26")
 HEADER = "practice_code,service,indicator_id,achievement_date,numerator,denominator,pca\n"
@@ -91,6 +92,28 @@ def test_feed_records_match_qof_record(month) -> None:
     fast = qof_records(columns, RULES)
     for record, p in zip(fast, practices, strict=True):
         assert record == qof_record(RULES, p.achievement_date, p.list_size, p.registers, list(p.qof))
+
+
+def test_feed_texts_are_the_records_json_byte_for_byte(month) -> None:
+    # The text ingest stores and publishes is what the compact encoder writes of the reference record,
+    # with the PCA counts by reason where the extract gave them (here for two indicators of one practice).
+    columns, practices = month
+    first = practices[0]
+    given = {first.qof[0].indicator_id: {"PCA003": 2, "PCA001": 5}, first.qof[3].indicator_id: {"PCA002": 1}}
+    columns = replace(columns, pca_reasons={(first.practice_code, first.achievement_date, i): r
+                                            for i, r in given.items()})
+    texts = qof_texts(columns, RULES)
+    for n, (text, p) in enumerate(zip(texts, practices, strict=True)):
+        record = qof_record(RULES, p.achievement_date, p.list_size, p.registers, list(p.qof),
+                            pca_reasons=given if n == 0 else None)
+        assert text.text == COMPACT(record)
+        assert text.parts == [COMPACT(i) for i in record["indicators"]]
+        assert (text.indicator_ids, text.points, text.payments) == tuple(
+            [i[key] for i in record["indicators"]] for key in ("indicator_id", "points", "payment"))
+    assert '"pca_reasons":{"PCA001":5,"PCA003":2}' in texts[0].text
+    plain = qof_records(columns, RULES)[0]
+    with_pca_reasons(plain["indicators"], given)
+    assert texts[0].text == COMPACT(plain)
 
 
 def test_streamed_json_parses_to_the_reference_values(month) -> None:
@@ -184,6 +207,8 @@ def test_baselines_of_the_improvement_route_match_the_reference() -> None:
     assert qof_records(columns, rules, year_ends) == [
         qof_record(rules, p.achievement_date, p.list_size, p.registers, list(p.qof),
                    year_ends[p.practice_code]) for p in practices]
+    assert [t.text for t in qof_texts(columns, rules, year_ends)] == [
+        COMPACT(r) for r in qof_records(columns, rules, year_ends)]
     # The improvement route pays more than the standard one at 5/7, 80/100 and 104/131 (71.4%, 80%,
     # 79.4%: above B + 5 = 68%, below VI001's 89%) with B = 63, and at 80/100 and 104/131 with
     # B = (60.33 + 88) / 2 = 74.17 (above 79.17%): five practices.
