@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -68,12 +67,11 @@ def publish_benchmarks(session: Session, dates: Iterable[date], known: KnownResu
         # PCA rates: PCAs of everyone the indicator applied to (a practice may have PCAs and no denominator).
         pca_pools, pca_everyone = _pools(order, scopes, practice, indicator, pca, den + pca, len(indicators))
         cache: dict[tuple[int | None, int | None], Serialised] = {}
-        averages: dict = {}
         for practice_id in order:
             key = scopes[practice_id]
             if key not in cache:
-                record = _record(day, indicators, key, pools, everyone, averages)
-                _add_pca_rates(record, day, indicators, key, pca_pools, pca_everyone, averages)
+                record = _record(day, indicators, key, pools, everyone)
+                _add_pca_rates(record, day, indicators, key, pca_pools, pca_everyone)
                 cache[key] = Serialised(encode_json(record), record)
             writer.add(practice_id, feed.BENCHMARK, f"{QOF_SERVICE}:{day.isoformat()}", cache[key])
             published += 1
@@ -82,7 +80,7 @@ def publish_benchmarks(session: Session, dates: Iterable[date], known: KnownResu
 
 
 def _pools(order: list[int], scopes: dict, practice: np.ndarray, indicator: np.ndarray, num: np.ndarray,
-           den: np.ndarray, indicators: int) -> tuple[dict, tuple[list, list, list]]:
+           den: np.ndarray, indicators: int) -> tuple[dict, tuple[list, list, list, list]]:
     """Pooled sums per PCN and ICB, and over everyone, of the rows whose ``den`` is above 0."""
     counted = den > 0
     practice, indicator, num, den = practice[counted], indicator[counted], num[counted], den[counted]
@@ -96,10 +94,10 @@ def _pools(order: list[int], scopes: dict, practice: np.ndarray, indicator: np.n
 
 
 def _add_pca_rates(record: dict[str, Any], day: date, indicators: list[str],
-                   key: tuple[int | None, int | None], pools: dict, everyone: tuple[list, list, list],
-                   done: dict) -> None:
+                   key: tuple[int | None, int | None], pools: dict, everyone: tuple[list, list, list, list]
+                   ) -> None:
     """Each indicator's pooled PCA rates (PCN, ICB, all) as ``"pca": {...}``, where anyone was counted."""
-    rates = _record(day, indicators, key, pools, everyone, done)["indicators"]
+    rates = _record(day, indicators, key, pools, everyone)["indicators"]
     for indicator_id, found in record["indicators"].items():
         if indicator_id in rates:
             found["pca"] = {scope: rates[indicator_id][scope] for scope in ("pcn", "icb", "all")}
@@ -113,15 +111,23 @@ def _lookup(mapping: dict[int, int], keys: np.ndarray) -> np.ndarray:
 
 
 def _pool(org: np.ndarray, indicator: np.ndarray, num: np.ndarray, den: np.ndarray, orgs: int,
-          indicators: int) -> tuple[list, list, list]:
-    """Per organisation and indicator: sum of numerators, of denominators, and practices (as lists)."""
+          indicators: int) -> tuple[list, list, list, list]:
+    """Per organisation and indicator: sum of numerators, of denominators, practices, and the pooled
+    average as exact fraction text (None where no practice counted), as lists."""
     keep = org >= 0
     cell = org[keep] * indicators + indicator[keep]
     size = orgs * indicators
     sums = [np.bincount(cell, weights=w[keep], minlength=size).round().astype(np.int64).reshape(orgs, -1)
             for w in (num, den)]
     practices = np.bincount(cell, minlength=size).reshape(orgs, -1)
-    return sums[0].tolist(), sums[1].tolist(), practices.tolist()
+    # str(Fraction(n, d)) of every cell at once; a counted cell has d > 0 (only rows with d > 0 pool).
+    common = np.gcd(sums[0], np.maximum(sums[1], 1))
+    averages = [[None if not counted else f"{n}" if d == 1 else f"{n}/{d}" for n, d, counted in
+                 zip(row_n, row_d, row_p, strict=True)]
+                for row_n, row_d, row_p in zip((sums[0] // common).tolist(),
+                                               (np.maximum(sums[1], 1) // common).tolist(),
+                                               practices.tolist(), strict=True)]
+    return sums[0].tolist(), sums[1].tolist(), practices.tolist(), averages
 
 
 def _rows_at(session: Session, day: date, known: KnownResults | None):
@@ -162,28 +168,20 @@ def _rows_at(session: Session, day: date, known: KnownResults | None):
 
 
 def _record(day: date, indicators: list[str], key: tuple[int | None, int | None], pools: dict,
-            everyone: tuple[list, list, list], done: dict | None = None) -> dict[str, Any]:
-    done = {} if done is None else done
-
-    def average(sums: tuple[list, list, list], row: int, i: int) -> str | None:
-        found = done.get((id(sums), row, i), False)
-        if found is False:
-            found = done[(id(sums), row, i)] = (str(Fraction(sums[0][row][i], sums[1][row][i]))
-                                                if sums[2][row][i] else None)
-        return found
-
+            everyone: tuple[list, list, list, list]) -> dict[str, Any]:
     scoped = []
     for n, kind in enumerate(("pcn", "icb")):
         org_index, sums = pools[kind]
-        scoped.append((org_index.get(key[n]), sums))
+        row = org_index.get(key[n])
+        scoped.append(None if row is None else sums[3][row])
     out = {}
     for i, indicator_id in enumerate(indicators):
         if not everyone[2][0][i]:
             continue
         out[indicator_id] = {
-            "pcn": None if scoped[0][0] is None else average(scoped[0][1], scoped[0][0], i),
-            "icb": None if scoped[1][0] is None else average(scoped[1][1], scoped[1][0], i),
-            "all": average(everyone, 0, i),
+            "pcn": None if scoped[0] is None else scoped[0][i],
+            "icb": None if scoped[1] is None else scoped[1][i],
+            "all": everyone[3][0][i],
             "practices": everyone[2][0][i],
         }
     return {"service": QOF_SERVICE, "achievement_date": day.isoformat(), "indicators": out}

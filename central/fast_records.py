@@ -6,7 +6,8 @@ with vectorised greatest common divisors (Python integers where the values outgr
 national month needs no ``Fraction`` per value. :func:`qof_records` gives them as dictionaries and
 :func:`qof_texts` as the JSON text ingest stores and publishes, written straight from the same values
 (byte for byte what the compact encoder writes of the record). ``tests/unit/test_fast_calc.py`` checks
-both against ``qof_record``.
+both against ``qof_record``. :func:`achievement_texts` writes the achievement records (the counts as
+received) the same way. Nothing here touches the database, so a second process can make it all.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from app.services.rules import QOF_SERVICE, RuleSet
-from central.extract_columns import Columns
+from central.extract_columns import EMPTY, Columns
 from central.fast_calc import BANDS, QofArrays
 
 YearEnds = Mapping[str, Mapping[str, Mapping[str, Fraction]]]  # per practice code: calculate_qof's year_ends
@@ -46,13 +47,17 @@ class _Values:
 
 @dataclass(frozen=True)
 class QofText:
-    """One group's QOF record as JSON: the whole record, and each indicator's part of it."""
+    """One group's QOF record as JSON, in parts: the record up to its indicators, and each indicator's."""
 
-    text: str
+    head: str  # the record's JSON up to the opening of its "indicators" (the last key)
     parts: list[str]  # each indicator's JSON, in the record's order
     indicator_ids: list[str]
     points: list[str]
     payments: list[str]
+
+    @property
+    def text(self) -> str:
+        return f"{self.head}[{','.join(self.parts)}]}}"
 
 
 def qof_records(columns: Columns, rules: RuleSet, year_ends: YearEnds | None = None) -> list[dict[str, Any]]:
@@ -105,10 +110,47 @@ def qof_texts(columns: Columns, rules: RuleSet, year_ends: YearEnds | None = Non
         if found:
             own = [f'{part[:-1]},"pca_reasons":{COMPACT(dict(sorted(found[i].items())))}}}' if found.get(i)
                    else part for part, i in zip(own, ids[start:stop], strict=True)]
-        text = COMPACT(head).removesuffix("[]}") + "[" + ",".join(own) + "]}"  # "indicators" is last
-        texts.append(QofText(text, own, ids[start:stop], rows["points"][start:stop],
-                             rows["payment"][start:stop]))
+        texts.append(QofText(COMPACT(head).removesuffix("[]}"), own, ids[start:stop],
+                             rows["points"][start:stop], rows["payment"][start:stop]))
     return texts
+
+
+def achievement_texts(columns: Columns, extract: str | None, received_at: str) -> list[str]:
+    """The counts the extract carried for each practice and date, as received: each feed record's JSON,
+    ``{"achievement_date", "extract", "received_at", "counts": {service: {item: [num, den, pca]}}}``
+    (items in the extract's layout order, LIST_SIZE and the registers first), written a column at a time."""
+    order, keys = _order(columns), columns.layout.keys
+    about = COMPACT({"extract": extract, "received_at": received_at})
+    cells = []  # per column of ``order``: each group's '"item":[num,den,pca]'
+    for c in order:
+        prefix = f"{json.dumps(keys[c][1])}:["
+        den, pca = (["null" if v == EMPTY else v for v in a[:, c].tolist()]
+                    for a in (columns.denominator, columns.pca))
+        cells.append([f"{prefix}{n},{d},{p}]" for n, d, p in zip(columns.numerator[:, c].tolist(), den, pca,
+                                                                   strict=True)])
+    # A service's columns are next to each other in the layout: one block each, in order.
+    services = dict.fromkeys(keys[c][0] for c in order)
+    blocks = [(json.dumps(service), [k for k, c in enumerate(order) if keys[c][0] == service])
+              for service in services]
+    present = columns.present[:, order]
+    texts = []
+    for g, day in enumerate(columns.dates):
+        has = present[g].tolist()
+        counts = []
+        for service, block in blocks:
+            own = [cells[k][g] for k in block if has[k]]
+            if own:
+                counts.append(f"{service}:{{{','.join(own)}}}")
+        texts.append(f'{{"achievement_date":"{day.isoformat()}",{about[1:-1]},"counts":{{{",".join(counts)}}}}}')
+    return texts
+
+
+def _order(columns: Columns) -> list[int]:
+    """Columns in the order an achievement record lists them: LIST_SIZE, registers, indicators, items."""
+    layout = columns.layout
+    registers = list(range(layout.list_column + 1, layout.list_column + 1 + len(layout.registers)))
+    return [layout.list_column, *registers, *range(layout.list_column),
+            *range(registers[-1] + 1 if registers else layout.list_column + 1, len(layout.keys))]
 
 
 def _values(columns: Columns, rules: RuleSet, year_ends: YearEnds | None) -> _Values:

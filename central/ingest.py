@@ -32,15 +32,15 @@ from sqlalchemy.orm import Session
 from app.services.calculation import IndicatorCounts
 from app.services.rules import QOF_SERVICE, RuleSet, available_years, load_rules
 from central import allocations, feed
+from central import ingest_beside as beside
 from central import ingest_store as store
 from central.benchmarks import publish_benchmarks
 from central.declarations_flow import reopen_declarations
 from central.extract import Columns, ExtractError, ExtractProblem, display_name
 from central.extract_years import Years, read_text_years
-from central.fast_records import qof_texts
+from central.fast_records import achievement_texts
 from central.ingest_groups import (
     COUNT_KEY,
-    achievement_texts,
     count_rows,
     merged_items,
     recalculate_all,
@@ -188,14 +188,14 @@ def _ingest_year(session: Session, rules: RuleSet, columns: Columns, ids: list[i
     """Store one year's counts, recalculate its practice dates, publish what changed."""
     stored_ends = store.year_end_achievements(session, ids, rules)
     year_ends = {code: stored_ends[i] for code, i in zip(columns.codes, ids, strict=True) if i in stored_ends}
-    prepared = qof_texts(columns, rules, year_ends)
+    qof = beside.start(columns, rules, year_ends)
     store.upsert(session, AchievementCount.__table__, count_rows(columns, ids, upload.id, now),
                  COUNT_KEY, ("numerator", "denominator", "pca", "pca_reasons", "extract_id", "updated_at"))
     writer = store.FeedWriter(session)
-    for g, text in enumerate(achievement_texts(columns, upload)):
+    for g, text in enumerate(achievement_texts(columns, upload.filename, upload.uploaded_at.isoformat())):
         writer.add(ids[g], feed.ACHIEVEMENT, columns.dates[g].isoformat(), store.Serialised(text))
     writer.flush()
-    known = recalculate_all(session, rules, columns, ids, upload.id, writer, clock=clock, prepared=prepared,
+    known = recalculate_all(session, rules, columns, ids, upload.id, writer, clock=clock, prepared=qof,
                             year_ends=year_ends)
     writer.flush()
     publish_benchmarks(session, set(columns.dates), known)

@@ -1,16 +1,16 @@
-"""Ingest for every practice and date of an extract at once: count rows, achievement records, results.
+"""Ingest for every practice and date of an extract at once: count rows and results.
 
 What ``ingest.recalculate`` does for one practice date, done for all of them from whole-extract arrays:
 the stored counts of earlier extracts, the commissioner's counts and the manual entries that count are
-each read with one query; QOF records come from ``central.fast_records``; claims are built once per
-distinct set of counts; only results that changed are written (one upsert) and published, and a
+each read with one query; QOF records come from ``central.fast_records`` as JSON text; claims are built
+once per distinct set of counts; only results that changed are written (one upsert) and published, and a
 declaration they touch is sent back as ``reopen_declarations`` does.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
@@ -25,7 +25,7 @@ from central.benchmarks import KnownResults
 from central.declarations_flow import reopen_declarations
 from central.extract_columns import EMPTY, Columns
 from central.fast_records import QofText, qof_texts
-from central.models import AUTOMATED, CalculatedResult, ExtractUpload
+from central.models import AUTOMATED, CalculatedResult
 from central.results import claim_record
 from central.settings import Clock
 
@@ -33,14 +33,6 @@ COUNT_KEY = ("practice_id", "service", "indicator_id", "achievement_date", "sour
 RESULT_KEY = ("practice_id", "service", "indicator_id", "achievement_date")
 RESULT_COLUMNS = (*RESULT_KEY, "points", "payment", "detail")
 YearEnds = Mapping[str, Mapping[str, Mapping[str, Fraction]]]  # per practice code: calculate_qof's year_ends
-
-
-def _order(columns: Columns) -> list[int]:
-    """Columns in the order an achievement record lists them: LIST_SIZE, registers, indicators, items."""
-    layout = columns.layout
-    registers = list(range(layout.list_column + 1, layout.list_column + 1 + len(layout.registers)))
-    return [layout.list_column, *registers, *range(layout.list_column),
-            *range(registers[-1] + 1 if registers else layout.list_column + 1, len(layout.keys))]
 
 
 def count_rows(columns: Columns, ids: list[int], extract_id: int, now: datetime) -> store.Rows:
@@ -68,36 +60,6 @@ def count_rows(columns: Columns, ids: list[int], extract_id: int, now: datetime)
             "updated_at": [now] * len(g_index)}
 
 
-def achievement_texts(columns: Columns, upload: ExtractUpload) -> list[str]:
-    """The counts the extract carried for each practice and date, as received: each feed record's JSON,
-    ``{"achievement_date", "extract", "received_at", "counts": {service: {item: [num, den, pca]}}}``
-    (items in the extract's layout order, LIST_SIZE and the registers first), written a column at a time."""
-    order, keys = _order(columns), columns.layout.keys
-    about = store.encode_json({"extract": upload.filename, "received_at": upload.uploaded_at.isoformat()})
-    cells = []  # per column of ``order``: each group's '"item":[num,den,pca]'
-    for c in order:
-        prefix = f"{json.dumps(keys[c][1])}:["
-        den, pca = (["null" if v == EMPTY else v for v in a[:, c].tolist()]
-                    for a in (columns.denominator, columns.pca))
-        cells.append([f"{prefix}{n},{d},{p}]" for n, d, p in zip(columns.numerator[:, c].tolist(), den, pca,
-                                                                   strict=True)])
-    # A service's columns are next to each other in the layout: one block each, in order.
-    services = dict.fromkeys(keys[c][0] for c in order)
-    blocks = [(json.dumps(service), [k for k, c in enumerate(order) if keys[c][0] == service])
-              for service in services]
-    present = columns.present[:, order]
-    texts = []
-    for g, day in enumerate(columns.dates):
-        has = present[g].tolist()
-        counts = []
-        for service, block in blocks:
-            own = [cells[k][g] for k in block if has[k]]
-            if own:
-                counts.append(f"{service}:{{{','.join(own)}}}")
-        texts.append(f'{{"achievement_date":"{day.isoformat()}",{about[1:-1]},"counts":{{{",".join(counts)}}}}}')
-    return texts
-
-
 def merged_items(service: Service, extracted: Mapping[str, int], commissioner: Mapping[str, int],
                  manual: Mapping[str, int]) -> dict[str, int]:
     """The counts a claim is calculated from: extracted counts always beat manual ones for the same item;
@@ -111,44 +73,30 @@ def merged_items(service: Service, extracted: Mapping[str, int], commissioner: M
 
 def recalculate_all(session: Session, rules: RuleSet, columns: Columns, ids: list[int], upload_id: int,
                     writer: store.FeedWriter, *, clock: Clock,
-                    prepared: list[QofText] | None = None, year_ends: YearEnds | None = None) -> KnownResults:
+                    prepared: Callable[[], list[QofText]] | None = None,
+                    year_ends: YearEnds | None = None) -> KnownResults:
     """Recalculate every practice date of ``columns`` from what is stored now; publish what changed.
 
-    ``prepared``: ``fast_records.qof_texts`` of ``columns`` (with ``year_ends``), used unless earlier
-    extracts add counts.
+    ``prepared`` waits for ``fast_records.qof_texts`` of ``columns`` (with ``year_ends``), made elsewhere
+    meanwhile; they are used unless earlier extracts add counts.
     Returns the QOF results' counts, for the benchmarks.
     """
     groups = set(zip(ids, columns.dates, strict=True))
     earlier = store.other_automated(session, groups, upload_id)
-    if earlier or prepared is None:
-        columns = _with_earlier_counts(columns, ids, earlier)
-        prepared = qof_texts(columns, rules, year_ends)
+    columns = _with_earlier_counts(columns, ids, earlier)
     commissioner = store.commissioner_counts(session, groups)
     manual = store.manual_counts(session, rules, groups)
     stored = store.stored_results(session, groups)
     declared = store.reopenable(session, groups)
-    claims: dict[tuple, dict[str, Any]] = {}
+    claims = _claims(rules, columns, ids, commissioner, manual)
+    qof = prepared() if prepared else None
+    if earlier or qof is None:
+        qof = qof_texts(columns, rules, year_ends)
     now = clock()
     changed_rows: store.Rows = {name: [] for name in RESULT_COLUMNS}
     changed_rows["detail"] = store.JsonTexts()
     for g, (practice_id, day) in enumerate(zip(ids, columns.dates, strict=True)):
-        records: list[tuple[str, QofText | tuple[dict[str, Any], store.Serialised]]] = [
-            (QOF_SERVICE, prepared[g])]
-        extracted = _extracted(columns, g, rules)
-        group = (practice_id, day)
-        for code in sorted((set(extracted) | set(manual.get(group, {})) | set(commissioner.get(group, {})))
-                           - {QOF_SERVICE}):
-            if code not in rules.services:
-                continue
-            items = merged_items(rules.services[code], extracted.get(code, {}),
-                                 commissioner.get(group, {}).get(code, {}),
-                                 manual.get(group, {}).get(code, {}))
-            key = (code, day, tuple(sorted(items.items())))
-            if key not in claims:
-                claim = claim_record(rules, code, day, items)
-                claims[key] = (claim, store.Serialised(store.encode_json(claim), claim))
-            records.append((code, claims[key]))
-        for service, record in records:
+        for service, record in [(QOF_SERVICE, qof[g]), *claims[g]]:
             text = _changed(practice_id, day, service, record, stored, changed_rows)
             if text is None:
                 continue
@@ -163,6 +111,34 @@ def recalculate_all(session: Session, rules: RuleSet, columns: Columns, ids: lis
     return KnownResults(np.array(ids, np.int64), columns.dates, columns.layout.indicators,
                         columns.present[:, :width], columns.numerator[:, :width],
                         columns.denominator[:, :width], columns.pca[:, :width])
+
+
+Claim = tuple[str, tuple[dict[str, Any], store.Serialised]]  # service, the claim record and its JSON
+
+
+def _claims(rules: RuleSet, columns: Columns, ids: list[int], commissioner: dict, manual: dict
+            ) -> list[list[Claim]]:
+    """Each group's claims (V&I and enhanced services), each distinct one built and written once."""
+    built: dict[tuple, tuple[dict[str, Any], store.Serialised]] = {}
+    found = []
+    for g, (practice_id, day) in enumerate(zip(ids, columns.dates, strict=True)):
+        extracted = _extracted(columns, g, rules)
+        group = (practice_id, day)
+        own = []
+        for code in sorted((set(extracted) | set(manual.get(group, {})) | set(commissioner.get(group, {})))
+                           - {QOF_SERVICE}):
+            if code not in rules.services:
+                continue
+            items = merged_items(rules.services[code], extracted.get(code, {}),
+                                 commissioner.get(group, {}).get(code, {}),
+                                 manual.get(group, {}).get(code, {}))
+            key = (code, day, tuple(sorted(items.items())))
+            if key not in built:
+                claim = claim_record(rules, code, day, items)
+                built[key] = (claim, store.Serialised(store.encode_json(claim), claim))
+            own.append((code, built[key]))
+        found.append(own)
+    return found
 
 
 def _extracted(columns: Columns, g: int, rules: RuleSet) -> dict[str, dict[str, int]]:
