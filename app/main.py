@@ -72,6 +72,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if getattr(sys, "frozen", False):
+        # In the bundle, a process the embedded service spawns runs this executable: let it do its job.
+        import multiprocessing
+
+        multiprocessing.freeze_support()
     args = parse_args(argv)
     code = _main(args)
     if args.exit_when_ready:
