@@ -4,8 +4,9 @@ Storing a national month's counts keeps SQLite busy for about two seconds, and t
 records takes as long again. A thread cannot share that work: SQLite holds the interpreter
 while it binds each row, so the two would only take turns. A spawned process (not forked: the service
 runs threads) is given the extract's arrays, reads its year's rules itself and sends back only text;
-what it makes is exactly what this process would (``central.fast_records``). A small extract, a machine
-with one core, or rules other than the shipped year's have it made here, when asked for.
+what it makes is exactly what this process would (``central.fast_records``). A small or a very large
+extract, a machine with one core, or rules other than the shipped year's have it made here, when asked
+for.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from central.extract_columns import Columns
 from central.fast_records import QofText, qof_texts
 
 MIN_GROUPS = 2_000  # practice dates worth starting a process for (a national month is 6,188)
+# Beyond this (four national months) the texts would be held in both processes at once, and in the pipe:
+# a national year's are about 1.7 GB.
+MAX_GROUPS = 25_000
 YearEnds = Mapping[str, Mapping[str, Mapping[str, Fraction]]]
 
 
@@ -31,7 +35,7 @@ def start(columns: Columns, rules: RuleSet, year_ends: YearEnds) -> Callable[[],
     """Start making ``fast_records.qof_texts`` of ``columns``; the function returned waits for them."""
     job = (columns, year_ends)
     shipped = rules == load_rules(rules.year)  # what the other process will read
-    if len(columns.codes) < MIN_GROUPS or len(os.sched_getaffinity(0)) < 2 or not shipped:
+    if not MIN_GROUPS <= len(columns.codes) <= MAX_GROUPS or len(os.sched_getaffinity(0)) < 2 or not shipped:
         return lambda: qof_texts(columns, rules, year_ends)
     # The job goes through a file, so that starting never waits for the other process to read it, and
     # the texts are read back on this thread when asked for: a helper thread would wait for the

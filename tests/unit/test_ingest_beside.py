@@ -39,3 +39,10 @@ def test_a_failure_there_is_raised_here_with_its_reason(columns) -> None:
     unknown_year = replace(columns, year="1999-00")  # the other process finds no rules for it
     with pytest.raises(RuntimeError, match="nothing was loaded.*1999-00"):
         ingest_beside.start(unknown_year, RULES, {})()
+
+
+def test_a_very_large_extract_is_made_here(columns, monkeypatch) -> None:
+    # Held in both processes at once otherwise: here the job that fails in the other process succeeds.
+    monkeypatch.setattr(ingest_beside, "MAX_GROUPS", 29)
+    unknown_year = replace(columns, year="1999-00")
+    assert ingest_beside.start(unknown_year, RULES, {})() == qof_texts(unknown_year, RULES)
