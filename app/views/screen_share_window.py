@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QSizePolicy, QToolButton
 
@@ -17,6 +16,7 @@ from app import settings
 from app.services import screen_share
 from app.services.screen_share import ScreenShare
 from app.views import fonts
+from app.views.every_window_action import in_every_window
 
 if TYPE_CHECKING:
     from app.services.profile import PracticeAccess
@@ -86,11 +86,11 @@ class ScreenShareMixin:
         return replace(facts, signed_in_as=screen_share.shown(facts.signed_in_as))
 
     def _screen_share_toggle(self) -> QToolButton:
-        # Application-wide, so it also works from the window's other windows (e.g. a snapshot).
+        # In every window of the app, modal dialogs included: a help-desk call often starts with one open.
         self.screen_share_action = QAction("Screen share", self)
         self.screen_share_action.setCheckable(True)
         self.screen_share_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
-        self.screen_share_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        in_every_window(self.screen_share_action)
         self.screen_share_action.setToolTip("Screen-share mode (Ctrl+Shift+S): hide emails, phone numbers "
                                             "and £, and show a support reference for the help desk")
         self.screen_share_action.triggered.connect(self.toggle_screen_share)
