@@ -1,4 +1,4 @@
-"""About CQRS Desktop: the versions in use and the licence of each component the app is built from (read
+"""About CQRS Desktop: the versions in use and the licence of each component the app ships with (read
 from the installed packages' metadata on the task runner, so opening it never waits on the disk)."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services import tasks
-from app.services.licences import Component, bundled_components
+from app.services.licences import Component, shipped_components
 from app.version import app_version
 
 DEFAULT_SIZE = (720, 560)
@@ -47,7 +47,7 @@ class AboutDialog(QDialog):
         self.versions = QLabel(versions_text())
         self.versions.setAccessibleName("Versions")
         self.versions.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        heading = QLabel("Built with these components, each under its own licence:")
+        heading = QLabel("It ships with these components, each under its own licence:")
         heading.setWordWrap(True)
         self.table = QTableWidget(0, 3)
         self.table.setAccessibleName("Components and licences")
@@ -65,9 +65,12 @@ class AboutDialog(QDialog):
         layout = QVBoxLayout(self)
         for widget in (title, purpose, self.versions, heading, self.table, self.status, buttons):
             layout.addWidget(widget, 1 if widget is self.table else 0)
-        screen = self.screen().availableGeometry()
-        self.resize(min(DEFAULT_SIZE[0], screen.width() - 40), min(DEFAULT_SIZE[1], screen.height() - 60))
-        tasks.run(bundled_components, self.show_components, self._failed)
+        # Larger with larger text (the list keeps a dozen rows in view), within the screen.
+        screen, metrics = self.screen().availableGeometry(), self.fontMetrics()
+        self.resize(min(max(DEFAULT_SIZE[0], 80 * metrics.averageCharWidth()), screen.width() - 40),
+                    min(max(DEFAULT_SIZE[1], 30 * metrics.height()), screen.height() - 60))
+        qt = qVersion()
+        tasks.run(lambda: shipped_components(qt), self.show_components, self._failed)
 
     def show_components(self, components: list[Component]) -> None:
         self.table.setRowCount(len(components))
