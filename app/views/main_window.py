@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QMainWindow,
     QMenu,
     QPushButton,
@@ -32,11 +31,13 @@ from app.services.profile import Profile
 from app.signals import hub
 from app.views import fonts
 from app.views.busy_note import BusyNote
+from app.views.message_banner import MessageBanner
 from app.views.page import Page, Today, local_today
 from app.views.print_actions import PrintActions
 from app.views.reminders import Reminders
 from app.views.screen_share_banner import ScreenShareBanner
 from app.views.screen_share_window import ScreenShareMixin
+from app.views.section_list import SectionList
 from app.views.sections import (  # noqa: F401  (import_pages re-exported)
     SECTION_PAGES,
     SECTIONS,
@@ -59,7 +60,6 @@ if TYPE_CHECKING:
     from app.views.timetable_page import TimetablePage
 
 MINIMUM_SIZE = (1000, 700)  # fits a 1024×768 screen with the taskbar
-MESSAGE_MS = 12_000
 
 
 class MainWindow(ScreenShareMixin, GeometryMixin, QMainWindow):
@@ -99,13 +99,7 @@ class MainWindow(ScreenShareMixin, GeometryMixin, QMainWindow):
             self._slots[key] = slot_layout
             self.stack.addWidget(slot)
 
-        self.hidden: frozenset[str] = frozenset()  # sections the signed-in roles may not see
-        self.nav = QListWidget()
-        self.nav.setObjectName("sections")
-        self.nav.setAccessibleName("Sections")
-        self.nav.addItems([title for _key, title in SECTIONS])
-        fonts.relative(self.nav, fonts.PROMINENT)
-        self._fit_nav()
+        self.nav = SectionList()
         self.nav.currentRowChanged.connect(self._section_changed)
 
         body = QWidget()
@@ -122,16 +116,8 @@ class MainWindow(ScreenShareMixin, GeometryMixin, QMainWindow):
         left.addWidget(self._screen_share_toggle())
         columns.addLayout(left)
         columns.addWidget(self.stack, 1)
-        # Messages go in a banner that wraps, not the status bar: there they would be cut off at 1024 px.
-        self.message = QLabel()
-        self.message.setObjectName("messageBanner")
-        self.message.setWordWrap(True)
-        self.message.setAccessibleName("Message")
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message.hide()
-        self._message_timer = QTimer(self)
-        self._message_timer.setSingleShot(True)
-        self._message_timer.timeout.connect(self.message.hide)
+        self.banner = MessageBanner(self)  # wraps: the status bar would cut messages off at 1024 px
+        self.message = self.banner.label
         central = QWidget()
         rows = QVBoxLayout(central)
         self.screen_share_banner = ScreenShareBanner()
@@ -152,9 +138,7 @@ class MainWindow(ScreenShareMixin, GeometryMixin, QMainWindow):
 
         hub().sync_started.connect(lambda: self.sync_button.setEnabled(False))
         hub().sync_finished.connect(self._sync_finished)
-        # A message shown while offline ("could not be reached") goes once the connection is back.
-        self._offline = self._message_offline = False
-        hub().online_changed.connect(self._online_changed)
+        hub().online_changed.connect(self.banner.online_changed)
         hub().screen_share_changed.connect(self._screen_share_changed)
         self.reminders = Reminders(store, self)  # deadlines close: a tray notification, once a day each
         self.reminders.open_requested.connect(self.open_resolving)
@@ -250,15 +234,7 @@ class MainWindow(ScreenShareMixin, GeometryMixin, QMainWindow):
 
     def show_message(self, message: str) -> None:
         """Show ``message`` above the page for a few seconds (long ones wrap rather than being cut off)."""
-        self.message.setText(message)
-        self.message.show()
-        self._message_timer.start(MESSAGE_MS)
-        self._message_offline = self._offline
-
-    def _online_changed(self, online: bool) -> None:
-        self._offline = not online
-        if online and self._message_offline:
-            self.clear_message()
+        self.banner.show_message(message)
 
     def show_help(self) -> None:
         """Open the help window on the topic of the page on screen (F1)."""
@@ -271,21 +247,23 @@ class MainWindow(ScreenShareMixin, GeometryMixin, QMainWindow):
         return screen_share.shown(self.profile.display_name) if self.profile else "Not signed in"
 
     def current_section(self) -> str:
-        return SECTIONS[max(0, self.nav.currentRow())][0]
+        return self.nav.current_key()
+
+    @property
+    def hidden(self) -> frozenset[str]:
+        """The sections the signed-in roles may not see."""
+        return self.nav.hidden
 
     def clear_message(self) -> None:
         self.message.hide()
 
     def show_section(self, key: str) -> None:
         """Open section ``key``; one the signed-in roles may not see opens the dashboard instead."""
-        shown = key if key not in self.hidden else "dashboard"
-        self.nav.setCurrentRow([k for k, _title in SECTIONS].index(shown))
+        self.nav.choose(key if key not in self.hidden else "dashboard")
 
     def _hide_sections(self, hidden: frozenset[str]) -> None:
         """Sections a role may not see are not listed (the Income page without Finance View)."""
-        self.hidden = hidden
-        for row, (key, _title) in enumerate(SECTIONS):
-            self.nav.setRowHidden(row, key in hidden)
+        self.nav.hide_sections(hidden)
         if self.current_section() in hidden:
             self.show_section("dashboard")
 
@@ -406,14 +384,10 @@ class MainWindow(ScreenShareMixin, GeometryMixin, QMainWindow):
             self.repaint()  # painted now, with the cached rows in it
             QTimer.singleShot(0, self.ready.emit)
 
-    def _fit_nav(self) -> None:
-        self.nav.setMinimumWidth(self.nav.sizeHintForColumn(0) + 40)
-        self.nav.setMaximumWidth(self.nav.sizeHintForColumn(0) + 60)
-
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:  # the text size changed: the sections' names fit again
-            self._fit_nav()
+            self.nav.fit_width()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_geometry(self.store)
