@@ -15,9 +15,11 @@ from typing import Any, cast
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QProgressBar,
+    QScrollArea,
     QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
@@ -158,8 +160,8 @@ class DashboardPage(Page):
         for row in self._picker_rows:
             self._pickers.addLayout(row)
         self._picker_lines: tuple[int, ...] | None = None
+        self.content = QWidget()  # what scrolls under the heading: the pickers are laid out to its width
         self._arrange_pickers()
-        self.body.installEventFilter(self)
 
         self.provisional = ProvisionalNote()  # above the claims whose fees are provisional
         self.loading = Loading()
@@ -171,16 +173,28 @@ class DashboardPage(Page):
         for widget in (self.loading, self.qof, self.vaccinations, self.enhanced):
             self.stack.addWidget(widget)
         self._shown_for: tuple[str, bool] | None = None  # the practice (and £ or not) the panels show
-        self.body_layout.addLayout(self._pickers)
-        self.body_layout.addWidget(self.provisional)
-        self.body_layout.addWidget(self.stack, 1)
         # Above the body, so it shows even before any achievement has been calculated; with large text on
-        # a small screen, as one line beside the heading.
+        # a small screen, as a summary under the heading, across the page's width so that it reads whole.
         self.needs_doing = NeedsDoingPanel()
         page_layout = cast(QVBoxLayout, self.layout())
         page_layout.insertWidget(2, self.needs_doing)
-        cast(QHBoxLayout, page_layout.itemAt(0).layout()).insertWidget(1, self.needs_doing.compact_row, 1)
+        page_layout.insertWidget(2, self.needs_doing.compact_row)
         self.needs_doing.watch(self)
+        # Everything under the heading scrolls as one when it does not fit (large text on a small screen),
+        # rather than squeezing the worklist to a row or two: the panels keep their minimum heights.
+        content_layout = QVBoxLayout(self.content)
+        content_layout.setContentsMargins(0, 0, 0, 0)
+        content_layout.addLayout(self._pickers)
+        content_layout.addWidget(self.provisional)
+        content_layout.addWidget(self.stack, 1)
+        self.scroll = QScrollArea()
+        self.scroll.setAccessibleName("Dashboard figures")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.content)
+        self.body_layout.addWidget(self.scroll)
+        self.content.installEventFilter(self)
 
     def _arrange_pickers(self) -> None:
         """Each label and its picker side by side, as many pairs to a line as fit the page's width."""
@@ -189,7 +203,7 @@ class DashboardPage(Page):
         needs = [label.sizeHint().width() + (self.service.minimumSizeHint() if combo is self.service
                                              else combo.sizeHint()).width() + spacing * 2 + 12
                  for label, combo in zip(self._labels, combos, strict=True)]
-        width = self.body.width()
+        width = self.content.width()
         lines, used = [0], 0
         for need in needs:
             if used and width > 0 and used + need > width:
@@ -215,8 +229,9 @@ class DashboardPage(Page):
             row.addStretch(0)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        # The body, not the page: it gets its new width after the page's own resize event.
-        if watched is self.body and event.type() == QEvent.Type.Resize:
+        # What scrolls, not the page: it gets its new width after the page's own resize event, and loses
+        # the scroll bar's width when one appears.
+        if watched is self.content and event.type() == QEvent.Type.Resize:
             self._arrange_pickers()
         return super().eventFilter(watched, event)
 

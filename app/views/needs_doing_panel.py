@@ -13,7 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QResizeEvent, QShowEvent
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -37,7 +36,7 @@ if TYPE_CHECKING:  # the rules read the cache: they load with it, on the worker
 
 SHARE_OF_WINDOW = 0.2  # the most of the window's height the list takes before it scrolls
 # Below this many lines of text in the window's height (large text on a small screen) the panel is one
-# line beside the page's heading (the most urgent item) and the list shows only when asked for.
+# summary (the most urgent item) under the page's heading and the list shows only when asked for.
 COMPACT_BELOW_LINES = 40
 NOTHING = "Nothing needs doing right now. Deadlines coming up are on the Timetable page."
 
@@ -74,27 +73,6 @@ class ItemRow(QFrame):
         layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignTop)
 
 
-class ElidedLabel(QLabel):
-    """One line that shortens with "…" to the room it has (the whole text is its tooltip)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.full_text = ""
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("…"))
-
-    def set_full_text(self, text: str) -> None:
-        self.full_text = text
-        self._elide()
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        self.setText(self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, self.width()))
-
-
 class NeedsDoingPanel(QGroupBox):
     open_requested = Signal(str)  # the section key of the screen that resolves an item, or "sync"
     loaded = Signal()  # the latest read was answered and is on screen
@@ -124,8 +102,10 @@ class NeedsDoingPanel(QGroupBox):
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.hide()
         self.expanded = False  # "What needs doing" chosen on the compact line: the list is shown too
-        # The compact line, for large text on a small screen: the host page puts it beside its heading.
-        self.summary = ElidedLabel()
+        # The compact summary, for large text on a small screen, under the host page's heading.
+        # It wraps rather than shortening with "…": at 200% text only a word or two fitted on one line.
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
         self.summary.setAccessibleName("Most urgent")
         self.toggle = QPushButton()
         self.toggle.clicked.connect(self._toggle)
@@ -133,7 +113,7 @@ class NeedsDoingPanel(QGroupBox):
         line = QHBoxLayout(self.compact_row)
         line.setContentsMargins(0, 0, 0, 0)
         line.addWidget(self.summary, 1)
-        line.addWidget(self.toggle)
+        line.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignTop)
         self.compact_row.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 4)
@@ -197,7 +177,7 @@ class NeedsDoingPanel(QGroupBox):
 
     @property
     def compact(self) -> bool:
-        """Large text on a small screen: one line beside the heading instead of the list."""
+        """Large text on a small screen: the summary line instead of the list."""
         return self.window().height() / max(1, self.fontMetrics().height()) < COMPACT_BELOW_LINES
 
     def _lay_out(self) -> None:
@@ -209,10 +189,10 @@ class NeedsDoingPanel(QGroupBox):
         self.compact_row.setVisible(signed_in and compact)
         if self.items:
             first = self.items[0]
-            self.summary.set_full_text(f"{first.days_text}: {first.title}")
+            self.summary.setText(f"{first.days_text}: {first.title}")
             self.summary.setToolTip(f"{first.title}. {first.detail}")
         else:
-            self.summary.set_full_text("Nothing needs doing right now.")
+            self.summary.setText("Nothing needs doing right now.")
         self.toggle.setVisible(bool(self.items))
         self.toggle.setText("Hide the list" if self.expanded else f"To do ({count})")
         self.toggle.setAccessibleName("Hide what needs doing" if self.expanded else "Show what needs doing")

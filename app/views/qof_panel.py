@@ -33,6 +33,9 @@ from app.views import fonts
 from app.views.record_table import Column, Prepared, RecordTable, attr, prepare
 
 ALL_GROUPS = "All clinical groups"
+# The worklist never gets fewer rows than this on screen: where the page is too short for them (large text
+# on a small screen) the dashboard scrolls instead. Eight fit beside the tab's own lines at 200% on 1024×768.
+WORKLIST_ROWS = 8
 BAND_COLOURS = {"below lower threshold": "#fde2e0", "between thresholds": "#fff4cc", "at maximum": "#dff3e5"}
 
 
@@ -221,6 +224,7 @@ class QofPanel(QWidget):
         layout.addLayout(self.cards_row)
         layout.addWidget(self.tabs, 1)
         self._arrange_cards()
+        self._fit_worklist_height()
 
     def show_dashboard(self, dashboard: QofDashboard, worklist: Prepared[IndicatorRow] | None = None) -> None:
         """Show ``dashboard``; ``worklist`` is its indicators prepared for the table (on the worker)."""
@@ -264,6 +268,14 @@ class QofPanel(QWidget):
         for column in range(4):
             self.cards_row.setColumnStretch(column, 1 if column < across else 0)
 
+    def _fit_worklist_height(self) -> None:
+        """At least WORKLIST_ROWS rows tall, with the header and the sideways scroll bar, at the text size."""
+        view = self.table.view
+        rows = max(view.verticalHeader().defaultSectionSize(), view.sizeHintForRow(0))
+        header = view.horizontalHeader().sizeHint().height()
+        scroll_bar = view.horizontalScrollBar().sizeHint().height()
+        view.setMinimumHeight(header + WORKLIST_ROWS * rows + scroll_bar + 2 * view.frameWidth())
+
     def _worklist_column(self) -> int:
         titles = [column.title for column in self.table.model.columns]
         return titles.index("£ unclaimed" if self._finance else "Points unclaimed")
@@ -301,6 +313,7 @@ class QofPanel(QWidget):
         everything = group in ("", ALL_GROUPS)
         worklist = self._worklist
         self.table.set_prepared(worklist if everything else worklist.where(lambda row: row.group == group))
+        self._fit_worklist_height()  # the rows' own height is known once there are some
         self._draw_charts()
 
     def _chart_rows(self) -> tuple[str, Sequence[IndicatorRow]]:
@@ -362,4 +375,5 @@ class QofPanel(QWidget):
         if event.type() == QEvent.Type.FontChange:  # the Text size setting changed
             self._cards_across = None
             self._arrange_cards()
+            self._fit_worklist_height()
             self._draw_charts()  # chart text follows the new size

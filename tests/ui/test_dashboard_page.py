@@ -5,11 +5,11 @@ central service's own builders."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from fractions import Fraction
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -38,12 +38,13 @@ from app import settings
 from app.services import cache_store, outbox, tasks
 from app.services import format as fmt
 from app.services.dashboard import IndicatorRow
-from app.services.profile import FINANCE_VIEW, PracticeAccess, Profile
+from app.services.profile import FINANCE_VIEW, SERVICE_MANAGEMENT, PracticeAccess, Profile
 from app.signals import changed, hub
 from app.views.chart_view import ChartView
 from app.views.dashboard_page import DashboardPage
 from app.views.indicator_detail import IndicatorDetail
 from app.views.main_window import MainWindow
+from app.views.qof_panel import WORKLIST_ROWS
 from app.views.record_table import RecordTable, RecordTableModel
 
 ODS = "Z99001"
@@ -630,6 +631,45 @@ def test_at_1024_by_768_with_150_percent_text_nothing_on_the_dashboard_is_squeez
         problems.append(f"the charts overlap: {qof_panel.thresholds_chart.geometry()} and "
                         f"{qof_panel.trend_chart.geometry()}")
     assert problems == []
+
+
+def overlapping(labels: list[QLabel], root: QWidget) -> list[str]:
+    """Pairs of labels drawn over each other (their rectangles on ``root`` intersect)."""
+    placed = [(label, QRect(label.mapTo(root, QPoint(0, 0)), label.size())) for label in labels]
+    return [f"{a.text()[:30]!r} and {b.text()[:30]!r}" for index, (a, area) in enumerate(placed)
+            for b, other in placed[index + 1:] if area.intersects(other)]
+
+
+@pytest.mark.parametrize("text_scale", [1.0, 1.5, 2.0], indirect=True, ids=["100%", "150%", "200%"])
+def test_at_1024_by_768_the_dashboard_scrolls_rather_than_cutting_text_or_the_worklist(qtbot, filled,
+                                                                                        text_scale) -> None:
+    # A pending offer with a long name, so "What needs doing" has an item to summarise.
+    cache_store.apply_feed_page(ODS, [change("offer", 24, {
+        "id": 24, "service": "WM", "status": "pending", "start_date": "2025-04-01", "end_date": "2026-03-31",
+        "response_deadline": (date.today() + timedelta(days=20)).isoformat(), "participation_only": False})],
+        101)
+    window = open_window(qtbot, (1024, 768), (*FINANCE_ROLES, SERVICE_MANAGEMENT))
+    dashboard = window.dashboard
+    needs_doing = dashboard.needs_doing
+    qtbot.waitUntil(lambda: bool(needs_doing.items), timeout=3000)
+    QApplication.processEvents()
+
+    labels = [label for label in dashboard.findChildren(QLabel) if label.isVisible() and label.text()]
+    assert len(labels) > 10  # the heading, the pickers' names, the cards, the worklist's hint…
+    assert cut_off(labels) == []
+    assert overlapping(labels, dashboard) == []
+    if needs_doing.compact_row.isVisible():  # the most urgent item whole, not shortened with "…"
+        assert needs_doing.summary.text() == f"{needs_doing.items[0].days_text}: {needs_doing.items[0].title}"
+
+    # The worklist keeps its rows, and scrolled to, the whole of it is in sight at once.
+    view = dashboard.qof.table.view
+    assert view.isVisible() and view.model().rowCount() > 0  # room for WORKLIST_ROWS, however many are held
+    assert view.viewport().height() >= WORKLIST_ROWS * view.rowHeight(0)
+    tabs = dashboard.qof.tabs
+    dashboard.scroll.ensureWidgetVisible(tabs, 0, 0)
+    QApplication.processEvents()
+    in_sight = dashboard.scroll.viewport().rect()
+    assert in_sight.contains(QRect(tabs.mapTo(dashboard.scroll.viewport(), QPoint(0, 0)), tabs.size()))
 
 
 def test_the_indicator_detail_has_room_for_everything(qtbot, open_page) -> None:
