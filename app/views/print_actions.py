@@ -1,17 +1,15 @@
 """The window's one set of printing actions: Print… (Ctrl+P), Print preview… and Export PDF…, for the page on
 screen. A page says what it prints through ``Page.printable``; everything goes through
-``app.views.print_document`` (the report is built on the task runner, painted on the GUI thread)."""
+``app.views.print_document`` (the report is built on the task runner and painted on a worker)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMenu, QSizePolicy, QToolButton, QWidget
+from PySide6.QtWidgets import QMenu, QSizePolicy, QToolButton, QWidget
 
-from app.services import tasks
 from app.views import print_document
 from app.views.page import Page
 
@@ -53,11 +51,7 @@ class PrintActions:
         return make
 
     def _failed(self, error: BaseException) -> None:
-        if isinstance(error, OSError) and not getattr(error, "user_message", None):
-            self.say(f"The report could not be printed or saved: {error}. Check the printer, or choose "
-                     "another folder, and try again.")
-        else:
-            self.say(tasks.describe_error(error))
+        self.say(print_document.failure_message(error))
 
     def print_page(self) -> None:
         if (make := self._maker()) is not None:
@@ -67,18 +61,15 @@ class PrintActions:
         self.say(f"Sent {pages} page{'s' * (pages != 1)} to the printer.")
 
     def preview_page(self) -> None:
+        page = self.current_page()
         if (make := self._maker()) is not None:
-            print_document.preview(self.window, make, failed=self._failed)
+            print_document.preview(self.window, make, failed=self._failed, pdf_name=page.print_name())
 
     def export_page(self) -> None:
         page = self.current_page()
         if (make := self._maker()) is None:
             return
-        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-        suggested = str(Path(folder) / f"{page.print_name()}.pdf")
-        path, _filter = QFileDialog.getSaveFileName(self.window, "Export PDF", suggested, "PDF files (*.pdf)")
-        if not path:
+        if (target := print_document.ask_pdf_path(self.window, page.print_name())) is None:
             return
-        target = path if path.lower().endswith(".pdf") else f"{path}.pdf"
         print_document.export_pdf(target, make, done=lambda written: self.say(f"Saved {written}."),
                                   failed=self._failed)

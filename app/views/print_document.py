@@ -5,15 +5,16 @@ Contract:
 - A *maker* is ``Callable[[], Report]`` (``app.services.report_html.Report``). It reads the cache and
   renders the charts, so it runs on the task runner's database worker — it must not touch widgets.
 - ``print_with_dialog(parent, make)``, ``preview(parent, make)`` and ``export_pdf(path, make)`` run the
-  maker on the database worker. The preview then paints on the GUI thread (Qt's preview asks for its
-  pages there); printing, once a printer is chosen, and the PDF are laid out and painted on a
-  network-pool worker (Qt's rich text and painting on printers and PDFs are reentrant), so no file or
-  printer is written from the GUI thread. Each takes ``done`` (called on the GUI thread with the dialog
-  opened, or the path written) and ``failed``; printing also ``printed`` (the pages sent).
+  maker on the database worker. Printing, once a printer is chosen, and the PDF are laid out and painted
+  on a network-pool worker (Qt's rich text and painting on printers, PDFs and images are reentrant), so no
+  file or printer is written from the GUI thread. The preview (``app.views.print_preview``) opens at once
+  and paints its pages to images on that pool too. Each takes ``done`` (called on the GUI thread with the
+  dialog opened, or the path written) and ``failed``; printing also ``printed`` (the pages sent).
+  ``print_prepared`` and ``export_prepared`` do the same for a report already made (the preview's buttons).
 - ``paint(report, device)`` is that final step: the report's HTML and chart PNGs as a QTextDocument on an
-  A4 portrait page, tables breaking across pages with their header row repeated, and at the foot of every
-  page "Generated <date> from data synced at <time>" and "Page n of N". ``write_pdf(path, report)`` does
-  it into a PDF (headless too, with a QGuiApplication).
+  A4 portrait page (``lay_out``), tables breaking across pages with their header row repeated, and at the
+  foot of every page "Generated <date> from data synced at <time>" and "Page n of N" (``draw_page``).
+  ``write_pdf(path, report)`` does it into a PDF (headless too, with a QGuiApplication).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt, QUrl
+from PySide6.QtCore import QMarginsF, QRectF, QSizeF, QStandardPaths, Qt, QUrl
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
     QColor,
@@ -40,7 +41,7 @@ from PySide6.QtGui import (
     QTextDocument,
     QTextOption,
 )
-from PySide6.QtWidgets import QDialog, QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
 
 from app.services import tasks
 from app.services.report_html import Report
@@ -116,47 +117,72 @@ def _body_size(device: QPagedPaintDevice) -> tuple[float, float]:
     return rect.width(), rect.height() - _footer_height(device)
 
 
+@dataclass(frozen=True)
+class Laid:
+    """A report laid out on A4 pages for a device, ready to be painted a page at a time."""
+
+    document: QTextDocument
+    device: QPagedPaintDevice  # the layout's metrics come from it: it lives as long as the document
+    pages: int
+    width: float  # the body of a page, in the device's pixels
+    height: float
+    footer_height: float
+    footer: str
+
+
+def lay_out(made: Report | Ready, device: QPagedPaintDevice) -> Laid:
+    """``made`` laid out on A4 pages of ``device`` (its page layout is set to A4 first)."""
+    prepared = ready(made)
+    device.setPageLayout(a4_layout())
+    document = build_document(prepared, device)
+    width, height = _body_size(device)
+    return Laid(document, device, max(1, document.pageCount()), width, height, _footer_height(device),
+                prepared.report.footer)
+
+
+def draw_page(painter: QPainter, laid: Laid, index: int) -> None:
+    """Page ``index`` of ``laid`` with its footer, painted from the painter's origin (the body's top left)."""
+    document = laid.document
+    context = QAbstractTextDocumentLayout.PaintContext()
+    context.palette.setColor(QPalette.ColorRole.Text, QColor(Qt.GlobalColor.black))
+    painter.save()
+    painter.translate(0, -index * laid.height)
+    context.clip = QRectF(0, index * laid.height, laid.width, laid.height)
+    painter.setClipRect(context.clip)
+    document.documentLayout().draw(painter, context)
+    painter.restore()
+    footer = QRectF(0, laid.height, laid.width, laid.footer_height)
+    footer_font = QFont(document.defaultFont())
+    footer_font.setPointSizeF(FOOTER_POINTS)
+    painter.setFont(footer_font)
+    painter.setPen(QColor(Qt.GlobalColor.black))
+    align = Qt.AlignmentFlag.AlignBottom
+    painter.drawText(footer, int(align | Qt.AlignmentFlag.AlignLeft), laid.footer)
+    painter.drawText(footer, int(align | Qt.AlignmentFlag.AlignRight), f"Page {index + 1} of {laid.pages}")
+
+
 def paint(made: Report | Ready, device: QPagedPaintDevice) -> int:
     """Lay a report out on ``device`` (a QPrinter or QPdfWriter) and paint every page; the page count."""
     global last_paint_ms, last_paint_thread
     prepared = ready(made)
-    report = prepared.report
     started = time.perf_counter()
-    device.setPageLayout(a4_layout())
-    document = build_document(prepared, device)
-    width, height = _body_size(device)
-    pages = max(1, document.pageCount())
+    laid = lay_out(prepared, device)
     painter = QPainter()
     if not painter.begin(device):
         raise OSError("the printer or file could not be opened for printing")
     # Charts as they are: lossless is sharper, and spares the PDF writer trying JPEG on every picture.
     painter.setRenderHint(QPainter.RenderHint.LosslessImageRendering)
     try:
-        footer_font = QFont(document.defaultFont())
-        footer_font.setPointSizeF(FOOTER_POINTS)
-        context = QAbstractTextDocumentLayout.PaintContext()
-        context.palette.setColor(QPalette.ColorRole.Text, QColor(Qt.GlobalColor.black))
-        for index in range(pages):
+        for index in range(laid.pages):
             if index:
                 device.newPage()
-            painter.save()
-            painter.translate(0, -index * height)
-            context.clip = QRectF(0, index * height, width, height)
-            painter.setClipRect(context.clip)
-            document.documentLayout().draw(painter, context)
-            painter.restore()
-            footer = QRectF(0, height, width, _footer_height(device))
-            painter.setFont(footer_font)
-            painter.setPen(QColor(Qt.GlobalColor.black))
-            align = Qt.AlignmentFlag.AlignBottom
-            painter.drawText(footer, int(align | Qt.AlignmentFlag.AlignLeft), report.footer)
-            painter.drawText(footer, int(align | Qt.AlignmentFlag.AlignRight), f"Page {index + 1} of {pages}")
+            draw_page(painter, laid, index)
     finally:
         painter.end()
     last_paint_ms = (time.perf_counter() - started) * 1000
     last_paint_thread = threading.current_thread().name
-    log.info("Printed %d pages of %s in %.0f ms", pages, report.meta.title, last_paint_ms)
-    return pages
+    log.info("Printed %d pages of %s in %.0f ms", laid.pages, prepared.report.meta.title, last_paint_ms)
+    return laid.pages
 
 
 def pdf_writer(path: Path) -> QPdfWriter:
@@ -186,59 +212,78 @@ def _made(make: Maker, then: Callable[[Ready], None], failed: Failed | None) -> 
     tasks.run(lambda: ready(make()), then, failed)
 
 
+def failure_message(error: BaseException) -> str:
+    """What to tell a practice manager when a report could not be made, printed or saved."""
+    if isinstance(error, OSError) and not getattr(error, "user_message", None):
+        return (f"The report could not be printed or saved: {error}. Check the printer, or choose another "
+                "folder, and try again.")
+    return tasks.describe_error(error)
+
+
+def ask_pdf_path(parent: QWidget | None, name: str) -> str | None:
+    """Ask where to save the PDF (in Documents, named ``name``); None if the person cancels."""
+    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    suggested = str(Path(folder) / f"{name}.pdf")
+    path, _filter = QFileDialog.getSaveFileName(parent, "Export PDF", suggested, "PDF files (*.pdf)")
+    if not path:
+        return None
+    return path if path.lower().endswith(".pdf") else f"{path}.pdf"
+
+
+def export_prepared(path: str | Path, prepared: Ready, *, done: Callable[[Path], None] | None = None,
+                    failed: Failed | None = None) -> None:
+    """Save a report already made as a PDF, laid out and written on a worker (Qt's rich text and painting
+    onto a PDF are reentrant), so writing the file never holds up the window."""
+    tasks.run(lambda: write_pdf(path, prepared), done, failed, kind="net")
+
+
 def export_pdf(path: str | Path, make: Maker, *, done: Callable[[Path], None] | None = None,
                failed: Failed | None = None) -> None:
-    """Save the report as a PDF. Laid out and written on a worker too (Qt's rich text and painting onto a
-    PDF are reentrant), so writing the file never holds up the window."""
-    def write(prepared: Ready) -> None:
-        tasks.run(lambda: write_pdf(path, prepared), done, failed, kind="net")
-
-    _made(make, write, failed)  # the cache is read on the database worker alone
+    """Save the report as a PDF (made on the database worker alone, written as ``export_prepared``)."""
+    _made(make, lambda prepared: export_prepared(path, prepared, done=done, failed=failed), failed)
 
 
 def preview(parent: QWidget | None, make: Maker, *, done: Callable[[QDialog], None] | None = None,
-            failed: Failed | None = None) -> None:
-    """Open Qt's print preview of the report (it repaints through ``paint`` when the page is changed)."""
-    from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+            failed: Failed | None = None, pdf_name: str = "report") -> None:
+    """Open the print preview of the report at once (``app.views.print_preview``): it says the preview is
+    being prepared while the report is made, then shows the pages as they are painted off the GUI thread.
+    ``done`` gets the dialog as it opens; ``failed`` an error making or painting the report (the preview
+    then closes); ``pdf_name`` is the file name its Export PDF… suggests."""
+    from app.views.print_preview import PreviewDialog
 
-    def show(prepared: Ready) -> None:
-        report = prepared.report
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer.setPageLayout(a4_layout())
-        dialog = QPrintPreviewDialog(printer, parent)
-        dialog.setWindowTitle(f"Print preview: {report.meta.title}")
-        dialog.setAccessibleName("Print preview")
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.paintRequested.connect(lambda device: paint(prepared, device))
-        dialog.open()
-        if done is not None:
-            done(dialog)
-
-    _made(make, show, failed)
+    dialog = PreviewDialog(parent, failed=failed, pdf_name=pdf_name)
+    dialog.open()
+    if done is not None:
+        done(dialog)
+    _made(make, dialog.show_report, dialog.fail)
 
 
-def print_with_dialog(parent: QWidget | None, make: Maker, *, done: Callable[[QDialog], None] | None = None,
-                      failed: Failed | None = None, printed: Callable[[int], None] | None = None) -> None:
+def print_prepared(parent: QWidget | None, prepared: Ready, *, done: Callable[[QDialog], None] | None = None,
+                   failed: Failed | None = None, printed: Callable[[int], None] | None = None) -> None:
     """Ask which printer (Qt's print dialog), then print the report on it — on a worker, like a PDF, so a
     slow printer never holds up the window; ``printed`` gets the number of pages sent."""
     from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
-    def ask(prepared: Ready) -> None:
-        report = prepared.report
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer.setPageLayout(a4_layout())
-        printer.setDocName(report.meta.title)
-        dialog = QPrintDialog(printer, parent)
-        dialog.setWindowTitle(f"Print {report.meta.title}")
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    report = prepared.report
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setPageLayout(a4_layout())
+    printer.setDocName(report.meta.title)
+    dialog = QPrintDialog(printer, parent)
+    dialog.setWindowTitle(f"Print {report.meta.title}")
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
-        def accepted() -> None:  # the dialog no longer uses the printer: the worker alone paints on it
-            tasks.run(lambda: paint(prepared, printer), printed, failed, kind="net")
+    def accepted() -> None:  # the dialog no longer uses the printer: the worker alone paints on it
+        tasks.run(lambda: paint(prepared, printer), printed, failed, kind="net")
 
-        dialog.accepted.connect(accepted)
-        dialog._printer = printer  # type: ignore[attr-defined]  # kept alive as long as the dialog
-        QDialog.open(dialog)  # QPrintDialog's own open() wants a slot to call
-        if done is not None:
-            done(dialog)
+    dialog.accepted.connect(accepted)
+    dialog._printer = printer  # type: ignore[attr-defined]  # kept alive as long as the dialog
+    QDialog.open(dialog)  # QPrintDialog's own open() wants a slot to call
+    if done is not None:
+        done(dialog)
 
-    _made(make, ask, failed)
+
+def print_with_dialog(parent: QWidget | None, make: Maker, *, done: Callable[[QDialog], None] | None = None,
+                      failed: Failed | None = None, printed: Callable[[int], None] | None = None) -> None:
+    """Make the report on the database worker, then print it as ``print_prepared`` does."""
+    _made(make, lambda prepared: print_prepared(parent, prepared, done=done, failed=failed, printed=printed),
+          failed)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtPrintSupport import QPrintDialog, QPrintPreviewDialog
+from PySide6.QtPrintSupport import QPrintDialog
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
 from qof_records import COUNTS, MARCH, feed_changes
 
@@ -28,6 +28,7 @@ from app.views import print_document
 from app.views.achievement_summary import BAND_HATCHES, _hatched
 from app.views.main_window import MainWindow
 from app.views.print_actions import NOTHING_TO_PRINT
+from app.views.print_preview import PreviewDialog
 
 ODS = "Z99001"
 PRACTICE = "Riverside Medical Practice"
@@ -64,7 +65,7 @@ def window(fresh_hub: None, qtbot: Any) -> Any:
     qtbot.addWidget(shown)
     yield shown
     for dialog in QApplication.topLevelWidgets():
-        if isinstance(dialog, QPrintPreviewDialog | QPrintDialog):
+        if isinstance(dialog, PreviewDialog | QPrintDialog):
             dialog.close()
     if screen_share.active():
         screen_share.turn_off()
@@ -150,15 +151,17 @@ def test_print_preview_opens_and_closes(qtbot, window) -> None:
     open_on(qtbot, window, FINANCE_ROLES)
     window.print_actions.preview_action.trigger()
 
-    def previews() -> list[QPrintPreviewDialog]:
+    def previews() -> list[PreviewDialog]:
         return [widget for widget in QApplication.topLevelWidgets()
-                if isinstance(widget, QPrintPreviewDialog) and widget.isVisible()]
+                if isinstance(widget, PreviewDialog) and widget.isVisible()]
 
-    qtbot.waitUntil(lambda: bool(previews()), timeout=20000)
+    qtbot.waitUntil(lambda: bool(previews()) and previews()[0].complete(), timeout=20000)
     dialog = previews()[0]
     assert dialog.windowTitle() == "Print preview: QOF achievement summary"
-    # It painted the pages through the one painter, on the GUI thread where the preview lives.
-    assert print_document.last_paint_thread == threading.main_thread().name
+    # Its pages were painted through the one page painter, off the GUI thread.
+    assert dialog.page_count() >= 2
+    assert all(page.painted is not None and page.painted.thread != threading.main_thread().name
+               for page in dialog.pages)
     dialog.close()
     qtbot.waitUntil(lambda: not previews(), timeout=5000)
 
