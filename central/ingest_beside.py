@@ -16,19 +16,17 @@ import os
 import pickle
 import tempfile
 import traceback
-from collections.abc import Callable, Mapping
-from fractions import Fraction
+from collections.abc import Callable
 from pathlib import Path
 
 from app.services.rules import RuleSet, load_rules
 from central.extract_columns import Columns
-from central.fast_records import QofText, qof_texts
+from central.fast_records import QofText, YearEnds, qof_texts
 
 MIN_GROUPS = 2_000  # practice dates worth starting a process for (a national month is 6,188)
 # Beyond this (four national months) the texts would be held in both processes at once, and in the pipe:
 # a national year's are about 1.7 GB.
 MAX_GROUPS = 25_000
-YearEnds = Mapping[str, Mapping[str, Mapping[str, Fraction]]]
 
 
 def start(columns: Columns, rules: RuleSet, year_ends: YearEnds) -> Callable[[], list[QofText]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,7 @@ from central import ingest_store as store
 from central.benchmarks import KnownResults
 from central.declarations_flow import reopen_declarations
 from central.extract_columns import EMPTY, Columns
-from central.fast_records import QofText, qof_texts
+from central.fast_records import QofText, YearEnds, qof_texts
 from central.models import AUTOMATED, CalculatedResult
 from central.results import claim_record
 from central.settings import Clock
@@ -32,7 +31,6 @@ from central.settings import Clock
 COUNT_KEY = ("practice_id", "service", "indicator_id", "achievement_date", "source")
 RESULT_KEY = ("practice_id", "service", "indicator_id", "achievement_date")
 RESULT_COLUMNS = (*RESULT_KEY, "points", "payment", "detail")
-YearEnds = Mapping[str, Mapping[str, Mapping[str, Fraction]]]  # per practice code: calculate_qof's year_ends
 
 
 def count_rows(columns: Columns, ids: list[int], extract_id: int, now: datetime) -> store.Rows:
