@@ -4,7 +4,8 @@ The calendar (app.views.timetable_calendar) marks today, the service's date, wit
 with a lettered marker, so the legend does not rely on colour alone; the list shows one QOF year.
 Filters by service and event type apply to both; choosing a day lists its events under the calendar;
 choosing a row shows its day. Export saves the events as a calendar file (.ics) for Outlook, with
-reminders the Settings page's number of days before each deadline.
+reminders the Settings page's number of days before each deadline. With large text on a small screen the
+list goes under the calendar and the page scrolls as a whole, so neither is squashed.
 """
 
 from __future__ import annotations
@@ -42,7 +43,17 @@ from app.views.timetable_calendar import Legend, MarkedCalendar, marker
 from app.views.year_picker import fill_years
 
 SIDE_BY_SIDE_TABLE = 400  # the narrowest list worth putting beside the calendar (pixels)
-QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no fixed width"
+STACKED_ROWS = 3  # the fewest rows the list shows under the calendar
+
+
+def _scroll_area(widget: QWidget) -> QScrollArea:
+    """A frameless area that scrolls ``widget`` up and down, never sideways."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area
 
 
 @dataclass(frozen=True)
@@ -129,19 +140,23 @@ class TimetablePage(TablePage):
         side.addWidget(self.day_events)
         side.addWidget(self.export_button, 0, Qt.AlignmentFlag.AlignLeft)
         side.addStretch(1)
-        # The calendar column scrolls on its own when the window is short (large text on a small screen).
-        self.side_scroll = QScrollArea()
-        self.side_scroll.setWidget(self.side)
-        self.side_scroll.setWidgetResizable(True)
-        self.side_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Beside the list, the calendar column scrolls on its own when the window is short.
+        self.side_scroll = _scroll_area(self.side)
 
         self.body_layout.removeWidget(self.table)
         self.columns_box = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         self.columns_box.addWidget(self.side_scroll, 0)
         self.columns_box.addWidget(self.table, 1)
-        self.body_layout.addLayout(filters)
-        self.body_layout.addLayout(self.columns_box, 1)
+        # Stacked (large text), the filters, calendar and list scroll together, each at its full size.
+        self.content = QWidget()
+        content = QVBoxLayout(self.content)
+        content.setContentsMargins(0, 0, 0, 0)
+        content.addLayout(filters)
+        content.addLayout(self.columns_box, 1)
+        self.page_scroll = _scroll_area(self.content)
+        self.page_scroll.setAccessibleName("Timetable")
+        self.stacked = False
+        self.body_layout.addWidget(self.page_scroll, 1)
         self.body.installEventFilter(self)
         self._fit_table()
         self.table.view.selectionModel().selectionChanged.connect(self._row_chosen)
@@ -240,6 +255,7 @@ class TimetablePage(TablePage):
             lines.append(f"{letter}  {event.title}{service}, {event.when}")
         self.day_events.setText("\n".join(lines))
         self.day_events.setVisible(bool(lines))
+        self._fit_table()  # the calendar column's height changed
 
     def _row_chosen(self, *_args: object) -> None:
         assert self.table is not None
@@ -254,10 +270,27 @@ class TimetablePage(TablePage):
         return super().eventFilter(watched, event)
 
     def _fit_table(self) -> None:
-        # Under the calendar (large text), the list still shows a few whole rows.
         assert self.table is not None
-        line = self.table.view.fontMetrics().height()
-        self.table.setMinimumHeight(int(line * 2.2 * 5))
+        if not self.stacked:
+            line = self.table.view.fontMetrics().height()
+            self.table.setMinimumHeight(int(line * 2.2 * 5))
+            return
+        # Under the calendar: at least STACKED_ROWS rows, the rest of the page when all fits; otherwise the
+        # page scrolls and the list fills it once scrolled down to.
+        view = self.table.view
+        rows = STACKED_ROWS * view.verticalHeader().defaultSectionSize()
+        top = self.table.layout().itemAt(0).sizeHint().height() + self.table.layout().spacing()
+        chrome = (view.horizontalHeader().sizeHint().height() + 2 * view.frameWidth()
+                  + view.horizontalScrollBar().sizeHint().height())
+        least = top + chrome + rows
+        room = self.page_scroll.viewport().height()
+        width = self.page_scroll.viewport().width()
+        side = self.side.heightForWidth(width) if self.side.hasHeightForWidth() else -1
+        if side < 0:
+            side = self.side.sizeHint().height()
+        spacing = 2 * self.content.layout().spacing()
+        above = self.content.layout().itemAt(0).sizeHint().height() + side + spacing
+        self.table.setMinimumHeight(least if above + least <= room else max(least, room))
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -277,11 +310,27 @@ class TimetablePage(TablePage):
         wanted = max(self.side.sizeHint().width(), self.side.minimumSizeHint().width())
         side = wanted + self.side_scroll.verticalScrollBar().sizeHint().width()
         wide = self.body.width() >= side + SIDE_BY_SIDE_TABLE
-        self.side_scroll.setFixedWidth(side if wide else QWIDGETSIZE_MAX)
-        self.columns_box.setDirection(QBoxLayout.Direction.LeftToRight if wide
-                                      else QBoxLayout.Direction.TopToBottom)
-        self.columns_box.setStretch(0, 0 if wide else 3)
-        self.columns_box.setStretch(1, 1 if wide else 2)
+        if wide:
+            self.side_scroll.setFixedWidth(side)
+        if wide == self.stacked:
+            self._stack(not wide)
+        self._fit_table()
+
+    def _stack(self, stacked: bool) -> None:
+        """Put the list under the calendar column, which leaves its own scroll area for the page's (so it is
+        never squashed into a strip), or back beside it."""
+        self.stacked = stacked
+        if stacked:
+            self.side_scroll.takeWidget()
+            self.side_scroll.hide()
+            self.columns_box.insertWidget(1, self.side, 0)
+        else:
+            self.columns_box.removeWidget(self.side)
+            self.side_scroll.setWidget(self.side)
+            self.side_scroll.show()
+        self.side.show()
+        self.columns_box.setDirection(QBoxLayout.Direction.TopToBottom if stacked
+                                      else QBoxLayout.Direction.LeftToRight)
 
     def _scroll_to_today(self) -> None:
         """The list opens at the first event not yet over (the calendar keeps its day)."""

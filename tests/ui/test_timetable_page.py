@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from icalendar import Calendar
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, QPoint, QRect
+from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
 from qof_records import change
 
 from app.services import cache_store, tasks
@@ -35,17 +36,21 @@ def _fill(*extra: dict[str, Any]) -> None:
         for number, event in enumerate(national_timetable("2025-26"), start=1)] + list(extra), 100)
 
 
-@pytest.fixture
-def page(qtbot, fresh_hub) -> TimetablePage:
+def _open(qtbot, width: int, height: int) -> TimetablePage:
     _fill(change("offer", 24, OFFER))
     widget = TimetablePage()
     widget.today = lambda: TODAY
     qtbot.addWidget(widget)
-    widget.resize(1000, 700)
+    widget.resize(width, height)
     widget.show()
     with qtbot.waitSignal(widget.loaded, timeout=3000):
         widget.show_practice(ACCESS)
     return widget
+
+
+@pytest.fixture
+def page(qtbot, fresh_hub) -> TimetablePage:
+    return _open(qtbot, 1000, 700)
 
 
 def _choose(page: TimetablePage, day: date) -> None:
@@ -136,3 +141,84 @@ def test_the_list_shows_one_qof_year_and_follows_the_calendar(qtbot, page: Timet
     page.calendar.setCurrentPage(2026, 6)  # paging into the next QOF year lists it
     assert page.year.currentData() == "2026-27"
     assert len(page.table.shown_rows()) == len(later)
+
+
+# --- large text: the list under the calendar -----------------------------------------------------------
+
+# The room a 1024×768 window gives the page (after the navigation and the window's bars), by text size.
+PAGE_AT_1024 = {1.0: (821, 700), 1.5: (775, 687), 2.0: (744, 673)}
+
+
+def _settled(qtbot) -> None:
+    qtbot.wait(20)  # the layout after the legend's labels are measured
+    QApplication.processEvents()
+
+
+def _scroller(widget: QWidget) -> QScrollArea:
+    """The nearest scroll area ``widget`` is seen through."""
+    parent = widget.parentWidget()
+    while not isinstance(parent, QScrollArea):
+        assert parent is not None, "not in a scroll area"
+        parent = parent.parentWidget()
+    return parent
+
+
+def _seen_height(widget: QWidget) -> int:
+    """How much of ``widget`` is on screen at once when its scroll area is scrolled to it."""
+    area = _scroller(widget)
+    area.ensureWidgetVisible(widget, 0, 0)
+    QApplication.processEvents()
+    top_left = widget.mapTo(area.viewport(), widget.rect().topLeft())
+    return QRect(top_left, widget.size()).intersected(area.viewport().rect()).height()
+
+
+@pytest.mark.parametrize("text_scale", [1.5, 2.0], indirect=True, ids=["150%", "200%"])
+def test_at_1024_by_768_with_large_text_the_calendar_and_list_are_not_squashed(qtbot, fresh_hub, text_scale,
+                                                                                request) -> None:
+    scale = request.node.callspec.params["text_scale"]
+    page = _open(qtbot, *PAGE_AT_1024[scale])
+    _settled(qtbot)
+    calendar, legend, view = page.calendar, page.legend, page.table.view
+    # The whole month is shown at once when scrolled to, at the height it asks for; the legend in full.
+    wanted = max(calendar.minimumHeight(), calendar.sizeHint().height())
+    assert calendar.height() >= wanted and _seen_height(calendar) >= wanted
+    assert legend.height() >= legend.sizeHint().height() and _seen_height(legend) == legend.height()
+    # The list under it shows at least three whole rows once scrolled to.
+    assert _seen_height(view.viewport()) >= 3 * view.rowHeight(0)
+    assert view.mapTo(page, QPoint(0, 0)).y() > calendar.mapTo(page, calendar.rect().bottomLeft()).y()
+    # The page scrolls up and down as one, never sideways.
+    assert _scroller(calendar) is _scroller(page.table)
+    assert _scroller(calendar).horizontalScrollBar().maximum() == 0
+
+
+def test_stacked_in_a_tall_page_nothing_scrolls_and_the_list_takes_the_rest(qtbot, fresh_hub,
+                                                                             text_scale) -> None:
+    page = _open(qtbot, 775, 1600)
+    _settled(qtbot)
+    area, table = page.page_scroll, page.table
+    assert page.stacked and area.verticalScrollBar().maximum() == 0
+    bottom = table.mapTo(area.viewport(), table.rect().bottomLeft()).y()
+    assert bottom == area.viewport().height() - 1  # the list reaches the page's foot
+    assert table.view.viewport().height() >= 3 * table.view.rowHeight(0)
+
+
+def test_at_1024_by_768_with_normal_text_the_list_stays_beside_the_calendar(qtbot, fresh_hub) -> None:
+    page = _open(qtbot, *PAGE_AT_1024[1.0])
+    _settled(qtbot)
+    assert page.side_scroll.isVisible() and page.side_scroll.isAncestorOf(page.calendar)
+    table = page.table
+    assert table.mapTo(page, QPoint(0, 0)).x() >= page.side_scroll.width()  # to the calendar's right
+    assert table.mapTo(page, table.rect().bottomLeft()).y() < page.height()  # nothing pushed off the page
+
+
+def test_widening_the_page_puts_the_list_back_beside_the_calendar(qtbot, fresh_hub) -> None:
+    page = _open(qtbot, 600, 700)
+    _settled(qtbot)
+    assert page.stacked and _scroller(page.calendar) is page.page_scroll and not page.side_scroll.isVisible()
+    page.resize(1000, 700)
+    _settled(qtbot)
+    assert not page.stacked and _scroller(page.calendar) is page.side_scroll and page.calendar.isVisible()
+    assert page.page_scroll.verticalScrollBar().maximum() == 0
+    page.resize(600, 700)
+    _settled(qtbot)
+    assert page.stacked and _scroller(page.calendar) is page.page_scroll and page.calendar.isVisible()
