@@ -26,6 +26,10 @@ PAGES: Mapping[str, tuple[str, str]] = {MANUAL_ENTRY: ("manual-entry", "Manual e
                                         DECLARATION: ("declarations", "Declarations"),
                                         OFFER_RESPONSE: ("offers", "Offers")}
 ATTENTION_COLOUR = "#d5281b"
+# The bar's own layout: the space between parts, the size grip and margins at its right-hand end, and a few
+# pixels so rounding in text widths cannot push the last part past the window's edge.
+GAP, EDGE, SLACK = 6, 24, 4
+MIN_WHO_CHARACTERS = 8  # fewer letters of the person's name than this are of no use
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class StatusBar(QStatusBar):
         self._who = ("Not signed in", "Not signed in")  # with the practice, and without it
         self._waiting = 0
         self._syncing = False
+        self._space()
         signals = hub()
         signals.sync_started.connect(self._sync_started)
         signals.sync_finished.connect(self._sync_finished)
@@ -135,28 +140,51 @@ class StatusBar(QStatusBar):
 
     def _fit_who(self) -> None:
         """With large text on a small screen the bar gives way step by step, so nothing is cut off: first
-        the practice, then the person (both are at the top of the window), then the pages named, then
-        the long wording of what waits (the full texts are in the tooltips). Redone whenever any of the
-        bar's texts changes, since any of them may grow."""
-        full, short = self._who
+        the person and practice are shortened with "…", then they make way, then the pages named, then the
+        long wording of what waits, then the attention words keep only their count (the full texts are in
+        the tooltips; both names are also at the top of the window). The connection state is never
+        shortened. Redone whenever any of the bar's texts changes, since any of them may grow, and when
+        the window is resized."""
         attention = attention_words(self._attention)
+        unnamed, counted = attention.split(":")[0], attention.split(" need")[0]  # "⚠ 2 need your…", "⚠ 2"
         waiting, brief = waiting_words(self._waiting), waiting_words(self._waiting, short=True)
-        steps = [(full, attention, waiting), (short, attention, waiting), ("", attention, waiting),
-                 ("", attention.split(":")[0], waiting), ("", attention.split(":")[0], brief)]
-        for who, needs, waits in steps:
-            self.who.setText(who)
-            self.who.setVisible(bool(who))
+        steps = [(attention, waiting, True), (attention, waiting, False), (unnamed, waiting, False),
+                 (unnamed, brief, False), (counted, brief, False)]
+        for needs, waits, with_who in steps:
             self.attention.setText(needs)
             self.waiting.setText(waits)
-            shown = [w for w in (self.online, self.last_sync, self.waiting, self.attention, self.who)
-                     if not w.isHidden()]
-            if sum(w.sizeHint().width() + 12 for w in shown) + 24 <= self._room():
+            others = [w for w in self._labels() if w is not self.who and not w.isHidden()]
+            room = self._room() - EDGE - sum(w.sizeHint().width() + GAP for w in others) - GAP
+            if with_who and self._show_who_in(room):
+                return
+            self.who.hide()
+            if room >= 0:
                 return
 
+    def _show_who_in(self, room: int) -> bool:
+        """The person and practice in ``room`` pixels, shortened with "…" if need be; False if too little
+        of them would be left to recognise."""
+        full = self._who[0]
+        margins = self.who.contentsMargins()
+        text = self.who.fontMetrics().elidedText(full, Qt.TextElideMode.ElideRight,
+                                                 room - margins.left() - margins.right() - SLACK)
+        if text != full and len(text.rstrip("…").strip()) < MIN_WHO_CHARACTERS:
+            return False
+        self.who.setText(text)
+        self.who.show()
+        return True
+
+    def _space(self) -> None:
+        """Room either side of each part, growing with the text, so the parts do not read as one line."""
+        for widget in (self.online, self.last_sync, self.waiting, self.who):  # the button has its padding
+            side = widget.fontMetrics().averageCharWidth() // 2
+            widget.setContentsMargins(side, 0, side, 0)
+
     def _room(self) -> int:
-        """The window's width: the bar itself grows past it when its labels do not fit."""
+        """The window's width: the bar itself grows past it when its labels do not fit. A bar on its own
+        has no window edge to keep inside."""
         top = self.window()
-        return top.width() if top is not self else self.width() or 1 << 20
+        return top.width() if top is not self else 1 << 20
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -172,8 +200,12 @@ class StatusBar(QStatusBar):
         if event.type() == QEvent.Type.Resize and watched is self.window():
             self._fit_who()
         elif event.type() == QEvent.Type.FontChange and watched in self._labels():
-            QTimer.singleShot(0, self, self._fit_who)  # once the label has its new size hint
+            QTimer.singleShot(0, self, self._refit)  # once the label has its new size hint
         return False
+
+    def _refit(self) -> None:
+        self._space()
+        self._fit_who()
 
     def refresh(self) -> None:
         """Read the last sync time and the outbox counts from the cache (in the background)."""

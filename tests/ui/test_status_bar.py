@@ -103,3 +103,43 @@ def test_at_200_percent_text_on_1024_px_the_bar_stays_inside_the_window(fresh_hu
     assert bar.width() <= window.width()
     assert checks.everything(bar) == []
     assert bar.who.isHidden() or bar.who.geometry().right() < window.width()
+
+
+def _parts(bar: StatusBar) -> list:
+    return [w for w in (bar.online, bar.last_sync, bar.waiting, bar.attention, bar.who) if w.isVisible()]
+
+
+@pytest.mark.parametrize(("text_scale", "whole"), [(1.0, True), (1.5, True), (2.0, False)],
+                         indirect=["text_scale"], ids=["100%", "150%", "200%"])
+def test_at_1024_px_each_part_is_shown_whole_or_shortened_with_its_full_text_in_the_tooltip(
+        fresh_hub, qtbot, text_scale, whole) -> None:
+    window = QMainWindow()
+    window.setMinimumSize(*MINIMUM_SIZE)
+    window.setCentralWidget(QWidget())
+    bar = StatusBar()
+    window.setStatusBar(bar)
+    qtbot.addWidget(window)
+    window.resize(1024, 768)
+    window.show()
+    _shown(qtbot, bar)
+    hub().online_changed.emit(True)
+    QApplication.processEvents()
+
+    # The connection state and what waits are never shortened; the person and practice give way first,
+    # and are still there, shortened with "…", their full text on hover.
+    assert bar.online.text() == "● Online" and bar.waiting.text() == "Nothing waiting to be sent"
+    full = "Sarah Okafor · Riverside Medical Practice"
+    assert bar.who.isVisible() and bar.who.toolTip() == full
+    assert bar.who.text() == full or (bar.who.text().endswith("…")
+                                      and full.startswith(bar.who.text()[:-1]))
+    if whole:  # up to 150% there is room for all of it
+        assert bar.who.text() == full
+    assert checks.everything(bar) == []
+    for part in _parts(bar):
+        assert part.mapTo(window, part.rect().topRight()).x() < window.width(), part.text()
+    # Each part stands apart from the next by at least a letter's width, at any text size.
+    shown = _parts(bar)
+    for left, right in zip(shown, shown[1:], strict=False):
+        gap = (right.x() + right.contentsMargins().left()) - (left.x() + left.width()
+                                                                - left.contentsMargins().right())
+        assert gap >= left.fontMetrics().averageCharWidth(), (left.text(), right.text(), gap)
