@@ -76,7 +76,10 @@ def ready(report: Report | Ready) -> Ready:
         return report
     images = {}
     for name, png in report.images.items():
-        image = QImage.fromData(png)
+        # The format named: Qt then goes straight to its PNG reader. Left to guess, it asks every image
+        # plugin, and the SVG one makes Qt objects whose locks the GUI thread may hold while it waits for
+        # the interpreter this worker holds (a deadlock seen in a test run).
+        image = QImage.fromData(png, "PNG")
         if image.isNull():
             raise OSError(f"the chart {name} could not be read for printing")
         # Opaque: a PDF then needs no transparency mask for it, which is most of the cost of painting it.
