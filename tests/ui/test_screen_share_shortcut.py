@@ -133,3 +133,26 @@ def test_menus_do_not_gain_it_as_an_item(qtbot: Any, window: MainWindow) -> None
     qtbot.wait(50)
     assert [action.text() for action in menu.actions()] == ["Sign out"]
     menu.close()
+
+
+def test_a_window_closed_but_not_yet_deleted_does_not_take_the_key(qtbot: Any, fresh_hub: None) -> None:
+    # As when a session's main window is closed and the next one opened: the older action must not join
+    # the new windows too, or Qt finds two actions for the key and fires neither.
+    older = MainWindow(settings.load())
+    older.show()
+    qtbot.waitUntil(older.isActiveWindow, timeout=2000)
+    older.close()  # closed, still alive
+    newer = MainWindow(settings.load())
+    qtbot.addWidget(newer)
+    newer.show()
+    qtbot.waitUntil(newer.isActiveWindow, timeout=2000)
+    triggered_older: list[bool] = []  # (its checked state follows the mode, as every window's does)
+    older.screen_share_action.triggered.connect(triggered_older.append)
+    dialog = opened(qtbot, SignOutDialog("Helen Marsh", 0, newer))
+    press(dialog.focusWidget() or dialog)
+    assert screen_share.active() and newer.screen_share_action.isChecked()
+    assert triggered_older == [] and older.screen_share_action not in dialog.actions()
+    dialog.reject()
+    screen_share.turn_off()
+    screen_share.reset()
+    older.deleteLater()
