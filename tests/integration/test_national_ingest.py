@@ -78,8 +78,9 @@ def test_records_and_results_equal_the_reference_builders(loaded) -> None:
         qof_counts = {"LIST_SIZE": [p.list_size, None, None],
                       **{f"{r}_REG": [n, None, None] for r, n in sorted(p.registers.items())},
                       **{c.indicator_id: [c.numerator, c.denominator, c.pca] for c in p.qof}}
-        assert record["counts"] == {QOF_SERVICE: qof_counts, **{
-            service: {item: [n, None, None] for item, n in items.items()} for service, items in p.services.items()}}
+        claims = {service: {item: [n, None, None] for item, n in items.items()}
+                  for service, items in p.services.items()}
+        assert record["counts"] == {QOF_SERVICE: qof_counts, **claims}
         assert list(record["counts"][QOF_SERVICE])[:2] == ["LIST_SIZE", f"{min(p.registers)}_REG"]
         expected_rows += len(p.qof) + len(p.services)
         for c in p.qof:
