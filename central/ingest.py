@@ -41,6 +41,7 @@ from central.extract_years import Years, read_text_years
 from central.fast_records import achievement_texts
 from central.ingest_groups import (
     COUNT_KEY,
+    COUNT_UPDATES,
     count_rows,
     merged_items,
     recalculate_all,
@@ -189,14 +190,18 @@ def _ingest_year(session: Session, rules: RuleSet, columns: Columns, ids: list[i
     stored_ends = store.year_end_achievements(session, ids, rules)
     year_ends = {code: stored_ends[i] for code, i in zip(columns.codes, ids, strict=True) if i in stored_ends}
     qof = beside.start(columns, rules, year_ends)
-    store.upsert(session, AchievementCount.__table__, count_rows(columns, ids, upload.id, now),
-                 COUNT_KEY, ("numerator", "denominator", "pca", "pca_reasons", "extract_id", "updated_at"))
-    writer = store.FeedWriter(session)
-    for g, text in enumerate(achievement_texts(columns, upload.filename, upload.uploaded_at.isoformat())):
-        writer.add(ids[g], feed.ACHIEVEMENT, columns.dates[g].isoformat(), store.Serialised(text))
-    writer.flush()
-    known = recalculate_all(session, rules, columns, ids, upload.id, writer, clock=clock, prepared=qof,
-                            year_ends=year_ends)
+    try:
+        store.upsert(session, AchievementCount.__table__, count_rows(columns, ids, upload.id, now), COUNT_KEY,
+                     COUNT_UPDATES)
+        writer = store.FeedWriter(session)
+        received = upload.uploaded_at.isoformat()
+        for g, text in enumerate(achievement_texts(columns, upload.filename, received)):
+            writer.add(ids[g], feed.ACHIEVEMENT, columns.dates[g].isoformat(), store.Serialised(text))
+        writer.flush()
+        known = recalculate_all(session, rules, columns, ids, upload.id, writer, clock=clock, prepared=qof,
+                                year_ends=year_ends)
+    finally:
+        qof.close()  # a failure before the texts were asked for leaves no process behind
     writer.flush()
     publish_benchmarks(session, set(columns.dates), known)
     _publish_rules_version(session, rules)

@@ -29,6 +29,7 @@ from central.results import claim_record
 from central.settings import Clock
 
 COUNT_KEY = ("practice_id", "service", "indicator_id", "achievement_date", "source")
+COUNT_UPDATES = ("numerator", "denominator", "pca", "pca_reasons", "extract_id", "updated_at")
 RESULT_KEY = ("practice_id", "service", "indicator_id", "achievement_date")
 RESULT_COLUMNS = (*RESULT_KEY, "points", "payment", "detail")
 

@@ -7,13 +7,17 @@ from __future__ import annotations
 import gzip
 import itertools
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from fractions import Fraction
 
 import pytest
 from sqlalchemy import func, select
 
+from app.services.calculation import IndicatorCounts
 from app.services.rules import QOF_SERVICE, load_rules
 from benchmarks.national_extract import create_practices, extract_lines, practice_codes
+from central import ingest_beside
 from central.cli import main
 from central.db import begin_write, make_engine, make_sessionmaker, migrate
 from central.directory import create_organisation, organisation
@@ -188,3 +192,33 @@ def test_a_gzip_bomb_is_stopped_at_the_limit_and_nothing_is_loaded(api: Api, wor
     assert _counts(world, ods) == 0
     broken = api.post("/extracts", gpes, data=bomb[: len(bomb) // 2], headers={"Content-Encoding": "gzip"})
     assert broken.status_code == 422 and _counts(world, ods) == 0
+
+
+def test_uploads_whose_records_are_made_in_a_second_process(api: Api, world: World, gpes: str,
+                                                            monkeypatch) -> None:
+    # The service's own path for a national file, on a small one: the other practice's line refuses the
+    # whole file before anything starts, and two uploads at once both load, in turn, equal to the reference.
+    monkeypatch.setattr(ingest_beside, "MIN_GROUPS", 1)
+    spawned: list[bool] = []
+    real_beside = ingest_beside.Texts._beside
+    monkeypatch.setattr(ingest_beside.Texts, "_beside", lambda self: spawned.append(real_beside(self))
+                        or spawned[-1])
+    codes = [_practice(world) for _ in range(4)]
+    files = ["".join([HEADER, f"{code},QOF,LIST_SIZE,2025-10-31,{8000 + n},,\n",
+                      f"{code},QOF,BP002,2025-10-31,{300 + n},400,2\n"]) for n, code in enumerate(codes)]
+    elsewhere = files[0] + f"{world.elsewhere.ods_code},QOF,LIST_SIZE,2025-10-31,9000,,\n"
+    refused = api.post("/extracts", gpes, data=elsewhere.encode(), headers={"Content-Type": "text/csv"})
+    assert refused.status_code == 422 and _counts(world, codes[0]) == 0
+    pairs = [HEADER + files[0][len(HEADER):] + files[1][len(HEADER):],
+             HEADER + files[2][len(HEADER):] + files[3][len(HEADER):]]
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda text: api.post("/extracts", gpes, data=text.encode(),
+                                                      headers={"Content-Type": "text/csv"}), pairs))
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    with world.session() as session:
+        results = _feed(session, "result")
+    for n, code in enumerate(codes):
+        day = date(2025, 10, 31)
+        expected = qof_record(RULES, day, 8000 + n, {}, [IndicatorCounts("BP002", 300 + n, 400, 2)])
+        assert results[(code, f"QOF:{day}")] == expected and _counts(world, code) == 2
+    assert spawned == [True, True]  # the refused file never got that far

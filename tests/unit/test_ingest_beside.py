@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
 from app.services.rules import load_rules
-from benchmarks.national_extract import extract_lines
-from central import ingest_beside
+from benchmarks.national_extract import create_practices, extract_lines
+from central import ingest_beside, ingest_store
+from central.db import make_engine, make_sessionmaker, migrate
 from central.extract import parse_columns
 from central.fast_records import qof_texts
+from central.ingest import ingest_columns
+from central.seed import demo_clock
 
 RULES = load_rules("2025-26")
 
@@ -46,3 +50,30 @@ def test_a_very_large_extract_is_made_here(columns, monkeypatch) -> None:
     monkeypatch.setattr(ingest_beside, "MAX_GROUPS", 29)
     unknown_year = replace(columns, year="1999-00")
     assert ingest_beside.start(unknown_year, RULES, {})() == qof_texts(unknown_year, RULES)
+
+
+def test_closed_before_the_texts_are_asked_for_it_leaves_no_process_or_file(columns) -> None:
+    # As when storing the counts fails: the ingest closes it on its way out.
+    texts = ingest_beside.start(columns, RULES, {})
+    process, path = texts.process, texts.path
+    assert process is not None and process.is_alive()
+    texts.close()
+    assert not process.is_alive() and not Path(path).exists()
+    texts.close()  # twice is harmless
+
+
+def test_a_failed_ingest_closes_it(columns, monkeypatch) -> None:
+    started: list[ingest_beside.Texts] = []
+    real_start = ingest_beside.start
+    monkeypatch.setattr(ingest_beside, "start", lambda *a: started.append(real_start(*a)) or started[-1])
+    monkeypatch.setattr(ingest_store, "upsert", _refuse)
+    engine = make_engine("sqlite://")
+    migrate(engine)
+    create_practices(engine, [c for c in dict.fromkeys(columns.codes)])
+    with make_sessionmaker(engine).begin() as session, pytest.raises(RuntimeError, match="disk full"):
+        ingest_columns(session, columns, "0" * 64, RULES, clock=demo_clock())
+    assert started and started[0].process is None  # closed: the other process ended
+
+
+def _refuse(*_args, **_kwargs) -> None:
+    raise RuntimeError("disk full")
